@@ -1,0 +1,138 @@
+"""``pygrad bench``: run the benchmark suites, print a table, save JSON and a PNG chart.
+
+    pygrad bench [--device cpu|cuda] [--suite kernels|mlp|all] [--quick] [--threads N]
+                 [--out DIR] [--repeat N]
+
+Also ``python -m pygrad.bench.cli``. Results go to ``DIR/bench-<device>.json`` and, when
+matplotlib is installed, ``DIR/bench-<device>.png`` (DIR defaults to ``bench/results``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from . import harness
+
+TORCH_MISSING = ("pygrad bench: PyTorch is the baseline every number is compared with, and it "
+                 "is not installed.\nInstall the CPU wheel with:\n"
+                 "    pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu\n"
+                 "(or a CUDA build of torch for --device cuda).")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``pygrad bench``."""
+    p = argparse.ArgumentParser(
+        prog="pygrad bench",
+        description="Compare pygrad's fused kernels and MLP train step with PyTorch "
+                    "(ratio = torch time / pygrad time; higher is better).")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="where to run (default: cpu)")
+    p.add_argument("--suite", choices=("kernels", "mlp", "all"), default="all",
+                   help="kernels: fused ops vs torch and NumPy; mlp: train steps; all: both")
+    p.add_argument("--quick", action="store_true",
+                   help="small shapes and few repeats: a smoke run, not a measurement")
+    p.add_argument("--threads", type=_positive_int, default=os.cpu_count() or 1,
+                   help="CPU threads for pygrad and torch alike (default: all cores)")
+    p.add_argument("--out", default=os.path.join("bench", "results"),
+                   help="folder for bench-<device>.json/.png (default: bench/results)")
+    p.add_argument("--repeat", type=_positive_int, default=None,
+                   help="timed samples per contender; the median is reported "
+                        "(default: 7, or 3 with --quick)")
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _cuda_problem() -> str | None:
+    """Why the cuda suites cannot run, or None when both pygrad and torch see a GPU."""
+    try:
+        import pygrad as pg
+        if not pg.cuda.is_available():
+            return "pygrad sees no CUDA device (pygrad info lists what it found)"
+    except Exception as e:  # CuPy missing or broken: the message names the fix
+        return f"pygrad cannot use CUDA: {e}"
+    import torch
+    if not torch.cuda.is_available():
+        return "torch sees no CUDA device: install a CUDA build of torch"
+    return None
+
+
+def run_suite(suite: str, device: str, quick: bool, repeat: int | None) -> list[dict]:
+    """The rows of one suite ("kernels" or "mlp") on ``device``."""
+    if suite == "mlp":
+        from . import mlp
+        return mlp.run(device=device, quick=quick, repeat=repeat)
+    if device == "cuda":
+        from . import gpu
+        rows = gpu.run(quick=quick)
+        for r in rows:
+            r.setdefault("suite", "kernels")
+            r.setdefault("device", "cuda")
+        return rows
+    from . import cpu
+    return cpu.run(quick=quick, repeat=repeat)
+
+
+def main(argv=None) -> int:
+    """Entry point of ``pygrad bench``; returns the exit status (0 ok, 1 a suite failed)."""
+    args = build_parser().parse_args(argv)
+    # before torch is imported, so its OpenMP pool starts at the requested size
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    if not _torch_available():
+        print(TORCH_MISSING, file=sys.stderr)
+        return 1
+    threads = harness.set_threads(args.threads)
+    if args.device == "cuda":
+        problem = _cuda_problem()
+        if problem:
+            print(f"pygrad bench --device cuda: {problem}", file=sys.stderr)
+            return 1
+
+    suites = ["kernels", "mlp"] if args.suite == "all" else [args.suite]
+    rows, failed = [], []
+    for suite in suites:
+        print(f"running the {suite} suite on {args.device} "
+              f"({args.threads} thread{'s' * (args.threads != 1)}"
+              f"{', quick' if args.quick else ''})...", file=sys.stderr, flush=True)
+        try:
+            got = run_suite(suite, args.device, args.quick, args.repeat)
+        except Exception:
+            traceback.print_exc()
+            print(f"pygrad bench: the {suite} suite failed (traceback above)", file=sys.stderr)
+            failed.append(suite)
+            continue
+        rows += got
+        print(f"\n== {suite} ({args.device}) ==")
+        print(harness.format_table(got), flush=True)
+
+    meta = {**harness.environment(), "device": args.device, "threads": threads,
+            "suites": suites, "failed": failed, "quick": args.quick, "repeat": args.repeat}
+    stem = os.path.join(args.out, f"bench-{args.device}")
+    print(f"\nwrote {harness.write_json(rows, stem + '.json', meta)}")
+    png = harness.plot_ratios(rows, stem + ".png",
+                              title=f"pygrad vs torch, {args.device}, {args.threads} threads")
+    if png:
+        print(f"wrote {png}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
