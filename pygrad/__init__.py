@@ -1,0 +1,47 @@
+"""pygrad: a small reverse-mode autodiff engine with PyTorch's API and fused kernels.
+
+    import pygrad as pg
+    x = pg.randn(4, 3, requires_grad=True)
+    loss = pg.nn.functional.cross_entropy(x, pg.tensor([0, 2, 1, 0]))
+    loss.backward()              # x.grad is softmax(x) - one_hot, scaled by 1/4
+"""
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .device import Device, device, get_default_device, set_default_device
+from .ops.activation import log_softmax, sigmoid, softmax
+from .ops.math import matmul, where
+from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
+from .ops.shape import cat, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
+from .ops.unary import abs, clamp, exp, log, relu, sqrt, tanh  # noqa: A004
+from .random import manual_seed
+from .tensor import (Tensor, arange, as_tensor, bool_, empty, eye, float32, float64, from_numpy,
+                     full, full_like, int32, int64, linspace, ones, ones_like, rand, randint,
+                     randn, randperm, tensor, uint8, zeros, zeros_like)
+from . import nn  # noqa: E402
+
+__version__ = "0.1.0"
+
+float = float32   # noqa: A001 - torch's aliases
+double = float64
+long = int64
+bool = bool_      # noqa: A001
+
+
+def maximum(a, b):
+    """Elementwise maximum (the gradient goes to ``a`` where a ≥ b)."""
+    return where(a >= b, a, b)
+
+
+def minimum(a, b):
+    """Elementwise minimum (the gradient goes to ``a`` where a ≤ b)."""
+    return where(a <= b, a, b)
+
+
+def __getattr__(name):
+    # optional parts load on first use, so `import pygrad` stays light
+    import importlib
+    if name in ("cuda", "optim", "data", "metrics", "onnx"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".io", __name__), name)
+    raise AttributeError(f"module 'pygrad' has no attribute {name!r}")

@@ -1,0 +1,194 @@
+"""The backward engine: an iterative topological sort and one reversed loop.
+
+Each Function call is a node; a Tensor made by a Function points to it through ``_ctx``.
+Gradients flow from the roots through the nodes in reverse topological order, so every node
+runs once, after all the gradient for its output has been summed. The sort is iterative, so a
+chain of 100,000 ops is fine. Without ``retain_graph`` the nodes drop what they saved once the
+walk is done, and a second backward through them raises.
+"""
+from __future__ import annotations
+
+from .grad_mode import set_grad_enabled
+
+_FREED = ("Trying to backward through the graph a second time (or to use saved values after "
+          "they were freed). Pass retain_graph=True to the first backward() or autograd.grad() "
+          "if you need to backward through the graph again.")
+
+
+def _topological_order(roots):
+    """Nodes reachable from ``roots``, each after every node that feeds it."""
+    from ..tensor import Tensor
+
+    order, visited = [], set()
+    stack = [(node, False) for node in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        if node.inputs is None:
+            raise RuntimeError(_FREED)
+        stack.append((node, True))
+        for t in node.inputs:
+            if isinstance(t, Tensor) and t._ctx is not None and t._ctx not in visited:
+                stack.append((t._ctx, False))
+    return order
+
+
+def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=None):
+    """Backpropagate ``grads`` (Tensors, one per root) through the graph behind ``roots``.
+
+    Without ``capture`` gradients are accumulated into the ``.grad`` of leaves that require
+    grad. With ``capture`` (a dict id(tensor) -> None for the wanted inputs) nothing is
+    accumulated; the gradient of each wanted tensor is stored in the dict instead.
+    """
+    from ..tensor import Tensor
+
+    pending = {}  # node -> gradient of its output, summed over its consumers
+    for r, g in zip(roots, grads):
+        if r._ctx is None:
+            _deliver_leaf(r, g, create_graph, capture)
+        else:
+            pending[r._ctx] = pending[r._ctx] + g if r._ctx in pending else g
+    order = _topological_order(list(pending))
+    captured_nodes = {}
+    if capture:
+        for node in order:
+            out = node._output() if node._output is not None else None
+            if out is not None and id(out) in capture:
+                captured_nodes[node] = id(out)
+
+    with set_grad_enabled(create_graph):
+        for node in reversed(order):
+            gy = pending.pop(node, None)
+            if gy is None:
+                continue
+            if node in captured_nodes:
+                capture[captured_nodes[node]] = gy
+            if getattr(node, "_retain_output_grad", False):
+                out = node._output()
+                if out is not None:
+                    out.grad = gy if create_graph else gy.detach()
+            gxs = node.backward(gy)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, need, gx in zip(node.inputs, node.needs_input_grad, gxs):
+                if not need or gx is None:
+                    continue
+                if not isinstance(gx, Tensor):
+                    raise TypeError(f"{type(node).__name__}.backward returned "
+                                    f"{type(gx).__name__}, expected a Tensor")
+                if gx.shape != x.shape:
+                    raise RuntimeError(
+                        f"{type(node).__name__}.backward returned a gradient of shape "
+                        f"{tuple(gx.shape)} for an input of shape {tuple(x.shape)}")
+                if gx.dtype != x.dtype:
+                    gx = gx.to(x.dtype)
+                if x._ctx is None:
+                    _deliver_leaf(x, gx, create_graph, capture)
+                elif x._ctx in pending:
+                    pending[x._ctx] = pending[x._ctx] + gx
+                else:
+                    pending[x._ctx] = gx
+    if not retain_graph:
+        for node in order:
+            node.release()
+
+
+def _deliver_leaf(x, gx, create_graph, capture):
+    if capture is not None:
+        key = id(x)
+        if key in capture:
+            capture[key] = gx if capture[key] is None else capture[key] + gx
+        return
+    if not x._requires_grad:
+        return
+    if not create_graph:
+        gx = gx.detach()
+    # out of place, never +=: a .grad may share its array with another tensor
+    x.grad = gx if x.grad is None else (x.grad + gx if create_graph else
+                                        gx.__class__._make(x.grad.data + gx.data, x.device))
+
+
+def _as_tuple(x):
+    from ..tensor import Tensor
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _seed_grads(outputs, grad_outputs, what):
+    """One gradient per output: the given ones, or 1 for scalar outputs."""
+    from ..tensor import Tensor
+
+    grads = []
+    for i, (y, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(y, Tensor):
+            raise TypeError(f"{what}: expected Tensors as outputs, got {type(y).__name__}")
+        if not y._requires_grad:
+            raise RuntimeError(f"{what}: element {i} of tensors does not require grad and "
+                               f"has no grad_fn (was it computed under no_grad, or from "
+                               f"tensors without requires_grad=True?)")
+        if g is None:
+            if y.data.size != 1:
+                raise RuntimeError(f"{what}: grad can be implicitly created only for scalar "
+                                   f"outputs; got shape {tuple(y.shape)}: pass gradient=")
+            g = Tensor._make(y.backend.xp.ones(y.shape, dtype=y.dtype), y.device)
+            g._unit = True
+        else:
+            if not isinstance(g, Tensor):
+                from ..tensor import tensor
+                g = tensor(g, dtype=y.dtype, device=y.device)
+            if g.shape != y.shape:
+                raise RuntimeError(f"{what}: gradient has shape {tuple(g.shape)} but the "
+                                   f"output has shape {tuple(y.shape)}")
+            if g.device is not y.device:
+                raise RuntimeError(f"{what}: gradient is on {g.device} but the output is on "
+                                   f"{y.device}")
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Accumulate d(tensors)/d(leaf) · grad_tensors into every leaf's ``.grad``."""
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(f"backward: got {len(tensors)} tensors but {len(grad_tensors)} "
+                         f"gradients")
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _seed_grads(tensors, grad_tensors, "backward")
+    run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple (torch's
+    ``autograd.grad``). Nothing is accumulated into ``.grad``."""
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(outputs)} outputs but {len(grad_outputs)} "
+                         f"grad_outputs")
+    for i, x in enumerate(inputs):
+        if not x._requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _seed_grads(outputs, grad_outputs, "grad")
+    capture = {id(x): None for x in inputs}
+    run_backward(outputs, grads, retain_graph, create_graph, capture)
+    result = []
+    for i, x in enumerate(inputs):
+        g = capture[id(x)]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} was not used to compute the outputs; pass "
+                               f"allow_unused=True to get None for it")
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,94 @@
+"""Function: one differentiable op — forward on raw arrays, backward in Tensor ops.
+
+Because ``backward`` is written with Tensor ops, the gradient computation is itself recorded
+when ``create_graph=True``, which is all higher-order gradients need.
+"""
+from __future__ import annotations
+
+import weakref
+
+from .grad_mode import _mode
+
+# Set by pygrad.onnx while tracing a model: a list that every recorded call is appended to.
+_tracer = None
+
+
+class Function:
+    """Base class of every op.
+
+    Subclasses implement ``forward(*arrays) -> array`` (``self.backend`` is the backend module
+    of the inputs' device, ``self.backend.xp`` its array module) and ``backward(gy) ->
+    Tensor | tuple`` returning one gradient (or None) per input. Parameters that are not
+    tensors go to ``__init__``. Inputs may be Tensors or Python scalars (constants).
+    """
+
+    inputs = ()
+    needs_input_grad = ()
+    _output = None
+
+    def __call__(self, *inputs):
+        from ..tensor import Tensor
+
+        device = None
+        arrays = []
+        requires_grad = False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                if device is None:
+                    device = t.device
+                elif t.device is not device:
+                    raise RuntimeError(
+                        f"{type(self).__name__}: expected all tensors on the same device, "
+                        f"found {device} and {t.device}")
+                arrays.append(t.data)
+                requires_grad = requires_grad or t._requires_grad
+            else:
+                arrays.append(t)
+        if device is None:
+            raise TypeError(f"{type(self).__name__}: expected at least one Tensor input")
+        record = requires_grad and _mode.enabled
+        if record:
+            self.needs_input_grad = tuple(isinstance(t, Tensor) and t._requires_grad
+                                          for t in inputs)
+        self.backend = backend = device.backend
+        if device.type == "cpu":
+            y = self.forward(*arrays)
+        else:
+            with backend.guard(device):
+                y = self.forward(*arrays)
+        out = Tensor._make(y, device)
+        if record:
+            out._requires_grad = True
+            out._ctx = self
+            self.inputs = inputs
+            self._output = weakref.ref(out)
+        if _tracer is not None:
+            _tracer.append((self, inputs, out))
+        return out
+
+    @property
+    def requires_grad(self) -> bool:
+        """True when forward was recorded: backward will be asked for input gradients."""
+        return bool(self.needs_input_grad)
+
+    @property
+    def output(self):
+        """The Tensor this call produced (alive while the graph downstream of it is)."""
+        out = self._output() if self._output is not None else None
+        if out is None:
+            raise RuntimeError(f"{type(self).__name__}: its output was freed before backward")
+        return out
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, gy):
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    def release(self):
+        """Drop saved arrays and inputs after backward (retain_graph=False)."""
+        self.__dict__.clear()
+        self.inputs = None
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"

@@ -1,0 +1,125 @@
+"""The fused activations: sigmoid, softmax and log_softmax.
+
+Forward and backward each run one backend kernel. The backward is itself a Function
+(``SigmoidGrad`` ...) whose own backward is written in Tensor ops, so the fast kernel path
+and higher-order gradients coexist.
+"""
+from __future__ import annotations
+
+from ..autograd.function import Function
+
+
+def _axis(dim, ndim, what):
+    if not -ndim <= dim < max(ndim, 1):
+        raise IndexError(f"{what}: dim {dim} is out of range for a tensor with {ndim} "
+                         f"dimensions")
+    return dim % ndim if ndim else 0
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        return self.backend.sigmoid(x)
+
+    def backward(self, gy):
+        return SigmoidGrad()(self.output, gy)
+
+
+class SigmoidGrad(Function):
+    """gx = gy·y·(1−y) from the sigmoid's output y."""
+
+    def forward(self, y, gy):
+        return self.backend.sigmoid_bwd(y, gy)
+
+    def backward(self, ggx):
+        y, gy = self.inputs
+        ny, ngy = self.needs_input_grad
+        gy_ = ggx * gy * (1 - 2 * y) if ny else None
+        ggy = ggx * y * (1 - y) if ngy else None
+        return gy_, ggy
+
+
+class Softmax(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return self.backend.softmax(x, self.axis)
+
+    def backward(self, gy):
+        return SoftmaxGrad(self.axis)(self.output, gy)
+
+
+class SoftmaxGrad(Function):
+    """gx = y·(gy − Σ y·gy) along the axis."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, y, gy):
+        return self.backend.softmax_bwd(y, gy, self.axis)
+
+    def backward(self, ggx):
+        y, gy = self.inputs
+        ny, ngy = self.needs_input_grad
+        a = self.axis
+        s = (y * gy).sum(a, keepdim=True)
+        t = (ggx * y).sum(a, keepdim=True)
+        g_y = ggx * (gy - s) - gy * t if ny else None
+        g_gy = y * (ggx - t) if ngy else None
+        return g_y, g_gy
+
+
+class LogSoftmax(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return self.backend.log_softmax(x, self.axis)
+
+    def backward(self, gy):
+        return LogSoftmaxGrad(self.axis)(self.output, gy)
+
+
+class LogSoftmaxGrad(Function):
+    """gx = gy − exp(y)·Σ gy along the axis."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, y, gy):
+        return self.backend.log_softmax_bwd(y, gy, self.axis)
+
+    def backward(self, ggx):
+        y, gy = self.inputs
+        ny, ngy = self.needs_input_grad
+        a = self.axis
+        p = y.exp()
+        g_y = -ggx * p * gy.sum(a, keepdim=True) if ny else None
+        g_gy = ggx - (ggx * p).sum(a, keepdim=True) if ngy else None
+        return g_y, g_gy
+
+
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e^−x), elementwise; one fused kernel each way."""
+    _check_float(x, "sigmoid")
+    return Sigmoid()(x)
+
+
+def softmax(x, dim=-1):
+    """exp(x) / Σ exp(x) along ``dim`` (max-subtracted, one fused kernel each way)."""
+    _check_float(x, "softmax")
+    return Softmax(_axis(dim, x.ndim, "softmax"))(x)
+
+
+def log_softmax(x, dim=-1):
+    """x − logsumexp(x) along ``dim`` (one fused kernel each way)."""
+    _check_float(x, "log_softmax")
+    return LogSoftmax(_axis(dim, x.ndim, "log_softmax"))(x)
+
+
+def _check_float(x, what):
+    from ..tensor import Tensor
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{what}: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{what}: expected a floating-point tensor, got dtype {x.dtype}")

@@ -1,0 +1,259 @@
+"""Elementwise arithmetic, broadcasting, matmul and linear.
+
+Broadcasting is handled in one place: a binary op's backward reduces the incoming gradient
+to each input's shape with ``sum_to`` (whose own backward is ``broadcast_to``), so every op
+broadcasts correctly and stays twice differentiable.
+"""
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import _mode
+
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+# ----------------------------------------------------------------------------- broadcasting
+
+class SumTo(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return sum_to_array(x, self.shape)
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.inputs[0].shape)
+
+
+class BroadcastTo(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return self.backend.xp.broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return sum_to(gy, self.inputs[0].shape)
+
+
+def sum_to_array(x, shape):
+    """Sum the array ``x`` down to ``shape`` (the inverse of broadcasting ``shape`` up)."""
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    return x.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def sum_to(x, shape):
+    """``x`` summed down to ``shape`` (identity when it already has it)."""
+    shape = tuple(shape)
+    return x if x.shape == shape else SumTo(shape)(x)
+
+
+def broadcast_to(x, shape):
+    shape = tuple(shape)
+    return x if x.shape == shape else BroadcastTo(shape)(x)
+
+
+def _reduce(g, x):
+    return sum_to(g, x.shape)
+
+
+# ----------------------------------------------------------------------------- arithmetic
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (_reduce(gy, a) if na else None), (_reduce(gy, b) if nb else None)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (_reduce(gy, a) if na else None), (_reduce(-gy, b) if nb else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (_reduce(gy * b, a) if na else None), (_reduce(gy * a, b) if nb else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = _reduce(gy / b, a) if na else None
+        gb = _reduce(-gy * a / (b * b), b) if nb else None
+        return ga, gb
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = _reduce(gy * b * a ** (b - 1), a) if na else None
+        gb = None
+        if nb:
+            from .unary import log
+            base = a if hasattr(a, "shape") else _constant_like(a, b)
+            gb = _reduce(gy * self.output * log(base), b)
+        return ga, gb
+
+
+def _constant_like(value, like):
+    from ..tensor import Tensor
+    xp = like.backend.xp
+    return Tensor._make(xp.asarray(value, dtype=like.dtype), like.device)
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Cast(Function):
+    """Change dtype; the gradient is cast back to the input's dtype."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return Cast(self.inputs[0].dtype)(gy)
+
+
+class Where(Function):
+    """``where(cond, a, b)``: a where cond is true, else b; cond carries no gradient."""
+
+    def forward(self, cond, a, b):
+        return self.backend.xp.where(cond, a, b)
+
+    def backward(self, gy):
+        cond, a, b = self.inputs
+        _, na, nb = self.needs_input_grad
+        ga = _reduce(where(cond, gy, 0.0), a) if na else None
+        gb = _reduce(where(cond, 0.0, gy), b) if nb else None
+        return None, ga, gb
+
+
+def where(cond, a, b):
+    from ..tensor import Tensor, _as_tensor_like
+    like = next((t for t in (a, b, cond) if isinstance(t, Tensor)), None)
+    if like is None:
+        raise TypeError("where: expected at least one Tensor argument")
+    if not isinstance(cond, Tensor):
+        cond = _as_tensor_like(cond, like, dtype=bool)
+    if cond.dtype != bool:
+        raise TypeError(f"where: expected cond of dtype bool, got {cond.dtype}")
+    return Where()(cond, a, b)
+
+
+# ----------------------------------------------------------------------------- matmul
+
+class MatMul(Function):
+    """``a @ b`` with torch's rules: 1-D operands are promoted and the batch dims broadcast."""
+
+    def forward(self, a, b):
+        return self.backend.xp.matmul(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (gy * b if na else None), (gy * a if nb else None)
+        if a.ndim == 1:                       # (k) @ (..., k, n) -> (..., n)
+            ga = (gy.unsqueeze(-2) @ b.mT).squeeze(-2) if na else None
+            gb = a.unsqueeze(-1) @ gy.unsqueeze(-2) if nb else None
+        elif b.ndim == 1:                     # (..., m, k) @ (k) -> (..., m)
+            ga = gy.unsqueeze(-1) @ b.unsqueeze(-2) if na else None
+            gb = (a.mT @ gy.unsqueeze(-1)).squeeze(-1) if nb else None
+        else:
+            ga = gy @ b.mT if na else None
+            gb = a.mT @ gy if nb else None
+        return (_reduce(ga, a) if na else None), (_reduce(gb, b) if nb else None)
+
+
+def matmul(a, b):
+    """Matrix product with broadcasting batch dims (``torch.matmul``)."""
+    from ..tensor import Tensor
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul: expected two Tensors, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    if a.dtype != b.dtype:
+        raise TypeError(f"matmul: expected both operands to have the same dtype, got "
+                        f"{a.dtype} and {b.dtype}")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                         f"multiplied ({ka} != {kb})")
+    return MatMul()(a, b)
+
+
+class Linear(Function):
+    """``y = x @ weight.T + bias`` with weight (out, in), as torch.nn.functional.linear."""
+
+    def forward(self, x, w, b=None):
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        x, w = self.inputs[0], self.inputs[1]
+        need = self.needs_input_grad
+        gx = gy @ w if need[0] else None
+        gw = gy.reshape(-1, gy.shape[-1]).T @ x.reshape(-1, x.shape[-1]) if need[1] else None
+        if len(self.inputs) == 2:
+            return gx, gw
+        gb = sum_to(gy, self.inputs[2].shape) if need[2] else None
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """Affine map ``x @ weight.T + bias``: x (..., in), weight (out, in), bias (out,)."""
+    if x.shape[-1] != weight.shape[-1]:
+        raise ValueError(f"linear: input has {x.shape[-1]} features (shape {tuple(x.shape)}) "
+                         f"but weight expects {weight.shape[-1]} (shape {tuple(weight.shape)})")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"linear: input dtype {x.dtype} does not match weight dtype "
+                        f"{weight.dtype}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got "
+                         f"{tuple(bias.shape)}")
+    return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
+
+
+def grad_enabled() -> bool:
+    return _mode.enabled

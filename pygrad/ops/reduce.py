@@ -1,0 +1,183 @@
+"""Reductions: sum, mean, max, min, logsumexp, argmax / argmin."""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+from ..autograd.function import Function
+from .math import broadcast_to
+from .unary import _constant
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+MinResult = namedtuple("MinResult", ["values", "indices"])
+
+
+def normalize_dims(dim, ndim, what):
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes, or None."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not isinstance(d, int):
+            raise TypeError(f"{what}: dim must be an int or a tuple of ints, got {d!r}")
+        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+            raise IndexError(f"{what}: dim {d} is out of range for a tensor with {ndim} "
+                             f"dimensions")
+        out.append(d % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{what}: dim {dim} repeats an axis")
+    return tuple(sorted(out))
+
+
+def _expand_back(gy, shape, axes, keepdim):
+    """Broadcast a reduced gradient back over the reduced axes."""
+    if axes is None:
+        axes = tuple(range(len(shape)))
+    if not keepdim:
+        kept = list(shape)
+        for a in axes:
+            kept[a] = 1
+        gy = gy.reshape(tuple(kept))
+    return broadcast_to(gy, shape)
+
+
+class Sum(Function):
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        return x.sum(axis=self.axes, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        return _expand_back(gy, self.inputs[0].shape, self.axes, self.keepdim)
+
+
+class _Extreme(Function):
+    """max / min: with a dim the gradient goes to the index returned (first occurrence),
+    over everything it is shared evenly among ties (as torch)."""
+
+    reduce = None
+    arg = None
+
+    def __init__(self, axis, keepdim):
+        self.axis, self.keepdim = axis, keepdim
+
+    def forward(self, x):
+        xp = self.backend.xp
+        if x.size == 0:
+            raise ValueError(f"{type(self).__name__.lower()}: expected a non-empty tensor")
+        if self.axis is None:
+            y = getattr(x, self.reduce)()
+            mask = x == y
+            self.mask = (mask / mask.sum()).astype(x.dtype)
+            return y
+        idx = getattr(x, self.arg)(axis=self.axis, keepdims=True)
+        self.indices = idx
+        y = xp.take_along_axis(x, idx, axis=self.axis)
+        return y if self.keepdim else y.squeeze(self.axis)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        xp = self.backend.xp
+        if self.axis is None:
+            return gy * _constant(self.mask, x)
+        one_hot = xp.zeros(x.shape, dtype=x.dtype)
+        xp.put_along_axis(one_hot, self.indices, 1, axis=self.axis)
+        axes = (self.axis,)
+        return _expand_back(gy, x.shape, axes, self.keepdim) * _constant(one_hot, x)
+
+
+class Max(_Extreme):
+    reduce, arg = "max", "argmax"
+
+
+class Min(_Extreme):
+    reduce, arg = "min", "argmin"
+
+
+class LogSumExp(Function):
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        xp = self.backend.xp
+        m = x.max(axis=self.axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        y = xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True)) + m
+        return y if self.keepdim else y.squeeze(self.axes if self.axes is not None else None)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        y = _expand_back(self.output, x.shape, self.axes, self.keepdim)
+        return _expand_back(gy, x.shape, self.axes, self.keepdim) * (x - y).exp()
+
+
+def sum(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
+    """Sum over ``dim`` (an int, a tuple, or None for all)."""
+    return Sum(normalize_dims(dim, x.ndim, "sum"), keepdim)(x)
+
+
+def mean(x, dim=None, keepdim=False):
+    """Mean over ``dim`` (an int, a tuple, or None for all)."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"mean: expected a floating-point tensor, got dtype {x.dtype}")
+    axes = normalize_dims(dim, x.ndim, "mean")
+    n = 1
+    for a in (range(x.ndim) if axes is None else axes):
+        n *= x.shape[a]
+    return Sum(axes, keepdim)(x) / n if n else Sum(axes, keepdim)(x) * float("nan")
+
+
+def _extreme(cls, result, x, dim, keepdim, what):
+    if dim is None:
+        return cls(None, False)(x)
+    axis = normalize_dims(dim, x.ndim, what)
+    if len(axis) != 1:
+        raise TypeError(f"{what}: dim must be a single int, got {dim!r}")
+    fn = cls(axis[0], keepdim)
+    values = fn(x)
+    idx = fn.indices if keepdim else fn.indices.squeeze(axis[0])
+    from ..tensor import Tensor
+    return result(values, Tensor._make(idx.astype("int64", copy=False), x.device))
+
+
+def max(x, dim=None, keepdim=False):  # noqa: A001
+    """The maximum; with ``dim`` a (values, indices) pair, as torch.max."""
+    return _extreme(Max, MaxResult, x, dim, keepdim, "max")
+
+
+def min(x, dim=None, keepdim=False):  # noqa: A001
+    """The minimum; with ``dim`` a (values, indices) pair, as torch.min."""
+    return _extreme(Min, MinResult, x, dim, keepdim, "min")
+
+
+def logsumexp(x, dim=None, keepdim=False):
+    """log Σ exp(x) over ``dim``, computed stably."""
+    return LogSumExp(normalize_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
+
+
+def _arg(x, dim, keepdim, what):
+    from ..tensor import Tensor
+    if x.data.size == 0:
+        raise ValueError(f"{what}: expected a non-empty tensor")
+    a = x.data
+    if dim is None:
+        idx = getattr(a, what)()
+        if keepdim:
+            idx = idx.reshape((1,) * x.ndim)
+    else:
+        axis = normalize_dims(dim, x.ndim, what)[0]
+        idx = getattr(a, what)(axis=axis, keepdims=keepdim)
+    xp = x.backend.xp
+    return Tensor._make(xp.asarray(idx, dtype="int64"), x.device)
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the maximum (over all elements, flattened, when dim is None)."""
+    return _arg(x, dim, keepdim, "argmax")
+
+
+def argmin(x, dim=None, keepdim=False):
+    """Index of the minimum (over all elements, flattened, when dim is None)."""
+    return _arg(x, dim, keepdim, "argmin")

@@ -1,0 +1,123 @@
+"""Elementwise functions of one tensor: exp, log, sqrt, abs, clamp, relu, tanh."""
+from __future__ import annotations
+
+from ..autograd.function import Function
+
+
+class Exp(Function):
+    def forward(self, x):
+        return self.backend.xp.exp(x)
+
+    def backward(self, gy):
+        return gy * self.output
+
+
+class Log(Function):
+    def forward(self, x):
+        return self.backend.xp.log(x)
+
+    def backward(self, gy):
+        return gy / self.inputs[0]
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        return self.backend.xp.sqrt(x)
+
+    def backward(self, gy):
+        return gy / (2 * self.output)
+
+
+class Abs(Function):
+    def forward(self, x):
+        return self.backend.xp.abs(x)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return gy * _constant(self.backend.xp.sign(x.data), x)
+
+
+class Clamp(Function):
+    """Clip to [min, max]; the gradient passes where min ≤ x ≤ max (torch's convention)."""
+
+    def __init__(self, min=None, max=None):
+        self.min, self.max = min, max
+
+    def forward(self, x):
+        xp = self.backend.xp
+        y = x
+        if self.min is not None:
+            y = xp.maximum(y, xp.asarray(self.min, dtype=x.dtype))
+        if self.max is not None:
+            y = xp.minimum(y, xp.asarray(self.max, dtype=x.dtype))
+        return y
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        mask = self.backend.xp.ones(x.shape, dtype=bool)
+        if self.min is not None:
+            mask &= x.data >= self.min
+        if self.max is not None:
+            mask &= x.data <= self.max
+        return gy * _constant(mask.astype(x.dtype), x)
+
+
+class Relu(Function):
+    def forward(self, x):
+        return self.backend.xp.maximum(x, 0).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return gy * _constant((x.data > 0).astype(x.dtype), x)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        return self.backend.xp.tanh(x)
+
+    def backward(self, gy):
+        y = self.output
+        return gy * (1 - y * y)
+
+
+def _constant(array, like):
+    """A Tensor that carries no gradient, on ``like``'s device."""
+    from ..tensor import Tensor
+    return Tensor._make(array, like.device)
+
+
+def exp(x):
+    """Elementwise e^x."""
+    return Exp()(x)
+
+
+def log(x):
+    """Elementwise natural logarithm."""
+    return Log()(x)
+
+
+def sqrt(x):
+    """Elementwise square root."""
+    return Sqrt()(x)
+
+
+def abs(x):  # noqa: A001 - torch's name
+    """Elementwise |x| (gradient sign(x), 0 at 0)."""
+    return Abs()(x)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
+    """Clip ``x`` to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp(min, max)(x)
+
+
+def relu(x):
+    """max(x, 0)."""
+    return Relu()(x)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return Tanh()(x)

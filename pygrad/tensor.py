@@ -1,0 +1,756 @@
+"""Tensor: an array on a device, plus what autograd needs (requires_grad, grad, _ctx)."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .autograd import engine
+from .autograd.function import Function
+from .autograd.grad_mode import _mode
+from .device import Device, get_default_device
+from .ops import activation, loss, math, reduce, shape, unary
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int64 = np.dtype("int64")
+int32 = np.dtype("int32")
+bool_ = np.dtype("bool")
+uint8 = np.dtype("uint8")
+_SUPPORTED = (float32, float64, int64, int32, bool_, uint8)
+_BY_NAME = {"float": float64, "float32": float32, "float64": float64, "double": float64,
+            "int64": int64, "long": int64, "int32": int32, "int": int64, "bool": bool_,
+            "uint8": uint8}
+
+
+def as_dtype(dtype):
+    """A supported numpy dtype from a dtype, a type or a name ('float32', 'int64', ...)."""
+    if dtype is None:
+        return None
+    if dtype is float:
+        return float64
+    if dtype is int:
+        return int64
+    if dtype is bool:
+        return bool_
+    try:
+        d = _BY_NAME[dtype] if isinstance(dtype, str) and dtype in _BY_NAME else np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype: expected one of float32, float64, int64, int32, bool, uint8, "
+                        f"got {dtype!r}") from None
+    if d not in _SUPPORTED:
+        raise TypeError(f"dtype: {d} is not supported (use float32, float64, int64, int32, "
+                        f"bool or uint8)")
+    return d
+
+
+def _device_of(device):
+    return get_default_device() if device is None else Device(device)
+
+
+def _array_module(dev):
+    return np if dev.type == "cpu" else dev.backend.xp
+
+
+def _to_device_array(data, dtype, dev):
+    """``data`` as an array of ``dtype`` (None: keep / infer) on device ``dev``."""
+    if dev.type == "cpu":
+        if hasattr(data, "get") and not isinstance(data, np.ndarray):   # a CuPy array
+            data = data.get()
+        arr = np.asarray(data)
+    else:
+        arr = dev.backend.asarray(data, None, dev)
+    if dtype is None:
+        if not hasattr(data, "dtype"):              # Python data: torch's defaults
+            kind = arr.dtype.kind
+            dtype = float32 if kind == "f" else int64 if kind in "iu" else arr.dtype
+        else:
+            dtype = arr.dtype
+            if dtype not in _SUPPORTED:
+                raise TypeError(f"tensor: arrays of dtype {dtype} are not supported (use "
+                                f"float32, float64, int64, int32, bool or uint8)")
+    if arr.dtype.kind == "O" or arr.dtype.kind in "USV":
+        raise TypeError(f"tensor: expected numeric data, got an array of dtype {arr.dtype}")
+    if arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array on a device that records the ops applied to it.
+
+    Create tensors with :func:`tensor` and the creation functions; ``Tensor(data)`` works too.
+    """
+
+    __slots__ = ("data", "device", "grad", "_requires_grad", "_ctx", "_unit", "__weakref__")
+    __array_priority__ = 1000   # numpy scalars on the left defer to Tensor's operators
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        dev = _device_of(getattr(data, "device", None) if device is None and
+                         isinstance(data, Tensor) else device)
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = _to_device_array(data, as_dtype(dtype), dev)
+        self.device = dev
+        self.grad = None
+        self._ctx = None
+        self._unit = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, array, device, requires_grad=False):
+        """Wrap an array already on ``device`` (no copy, no checks): the ops' fast path."""
+        t = object.__new__(cls)
+        if array.__class__ is not np.ndarray and device.type == "cpu":
+            array = np.asarray(array)      # numpy turns 0-d results into scalars
+        t.data = array
+        t.device = device
+        t.grad = None
+        t._requires_grad = requires_grad
+        t._ctx = None
+        t._unit = False
+        return t
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if self._ctx is not None:
+            raise RuntimeError("requires_grad can only be changed on leaf tensors; use "
+                               "detach() to get a leaf")
+        if flag and self.dtype.kind != "f":
+            raise RuntimeError(f"only floating-point tensors can require gradients, got "
+                               f"dtype {self.dtype}")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def backend(self):
+        return self.device.backend
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self):
+        """The data as a NumPy array (shares memory on the cpu)."""
+        if self.device.type != "cpu":
+            raise TypeError(f"numpy(): the tensor is on {self.device}; call .cpu() first")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted to Python "
+                             f"scalars, got shape {tuple(self.shape)}")
+        return self.data.reshape(()).item() if self.device.type == "cpu" else \
+            self.data.reshape(()).get().item()
+
+    def tolist(self):
+        return self._host().tolist()
+
+    def _host(self):
+        return self.data if self.device.type == "cpu" else self.device.backend.to_numpy(
+            self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements "
+                               f"is ambiguous")
+        return bool(self.item())
+
+    def detach(self):
+        """The same data, cut from the graph (a new leaf that does not require grad)."""
+        return Tensor._make(self.data, self.device)
+
+    def detach_(self):
+        self._ctx = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if self._ctx is not None:
+            self._ctx._retain_output_grad = True
+
+    def to(self, *args, dtype=None, device=None, copy=False):
+        """``to(device)``, ``to(dtype)`` or both; returns self when nothing changes."""
+        for a in args:
+            if isinstance(a, (str, Device)) and not (isinstance(a, str) and a in _BY_NAME):
+                device = a
+            elif isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            else:
+                dtype = a
+        out = self
+        if dtype is not None:
+            dtype = as_dtype(dtype)
+            if dtype != out.dtype:
+                out = math.Cast(dtype)(out)
+        if device is not None:
+            dev = Device(device)
+            if dev is not out.device:
+                out = ToDevice(dev)(out)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else Device("cuda", device)
+                       if isinstance(device, int) else device)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def float(self):
+        return self.to(float32)
+
+    def double(self):
+        return self.to(float64)
+
+    def long(self):
+        return self.to(int64)
+
+    def int(self):
+        return self.to(int32)
+
+    def bool(self):
+        return self.to(bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def clone(self):
+        return _Clone()(self)
+
+    def contiguous(self):
+        xp = self.device.backend.xp
+        return self if self.data.flags.c_contiguous else Tensor._make(
+            xp.ascontiguousarray(self.data), self.device, False) if not self._requires_grad \
+            else _Clone()(self)
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves."""
+        engine.backward(self, gradient, retain_graph, create_graph)
+
+    # ------------------------------------------------------------------ in place (untracked)
+    def _check_inplace(self, what):
+        if self._requires_grad and _mode.enabled:
+            raise RuntimeError(f"{what}: a tensor that requires grad cannot be modified in "
+                               f"place outside no_grad()")
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        src = src.data if isinstance(src, Tensor) else src
+        self.data[...] = _to_device_array(src, self.dtype, self.device)
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        from .random import uniform
+        return self.copy_(uniform(self.shape, a, b, self.dtype))
+
+    def normal_(self, mean=0.0, std=1.0):
+        from .random import normal
+        return self.copy_(normal(self.shape, mean, std, self.dtype))
+
+    def __setitem__(self, index, value):
+        self._check_inplace("__setitem__")
+        index = shape.normalize_index(index, self)
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other):
+        return math.Add()(self, _operand(other, self))
+
+    def __radd__(self, other):
+        return math.Add()(_operand(other, self), self)
+
+    def __sub__(self, other):
+        return math.Sub()(self, _operand(other, self))
+
+    def __rsub__(self, other):
+        return math.Sub()(_operand(other, self), self)
+
+    def __mul__(self, other):
+        return math.Mul()(self, _operand(other, self))
+
+    def __rmul__(self, other):
+        return math.Mul()(_operand(other, self), self)
+
+    def __truediv__(self, other):
+        return math.Div()(self, _operand(other, self))
+
+    def __rtruediv__(self, other):
+        return math.Div()(_operand(other, self), self)
+
+    def __pow__(self, other):
+        return math.Pow()(self, _operand(other, self))
+
+    def __rpow__(self, other):
+        return math.Pow()(_operand(other, self), self)
+
+    def __matmul__(self, other):
+        return math.matmul(self, _operand(other, self, scalars=False))
+
+    def __rmatmul__(self, other):
+        return math.matmul(_operand(other, self, scalars=False), self)
+
+    def __neg__(self):
+        return math.Neg()(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return unary.abs(self)
+
+    def _compare(self, other, op):
+        o = _operand(other, self)
+        o = o.data if isinstance(o, Tensor) else o
+        if isinstance(other, Tensor) and other.device is not self.device:
+            raise RuntimeError(f"comparison: tensors on {self.device} and {other.device}")
+        return Tensor._make(getattr(self.data, op)(o), self.device)
+
+    def __lt__(self, other):
+        return self._compare(other, "__lt__")
+
+    def __le__(self, other):
+        return self._compare(other, "__le__")
+
+    def __gt__(self, other):
+        return self._compare(other, "__gt__")
+
+    def __ge__(self, other):
+        return self._compare(other, "__ge__")
+
+    def __eq__(self, other):
+        return self._compare(other, "__eq__")
+
+    def __ne__(self, other):
+        return self._compare(other, "__ne__")
+
+    def __invert__(self):
+        if self.dtype != bool_:
+            raise TypeError(f"~ is defined for bool tensors, got {self.dtype}")
+        return Tensor._make(~self.data, self.device)
+
+    def __and__(self, other):
+        return Tensor._make(self.data & _operand(other, self).data, self.device)
+
+    def __or__(self, other):
+        return Tensor._make(self.data | _operand(other, self).data, self.device)
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        return shape.getitem(self, index)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    # ------------------------------------------------------------------ methods
+    def exp(self):
+        return unary.exp(self)
+
+    def log(self):
+        return unary.log(self)
+
+    def sqrt(self):
+        return unary.sqrt(self)
+
+    def abs(self):
+        return unary.abs(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002
+        return unary.clamp(self, min, max)
+
+    clip = clamp
+
+    def relu(self):
+        return unary.relu(self)
+
+    def tanh(self):
+        return unary.tanh(self)
+
+    def sigmoid(self):
+        return activation.sigmoid(self)
+
+    def softmax(self, dim=-1):
+        return activation.softmax(self, dim)
+
+    def log_softmax(self, dim=-1):
+        return activation.log_softmax(self, dim)
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def matmul(self, other):
+        return self @ other
+
+    def sum(self, dim=None, keepdim=False):
+        return reduce.sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return reduce.mean(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        return reduce.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return reduce.min(self, dim, keepdim)
+
+    def logsumexp(self, dim=None, keepdim=False):
+        return reduce.logsumexp(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return reduce.argmin(self, dim, keepdim)
+
+    def var(self, dim=None, keepdim=False, unbiased=True):
+        n = self.data.size if dim is None else int(np.prod(
+            [self.shape[d] for d in reduce.normalize_dims(dim, self.ndim, "var")]))
+        d = self - self.mean(dim, keepdim=True)
+        return (d * d).sum(dim, keepdim) / max(n - int(unbiased), 1)
+
+    def std(self, dim=None, keepdim=False, unbiased=True):
+        return self.var(dim, keepdim, unbiased).sqrt()
+
+    def reshape(self, *shape_):
+        return shape.reshape(self, *shape_)
+
+    view = reshape
+
+    def view_as(self, other):
+        return shape.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return shape.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return shape.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return shape.permute(self, *dims)
+
+    def movedim(self, source, destination):
+        n = self.ndim
+        dims = [d for d in range(n) if d != source % n]
+        dims.insert(destination % n, source % n)
+        return shape.permute(self, dims)
+
+    @property
+    def T(self):
+        return shape.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):
+        return shape.transpose(self, -2, -1)
+
+    def squeeze(self, dim=None):
+        return shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return shape.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        lead = len(sizes) - self.ndim
+        target = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+        return math.broadcast_to(self, target)
+
+    def masked_fill(self, mask, value):
+        return math.where(mask, value, self)
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self):
+        body = np.array2string(self._host(), separator=", ", prefix="tensor(",
+                               precision=4, threshold=200)
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype=pygrad.{self.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+class _Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+class ToDevice(Function):
+    """Copy to another device; the gradient flows back to the source device."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def __call__(self, x):
+        # forward runs on the destination's backend, not the input's
+        src = x.device
+        y = _to_device_array(x.data, x.dtype, self.device)
+        out = Tensor._make(y, self.device)
+        if x._requires_grad and _mode.enabled:
+            import weakref
+            self.needs_input_grad = (True,)
+            self.inputs = (x,)
+            self.src = src
+            out._requires_grad = True
+            out._ctx = self
+            self._output = weakref.ref(out)
+        return out
+
+    def backward(self, gy):
+        return gy.to(self.src)
+
+
+def _operand(value, like, scalars=True):
+    """The other side of a binary op: Tensors pass, Python numbers stay scalars (they take
+    the tensor's dtype), arrays and lists become tensors on ``like``'s device."""
+    if isinstance(value, Tensor):
+        return value
+    if scalars and isinstance(value, numbers.Number) and not isinstance(value, bool):
+        if like.dtype.kind != "f" and isinstance(value, float):
+            return Tensor._make(np.asarray(value, dtype=float32), like.device) \
+                if like.device.type == "cpu" else _as_tensor_like(value, like, float32)
+        return value
+    if scalars and isinstance(value, (bool, np.bool_)):
+        return _as_tensor_like(value, like, bool_)
+    return _as_tensor_like(value, like)
+
+
+def _as_tensor_like(value, like, dtype=None):
+    arr = _to_device_array(value, None, like.device)
+    if dtype is not None:
+        arr = arr.astype(dtype)
+    elif arr.dtype.kind == "f" and like.dtype.kind == "f":
+        arr = arr.astype(like.dtype)   # a float64 array next to a float32 tensor stays float32
+    return Tensor._make(arr, like.device)
+
+
+# ---------------------------------------------------------------------------- creation
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (nested lists, scalars, arrays).
+
+    Python floats become float32 and ints int64 (torch's defaults); NumPy arrays keep their
+    dtype. ``device`` defaults to $PYGRAD_DEVICE (else cpu).
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    t = Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    if isinstance(data, np.ndarray) and t.data is data:
+        t.data = data.copy()
+    return t
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like :func:`tensor` but shares memory with a NumPy array when it can."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return Tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A cpu tensor sharing memory with ``array``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    as_dtype(array.dtype)
+    return Tensor._make(array, Device("cpu"))
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"size: expected non-negative ints, got {tuple(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _filled(fill, size, dtype, device, requires_grad):
+    dev = _device_of(device)
+    dtype = as_dtype(dtype) or float32
+    xp = _array_module(dev)
+    if dev.type == "cpu":
+        arr = xp.full(size, fill, dtype=dtype)
+    else:
+        with dev.backend.guard(dev):
+            arr = xp.full(size, fill, dtype=dtype)
+    t = Tensor._make(arr, dev)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(0, _size(size), dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(1, _size(size), dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(0, _size(size), dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = bool_
+    elif dtype is None and isinstance(fill_value, int):
+        dtype = int64
+    return _filled(fill_value, _size((size,)), dtype, device, requires_grad)
+
+
+def _like(t, dtype, device):
+    return (dtype or t.dtype), (device or t.device)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return zeros(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return ones(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return full(t.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from start (default 0) up to, not including, end, spaced by step."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    dtype = as_dtype(dtype) or (int64 if ints else float32)
+    return tensor(np.arange(start, end, step, dtype=dtype), device=device,
+                  requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return tensor(np.linspace(start, end, steps, dtype=as_dtype(dtype) or float32),
+                  device=device, requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return tensor(np.eye(n, m, dtype=as_dtype(dtype) or float32), device=device,
+                  requires_grad=requires_grad)
+
+
+def _random(draw, size, dtype, device, requires_grad):
+    dtype = as_dtype(dtype) or float32
+    t = tensor(draw(_size(size), dtype), device=device)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples from pygrad's generator (``manual_seed``)."""
+    from .random import normal
+    return _random(lambda s, d: normal(s, 0.0, 1.0, d), size, dtype, device, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1) from pygrad's generator (``manual_seed``)."""
+    from .random import uniform
+    return _random(lambda s, d: uniform(s, 0.0, 1.0, d), size, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+    from .random import generator
+    if high is None:
+        low, high = 0, low
+    return tensor(generator().integers(low, high, size=_size((size,))),
+                  dtype=as_dtype(dtype) or int64, device=device)
+
+
+def randperm(n, device=None) -> Tensor:
+    from .random import generator
+    return tensor(generator().permutation(n).astype(np.int64), device=device)
