@@ -1,0 +1,64 @@
+/* Run-time choice between the baseline and AVX2/FMA builds of the kernels. */
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "pygrad_cpu.h"
+
+static const pg_ops *active = pg_ops_baseline;
+static const char *active_name = "baseline";
+
+int pg_cpu_has_avx2(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int pg_cpu_set_variant(const char *name)
+{
+    const int avx2 = pg_cpu_has_avx2();
+    if (!name || !*name || strcmp(name, "auto") == 0) {
+        name = avx2 ? "avx2" : "baseline";
+    }
+    if (strcmp(name, "baseline") == 0) {
+        active = pg_ops_baseline;
+        active_name = "baseline";
+        return 0;
+    }
+#if defined(__x86_64__)
+    if (strcmp(name, "avx2") == 0 && avx2) {
+        active = pg_ops_avx2;
+        active_name = "avx2";
+        return 0;
+    }
+#endif
+    return -1;
+}
+
+int pg_cpu_init(void)
+{
+    const char *env = getenv("PYGRAD_CPU_VARIANT");
+    if (pg_cpu_set_variant(env) == 0)
+        return 0;
+    pg_cpu_set_variant("baseline");
+    return -1;
+}
+
+const char *pg_cpu_variant(void) { return active_name; }
+
+const pg_ops *pg_cpu_ops(int dtype) { return &active[dtype == PG_F64 ? PG_F64 : PG_F32]; }
+
+int pg_cpu_num_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}

@@ -1,0 +1,340 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""Fused CPU kernels (C in csrc/cpu, OpenMP over rows), called without the GIL.
+
+Each function takes NumPy arrays that must be C-contiguous float32 or float64 (target:
+int64), checks dtypes, shapes, contiguity and writability, and raises TypeError/ValueError
+naming the argument otherwise, so nothing invalid reaches C. ``pygrad.backend.cpu`` adapts
+arbitrary inputs (axes, strides, other dtypes) before calling here.
+
+The kernels exist in a baseline x86-64 build and an AVX2/FMA build; ``variant()`` says which
+one runs (chosen at import from the CPU, or forced by ``PYGRAD_CPU_VARIANT``).
+"""
+import math
+
+import numpy as np
+
+cimport numpy as cnp
+from libc.stdint cimport int64_t
+
+cnp.import_array()
+
+if pg_cpu_init() != 0:
+    import os
+    import warnings
+    warnings.warn(
+        f"PYGRAD_CPU_VARIANT={os.environ.get('PYGRAD_CPU_VARIANT')!r}: expected 'baseline', "
+        f"'avx2' (on a CPU with AVX2 and FMA) or 'auto'; using the baseline kernels",
+        RuntimeWarning, stacklevel=2)
+
+
+# ----------------------------------------------------------------------------- variant
+
+def variant() -> str:
+    """The kernel build in use: "avx2" or "baseline"."""
+    return pg_cpu_variant().decode()
+
+
+def available_variants() -> tuple:
+    """The kernel builds this CPU can run, best last: ("baseline",) or ("baseline", "avx2")."""
+    return ("baseline", "avx2") if pg_cpu_has_avx2() else ("baseline",)
+
+
+def set_variant(name: str) -> str:
+    """Switch to the "baseline", "avx2" or "auto" build; returns the previous variant name."""
+    previous = variant()
+    if pg_cpu_set_variant(name.encode()) != 0:
+        raise ValueError(f"set_variant: expected one of {available_variants() + ('auto',)}, "
+                         f"got {name!r}")
+    return previous
+
+
+def num_threads() -> int:
+    """OpenMP threads the kernels use on large inputs (OMP_NUM_THREADS; 1 without OpenMP)."""
+    return pg_cpu_num_threads()
+
+
+# ----------------------------------------------------------------------------- checks
+
+cdef inline int _dtype_code(cnp.ndarray a, str fn, str arg) except -1:
+    cdef int t = cnp.PyArray_TYPE(a)
+    if t == cnp.NPY_FLOAT32:
+        return PG_F32
+    if t == cnp.NPY_FLOAT64:
+        return PG_F64
+    raise TypeError(f"{fn}: {arg} must be float32 or float64, got {a.dtype}")
+
+
+cdef inline cnp.ndarray _array(object a, str fn, str arg, bint writable=False):
+    """a as an ndarray after checking it is one, C-contiguous, and writable if asked."""
+    if not cnp.PyArray_Check(a):
+        raise TypeError(f"{fn}: {arg} must be a numpy.ndarray, got {type(a).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        raise ValueError(f"{fn}: {arg} must be C-contiguous")
+    if writable and not cnp.PyArray_ISWRITEABLE(arr):
+        raise ValueError(f"{fn}: {arg} must be writable (it is updated in place)")
+    return arr
+
+
+cdef inline cnp.ndarray _like(object a, cnp.ndarray ref, str fn, str arg, str ref_arg,
+                              bint writable=False):
+    """a checked like _array and to have ref's dtype and shape."""
+    cdef cnp.ndarray arr = _array(a, fn, arg, writable)
+    if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(ref):
+        raise TypeError(f"{fn}: {arg} must have the dtype of {ref_arg} ({ref.dtype}), "
+                        f"got {arr.dtype}")
+    if not cnp.PyArray_SAMESHAPE(arr, ref):
+        raise ValueError(f"{fn}: {arg} must have the shape of {ref_arg} {(<object>ref).shape}, "
+                         f"got {(<object>arr).shape}")
+    return arr
+
+
+cdef inline cnp.ndarray _vector(object a, cnp.ndarray ref, Py_ssize_t n, str fn, str arg):
+    """a checked like _array, of ref's dtype and shape (n,)."""
+    cdef cnp.ndarray arr = _array(a, fn, arg)
+    if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(ref):
+        raise TypeError(f"{fn}: {arg} must have the dtype of the input ({ref.dtype}), "
+                        f"got {arr.dtype}")
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"{fn}: {arg} must have shape ({n},), got {(<object>arr).shape}")
+    return arr
+
+
+cdef inline cnp.ndarray _empty_like(cnp.ndarray a):
+    return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+
+
+cdef inline void* _ptr(cnp.ndarray a):
+    return cnp.PyArray_DATA(a) if a is not None else NULL
+
+
+cdef inline int64_t _last_dim(cnp.ndarray a):
+    return a.shape[a.ndim - 1] if a.ndim > 0 else 1
+
+
+# ----------------------------------------------------------------------------- activations
+
+def sigmoid_fwd(x):
+    """y = σ(x) = 1/(1+exp(−x)) elementwise, any shape; exact 0/1 for large |x|."""
+    cdef cnp.ndarray a = _array(x, "sigmoid", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "sigmoid", "x"))
+    cdef cnp.ndarray y = _empty_like(a)
+    cdef int64_t n = cnp.PyArray_SIZE(a)
+    with nogil:
+        k.sigmoid_fwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(y), n)
+    return y
+
+
+def sigmoid_bwd(y, gy):
+    """gx = gy·y·(1−y) elementwise; y and gy of one shape and dtype."""
+    cdef cnp.ndarray a = _array(y, "sigmoid_bwd", "y")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "sigmoid_bwd", "y"))
+    cdef cnp.ndarray g = _like(gy, a, "sigmoid_bwd", "gy", "y")
+    cdef cnp.ndarray gx = _empty_like(a)
+    cdef int64_t n = cnp.PyArray_SIZE(a)
+    with nogil:
+        k.sigmoid_bwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(g), cnp.PyArray_DATA(gx), n)
+    return gx
+
+
+# ----------------------------------------------------------------------------- softmax family
+# Over the last axis; rows = size / C.
+
+def softmax_fwd(x):
+    """y = exp(x − max)/Σ exp(x − max) over the last axis."""
+    cdef cnp.ndarray a = _array(x, "softmax", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "softmax", "x"))
+    cdef cnp.ndarray y = _empty_like(a)
+    cdef int64_t c = _last_dim(a), rows = cnp.PyArray_SIZE(a) // c if c else 0
+    with nogil:
+        k.softmax_fwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(y), rows, c)
+    return y
+
+
+def softmax_bwd(y, gy):
+    """gx = y·(gy − Σ y·gy) over the last axis."""
+    cdef cnp.ndarray a = _array(y, "softmax_bwd", "y")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "softmax_bwd", "y"))
+    cdef cnp.ndarray g = _like(gy, a, "softmax_bwd", "gy", "y")
+    cdef cnp.ndarray gx = _empty_like(a)
+    cdef int64_t c = _last_dim(a), rows = cnp.PyArray_SIZE(a) // c if c else 0
+    with nogil:
+        k.softmax_bwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(g), cnp.PyArray_DATA(gx), rows, c)
+    return gx
+
+
+def log_softmax_fwd(x):
+    """y = x − max − log Σ exp(x − max) over the last axis."""
+    cdef cnp.ndarray a = _array(x, "log_softmax", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "log_softmax", "x"))
+    cdef cnp.ndarray y = _empty_like(a)
+    cdef int64_t c = _last_dim(a), rows = cnp.PyArray_SIZE(a) // c if c else 0
+    with nogil:
+        k.log_softmax_fwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(y), rows, c)
+    return y
+
+
+def log_softmax_bwd(y, gy):
+    """gx = gy − exp(y)·Σ gy over the last axis."""
+    cdef cnp.ndarray a = _array(y, "log_softmax_bwd", "y")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "log_softmax_bwd", "y"))
+    cdef cnp.ndarray g = _like(gy, a, "log_softmax_bwd", "gy", "y")
+    cdef cnp.ndarray gx = _empty_like(a)
+    cdef int64_t c = _last_dim(a), rows = cnp.PyArray_SIZE(a) // c if c else 0
+    with nogil:
+        k.log_softmax_bwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(g), cnp.PyArray_DATA(gx),
+                          rows, c)
+    return gx
+
+
+# ----------------------------------------------------------------------------- losses
+
+def cross_entropy(x, target, weight=None, int64_t ignore_index=-100,
+                  double label_smoothing=0.0, grad_scale=None):
+    """Per-row softmax cross-entropy and, unless grad_scale is None, its scaled gradient.
+
+    x (N, C) float, target (N,) int64, weight None or (C,) of x's dtype. Returns
+    (loss (N,), grad (N, C) or None) with
+    loss_i = (1−ε)·w_t·(−log p_it) + ε/C·Σ_c w_c·(−log p_ic)  (0 where t == ignore_index),
+    grad = grad_scale·∂loss_i/∂x_i, computed in one pass over x.
+    Raises IndexError naming the first target outside [0, C) that is not ignore_index.
+    """
+    cdef cnp.ndarray a = _array(x, "cross_entropy", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "cross_entropy", "x"))
+    if a.ndim != 2:
+        raise ValueError(f"cross_entropy: x must be 2-D (N, C), got shape {(<object>a).shape}")
+    cdef int64_t n = a.shape[0], c = a.shape[1]
+    cdef cnp.ndarray t = _array(target, "cross_entropy", "target")
+    if cnp.PyArray_TYPE(t) != cnp.NPY_INT64:
+        raise TypeError(f"cross_entropy: target must be int64, got {t.dtype}")
+    if t.ndim != 1 or t.shape[0] != n:
+        raise ValueError(f"cross_entropy: target must have shape ({n},), got {(<object>t).shape}")
+    cdef cnp.ndarray w = None
+    if weight is not None:
+        w = _vector(weight, a, c, "cross_entropy", "weight")
+    cdef cnp.ndarray loss = cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+    cdef cnp.ndarray grad = None
+    cdef double scale = 0.0
+    if grad_scale is not None:
+        scale = float(grad_scale)
+        grad = _empty_like(a)
+    cdef int64_t bad
+    cdef void *wp = _ptr(w)
+    cdef void *gp = _ptr(grad)
+    with nogil:
+        bad = k.cross_entropy(cnp.PyArray_DATA(a), <const int64_t *>cnp.PyArray_DATA(t), wp,
+                              ignore_index, label_smoothing, scale, cnp.PyArray_DATA(loss), gp,
+                              n, c)
+    if bad >= 0:
+        value = int(target[bad])
+        raise IndexError(f"cross_entropy: target {value} is out of bounds for {c} classes "
+                         f"(expected 0..{c - 1} or ignore_index={ignore_index})")
+    return loss, grad
+
+
+def bce_with_logits(x, y, pos_weight=None, grad_scale=None):
+    """Elementwise binary cross-entropy on logits and, unless grad_scale is None, its gradient.
+
+    x, y of one shape and dtype; pos_weight None or (C,) over the last axis. Returns
+    (loss, grad or None) with loss = (1−y)·x − (1+(pw−1)·y)·logσ(x) and
+    grad = grad_scale·((1−y) − (1+(pw−1)·y)·(1−σ(x))).
+    """
+    cdef cnp.ndarray a = _array(x, "bce_with_logits", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "bce_with_logits", "x"))
+    cdef cnp.ndarray b = _like(y, a, "bce_with_logits", "y", "x")
+    cdef int64_t c = _last_dim(a), rows = cnp.PyArray_SIZE(a) // c if c else 0
+    cdef cnp.ndarray pw = None
+    if pos_weight is not None:
+        pw = _vector(pos_weight, a, c, "bce_with_logits", "pos_weight")
+    cdef cnp.ndarray loss = _empty_like(a)
+    cdef cnp.ndarray grad = None
+    cdef double scale = 0.0
+    if grad_scale is not None:
+        scale = float(grad_scale)
+        grad = _empty_like(a)
+    cdef void *pwp = _ptr(pw)
+    cdef void *gp = _ptr(grad)
+    with nogil:
+        k.bce_with_logits(cnp.PyArray_DATA(a), cnp.PyArray_DATA(b), pwp, scale,
+                          cnp.PyArray_DATA(loss), gp, rows, c)
+    return loss, grad
+
+
+# ----------------------------------------------------------------------------- optimizers
+# In place, one call per parameter, the formulas of reference.py (torch.optim).
+
+cdef inline cnp.ndarray _state(object a, cnp.ndarray p, bint needed, str fn, str arg):
+    if a is None:
+        if needed:
+            raise ValueError(f"{fn}: {arg} is required with these options, got None")
+        return None
+    return _like(a, p, fn, arg, "p", True)
+
+
+def sgd_step(p, g, buf, double lr, double momentum=0.0, double dampening=0.0,
+             bint nesterov=False, double weight_decay=0.0, bint maximize=False,
+             bint first=False):
+    """SGD with momentum/dampening/nesterov/weight decay; buf is None when momentum == 0."""
+    cdef cnp.ndarray pa = _array(p, "sgd_step", "p", True)
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(pa, "sgd_step", "p"))
+    cdef cnp.ndarray ga = _like(g, pa, "sgd_step", "g", "p")
+    cdef cnp.ndarray ba = _state(buf, pa, momentum != 0.0, "sgd_step", "buf")
+    cdef int64_t n = cnp.PyArray_SIZE(pa)
+    cdef void *bp = _ptr(ba)
+    with nogil:
+        k.sgd_step(cnp.PyArray_DATA(pa), cnp.PyArray_DATA(ga), bp, n, lr, momentum,
+                   dampening, nesterov, weight_decay, maximize, first)
+
+
+def adagrad_step(p, g, state_sum, step, double lr, double lr_decay=0.0,
+                 double weight_decay=0.0, double eps=1e-10, bint maximize=False):
+    """Adagrad: clr = lr/(1+(step−1)·lr_decay); sum += g²; p −= clr·g/(√sum + eps)."""
+    cdef cnp.ndarray pa = _array(p, "adagrad_step", "p", True)
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(pa, "adagrad_step", "p"))
+    cdef cnp.ndarray ga = _like(g, pa, "adagrad_step", "g", "p")
+    cdef cnp.ndarray sa = _state(state_sum, pa, True, "adagrad_step", "state_sum")
+    cdef double clr = lr / (1 + (step - 1) * lr_decay)
+    cdef int64_t n = cnp.PyArray_SIZE(pa)
+    with nogil:
+        k.adagrad_step(cnp.PyArray_DATA(pa), cnp.PyArray_DATA(ga), cnp.PyArray_DATA(sa), n,
+                       clr, weight_decay, eps, maximize)
+
+
+def rmsprop_step(p, g, square_avg, grad_avg, buf, double lr, double alpha=0.99,
+                 double eps=1e-8, double weight_decay=0.0, double momentum=0.0,
+                 bint centered=False, bint maximize=False):
+    """RMSprop; grad_avg is None unless centered, buf None unless momentum != 0."""
+    cdef cnp.ndarray pa = _array(p, "rmsprop_step", "p", True)
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(pa, "rmsprop_step", "p"))
+    cdef cnp.ndarray ga = _like(g, pa, "rmsprop_step", "g", "p")
+    cdef cnp.ndarray sq = _state(square_avg, pa, True, "rmsprop_step", "square_avg")
+    cdef cnp.ndarray gavg = _state(grad_avg, pa, centered, "rmsprop_step", "grad_avg")
+    cdef cnp.ndarray ba = _state(buf, pa, momentum != 0.0, "rmsprop_step", "buf")
+    cdef int64_t n = cnp.PyArray_SIZE(pa)
+    cdef void *gap = _ptr(gavg)
+    cdef void *bp = _ptr(ba)
+    with nogil:
+        k.rmsprop_step(cnp.PyArray_DATA(pa), cnp.PyArray_DATA(ga), cnp.PyArray_DATA(sq), gap, bp, n, lr, alpha, eps, weight_decay, momentum,
+                       centered, maximize)
+
+
+def adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, double lr, double beta1=0.9,
+              double beta2=0.999, double eps=1e-8, double weight_decay=0.0,
+              bint decoupled=False, bint amsgrad=False, bint maximize=False):
+    """Adam/AdamW (decoupled) with amsgrad; step counts from 1; max_exp_avg_sq None unless
+    amsgrad. p −= lr/(1−β1^t)·m/(√v/√(1−β2^t) + eps)."""
+    cdef cnp.ndarray pa = _array(p, "adam_step", "p", True)
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(pa, "adam_step", "p"))
+    cdef cnp.ndarray ga = _like(g, pa, "adam_step", "g", "p")
+    cdef cnp.ndarray m = _state(exp_avg, pa, True, "adam_step", "exp_avg")
+    cdef cnp.ndarray v = _state(exp_avg_sq, pa, True, "adam_step", "exp_avg_sq")
+    cdef cnp.ndarray vmax = _state(max_exp_avg_sq, pa, amsgrad, "adam_step", "max_exp_avg_sq")
+    cdef double step_size = lr / (1 - beta1 ** step)
+    cdef double bc2_sqrt = math.sqrt(1 - beta2 ** step)
+    cdef double decay = 1 - lr * weight_decay
+    cdef int64_t n = cnp.PyArray_SIZE(pa)
+    cdef void *vmp = _ptr(vmax)
+    with nogil:
+        k.adam_step(cnp.PyArray_DATA(pa), cnp.PyArray_DATA(ga), cnp.PyArray_DATA(m),
+                    cnp.PyArray_DATA(v), vmp, n, step_size, beta1, beta2, bc2_sqrt, eps,
+                    weight_decay, decoupled, decay, amsgrad, maximize)

@@ -1,0 +1,101 @@
+"""Build of pygrad: the Python packages plus the Cython/C extension pygrad.backend._cpu.
+
+Metadata lives in pyproject.toml; this file adds what needs code:
+
+* the extension, built from csrc/cpu/*.c and pygrad/backend/_cpu.pyx with OpenMP and libm
+  (libm also brings libmvec, whose vector expf the kernels call). If the compiler has no
+  OpenMP the kernels build single-threaded; if the extension does not build at all the
+  install still succeeds and pygrad.backend.cpu falls back to the reference code.
+* two folders mapped into the package: bench/ -> pygrad.bench and csrc/cuda/ ->
+  pygrad._cuda_src (the .cu sources CuPy compiles at run time, shipped as package data).
+"""
+import os
+import sys
+import tempfile
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, find_packages, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CPU_SRC = "csrc/cpu"
+
+
+def _compiler_accepts(compiler, flags) -> bool:
+    """Whether ``compiler`` compiles and links a tiny OpenMP program with ``flags``."""
+    code = "#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "omp_check.c")
+        with open(src, "w") as f:
+            f.write(code)
+        try:
+            objs = compiler.compile([src], output_dir=tmp, extra_postargs=flags)
+            compiler.link_executable(objs, os.path.join(tmp, "omp_check"), extra_postargs=flags)
+        except Exception:  # any compiler/linker failure means "not supported"
+            return False
+    return True
+
+
+class BuildExt(build_ext):
+    """build_ext that drops -fopenmp when the compiler cannot use it (e.g. Apple clang)."""
+
+    def build_extensions(self):
+        if self.compiler.compiler_type == "msvc":
+            for ext in self.extensions:
+                ext.extra_compile_args = ["/O2", "/openmp"]
+                ext.extra_link_args = []
+                ext.libraries = []
+        elif not _compiler_accepts(self.compiler, ["-fopenmp"]):
+            print("pygrad: the C compiler has no OpenMP; building single-threaded kernels",
+                  file=sys.stderr)
+            for ext in self.extensions:
+                ext.extra_compile_args = [a for a in ext.extra_compile_args if a != "-fopenmp"]
+                ext.extra_link_args = [a for a in ext.extra_link_args if a != "-fopenmp"]
+        super().build_extensions()
+
+
+cpu_ext = Extension(
+    "pygrad.backend._cpu",
+    sources=[
+        "pygrad/backend/_cpu.pyx",
+        f"{CPU_SRC}/dispatch.c",
+        f"{CPU_SRC}/kernels_baseline.c",
+        f"{CPU_SRC}/kernels_avx2.c",
+    ],
+    depends=[f"{CPU_SRC}/{name}" for name in
+             ("pygrad_cpu.h", "simd_math.h", "variant.inc", "kernels.inc")],
+    include_dirs=[CPU_SRC, np.get_include()],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    # -fno-math-errno (not -ffast-math): lets loops with expf/sqrt vectorise while keeping
+    # IEEE inf/nan semantics, which the masked (-inf) softmax rows rely on.
+    extra_compile_args=["-O3", "-fopenmp", "-fno-math-errno"],
+    extra_link_args=["-fopenmp"],
+    libraries=["m"],
+    optional=True,
+)
+
+
+def _packages():
+    """pygrad's packages plus those mapped from bench/ and csrc/cuda/."""
+    packages = find_packages(include=["pygrad", "pygrad.*"])
+    packages += ["pygrad.bench"] + [f"pygrad.bench.{p}" for p in find_packages("bench")]
+    packages.append("pygrad._cuda_src")
+    return packages
+
+
+setup(
+    packages=_packages(),
+    package_dir={"pygrad.bench": "bench", "pygrad._cuda_src": "csrc/cuda"},
+    package_data={
+        "pygrad._cuda_src": ["*.cu", "*.cuh"],
+        "pygrad.data": ["datasets/*"],
+    },
+    ext_modules=cythonize(
+        [cpu_ext],
+        compiler_directives={"language_level": "3"},
+        quiet=True,
+    ),
+    cmdclass={"build_ext": BuildExt},
+    zip_safe=False,
+)
