@@ -52,3 +52,21 @@ def backend_for(device):
     from .. import cuda
     cuda._check_index(device.index)
     return get("cuda")
+
+
+class use:
+    """``with backend.use("reference"):`` run the cpu's ops on another backend (tests compare
+    the compiled kernels to the reference this way)."""
+
+    def __init__(self, name: str, device="cpu"):
+        from ..device import Device
+        self.device, self.name = Device(device), name
+
+    def __enter__(self):
+        self.prev = self.device._backend
+        self.device._backend = get(self.name)
+        return self.device._backend
+
+    def __exit__(self, *exc):
+        self.device._backend = self.prev
+        return False

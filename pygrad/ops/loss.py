@@ -8,6 +8,8 @@ same formula written in Tensor ops.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.engine import grad as autograd_grad
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
@@ -65,7 +67,8 @@ class CrossEntropy(Function):
             x, target, self.weight, self.ignore_index, self.label_smoothing,
             scale if need_grad else None)
         if self.reduction == "mean":
-            return loss.sum() / total
+            with np.errstate(invalid="ignore", divide="ignore"):   # all ignored: nan, as torch
+                return loss.sum() / total
         if self.reduction == "sum":
             return loss.sum()
         return loss
@@ -319,8 +322,9 @@ class BCE(Function):
 
     def forward(self, x, y, w=None):
         xp = self.backend.xp
-        lx = xp.maximum(xp.log(x), -100)
-        l1x = xp.maximum(xp.log1p(-x), -100)
+        with np.errstate(divide="ignore"):         # log(0) = -inf, clamped to -100 as torch
+            lx = xp.maximum(xp.log(x), -100)
+            l1x = xp.maximum(xp.log1p(-x), -100)
         loss = -(y * lx + (1 - y) * l1x)
         if w is not None:
             loss = loss * w
