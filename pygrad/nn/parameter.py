@@ -1,0 +1,38 @@
+"""Parameter: a Tensor that a Module registers as trainable."""
+from __future__ import annotations
+
+from ..tensor import Tensor
+
+__all__ = ["Parameter"]
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad by default and is registered when assigned to a Module.
+
+    ``Parameter(t)`` shares ``t``'s array (no copy), like torch.nn.Parameter.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, data=None, requires_grad: bool = True):
+        if data is None:
+            from ..tensor import empty
+            data = empty(0)
+        elif not isinstance(data, Tensor):
+            data = Tensor(data)
+        p = cls._make(data.data, data.device)
+        if requires_grad:
+            p.requires_grad = True     # checks the dtype is floating
+        return p
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        pass    # everything is set in __new__; Tensor.__init__ must not run again
+
+    def _set_array(self, t: Tensor) -> None:
+        """Replace the array (and device) in place: used by Module.to, keeps identity."""
+        self.data = t.data
+        self.device = t.device
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+

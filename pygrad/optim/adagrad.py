@@ -1,0 +1,38 @@
+"""Adagrad (torch.optim.Adagrad's update)."""
+from __future__ import annotations
+
+from .optimizer import Optimizer, _at_least
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    """clr = lr/(1+(t−1)·lr_decay); d = g + wd·p; sum += d²; p −= clr·d/(√sum + eps)."""
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
+                 maximize: bool = False):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps, maximize=maximize))
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            _at_least(group, name, 0.0)
+
+    def _init_state(self, p, group):
+        # the accumulator starts at initial_accumulator_value, before any step
+        xp = p.device.backend.xp
+        self.state[p] = {"step": 0, "sum": xp.full(p.data.shape,
+                                                   group["initial_accumulator_value"],
+                                                   dtype=p.data.dtype)}
+
+    def _update(self, group, params):
+        lr, decay, wd = group["lr"], group["lr_decay"], group["weight_decay"]
+        eps, maximize = group["eps"], group["maximize"]
+        for p in params:
+            state = self.state[p]
+            state["step"] += 1
+            p.device.backend.adagrad_step(p.data, self._grad(p), state["sum"], state["step"],
+                                          lr, decay, wd, eps, maximize)

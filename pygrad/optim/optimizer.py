@@ -1,0 +1,206 @@
+"""Optimizer: parameter groups, per-parameter state, state_dict — the update is a kernel.
+
+Every subclass's ``step`` makes one backend call per parameter (``p.device.backend.<name>_step``
+on the raw arrays, updating them in place), or one call per group and device when the backend
+offers a multi-tensor ``<name>_step_multi`` (the CUDA backend). The formulas live in the
+backends; ``pygrad.backend.reference`` is the readable version.
+"""
+from __future__ import annotations
+
+from ..autograd import enable_grad
+from ..tensor import Tensor
+
+__all__ = ["Optimizer", "clear_grad"]
+
+
+def clear_grad(p, set_to_none: bool = True) -> None:
+    """Drop ``p.grad`` (set_to_none) or replace it with zeros (never written in place)."""
+    if set_to_none or p.grad is None:
+        p.grad = None
+    else:
+        p.grad = Tensor._make(p.device.backend.xp.zeros_like(p.grad.data), p.device)
+
+
+class Optimizer:
+    """Base class: ``params`` is an iterable of tensors or of dicts (parameter groups, each
+    with "params" and any hyperparameters overriding ``defaults``)."""
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = dict(defaults)
+        self.state: dict = {}
+        self.param_groups: list = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got a Tensor")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group: {"params": [...], hyperparameter: value, ...}; missing ones default."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param group must be a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group.get("params")
+        params = [params] if isinstance(params, Tensor) else list(params or ())
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__} can only optimize Tensors, got "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params) or len({id(p) for p in params}) != len(params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group["params"] = params
+        for k, v in self.defaults.items():
+            group.setdefault(k, v)
+        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unknown hyperparameter(s) {sorted(unknown)} "
+                            f"in a parameter group; known: {sorted(self.defaults)}")
+        self._check_group(group)
+        self.param_groups.append(group)
+        for p in params:
+            self._init_state(p, group)
+
+    def _check_group(self, group) -> None:
+        """Raise ValueError for an invalid hyperparameter (subclasses add checks)."""
+        _at_least(group, "lr", 0.0)
+
+    def _init_state(self, p, group) -> None:
+        """Create ``self.state[p]`` eagerly when the algorithm needs it (Adagrad)."""
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of all optimized parameters."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                clear_grad(p, set_to_none)
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; ``closure`` re-evaluates the loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if params:
+                self._update(group, params)
+        return loss
+
+    def _update(self, group, params) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ helpers for steps
+
+    @staticmethod
+    def _grad(p):
+        """The gradient array, C-contiguous and of p's dtype (what the kernels take)."""
+        g = p.grad.data
+        if g.dtype != p.data.dtype or not g.flags.c_contiguous:
+            g = p.device.backend.xp.ascontiguousarray(g, dtype=p.data.dtype)
+        return g
+
+    def _state_for(self, p) -> dict:
+        s = self.state.get(p)
+        if s is None:
+            s = self.state[p] = {}
+        return s
+
+    # ------------------------------------------------------------------ state dict
+
+    def state_dict(self) -> dict:
+        """{"state": {index: {name: Tensor | number}}, "param_groups": [{..., "params": [index]}]}
+
+        Parameters are numbered in group order, as torch does; the tensors share memory
+        with the optimizer state.
+        """
+        index, groups = {}, []
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            packed["params"] = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {}
+        for g in self.param_groups:
+            for p in g["params"]:
+                s = self.state.get(p)
+                if s:
+                    state[index[id(p)]] = {k: _wrap(v, p) for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyperparameters and state saved by ``state_dict`` (groups must match in
+        number and size). State arrays are cast to each parameter's dtype and device."""
+        groups = state_dict.get("param_groups")
+        if groups is None or "state" not in state_dict:
+            raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups'")
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(groups)} parameter groups, the "
+                             f"optimizer has {len(self.param_groups)}")
+        for k, (saved, own) in enumerate(zip(groups, self.param_groups)):
+            if len(saved["params"]) != len(own["params"]):
+                raise ValueError(f"loaded state dict contains a parameter group {k} of "
+                                 f"{len(saved['params'])} parameters that doesn't match the "
+                                 f"size of optimizer's group ({len(own['params'])})")
+        saved_state = state_dict["state"]
+        self.state = {}
+        for saved, own in zip(groups, self.param_groups):
+            for key, value in saved.items():
+                if key != "params":
+                    own[key] = tuple(value) if isinstance(value, list) else value
+            for idx, p in zip(saved["params"], own["params"]):
+                s = saved_state.get(idx, saved_state.get(str(idx)))
+                if s is not None:
+                    self.state[p] = {k: _unwrap(v, p, k) for k, v in s.items()}
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        return "\n".join(lines) + "\n)"
+
+
+def _wrap(v, p):
+    if v is None or isinstance(v, (int, float)):
+        return v
+    return Tensor._make(v, p.device)
+
+
+def _unwrap(v, p, name):
+    if v is None or isinstance(v, (int, float)):
+        return v
+    if name == "step":
+        return int(v.item()) if hasattr(v, "item") else int(v)
+    data = getattr(v, "data", v)
+    xp = p.device.backend.xp
+    if type(data).__module__.startswith("cupy") and xp.__name__ == "numpy":
+        data = data.get()
+    arr = xp.array(data, dtype=p.data.dtype, copy=True)
+    if arr.shape != p.data.shape:
+        raise ValueError(f"load_state_dict: state {name!r} has shape {arr.shape}, the "
+                         f"parameter has shape {p.data.shape}")
+    return xp.ascontiguousarray(arr)
+
+
+def _at_least(group, name, low, inclusive=True):
+    v = group[name]
+    ok = v >= low if inclusive else v > low
+    if not ok:
+        raise ValueError(f"Invalid {name} value: {v} (expected {'>=' if inclusive else '>'} {low})")
+
+
+def _in_unit(group, name, value=None):
+    v = group[name] if value is None else value
+    if not 0.0 <= v < 1.0:
+        raise ValueError(f"Invalid {name} value: {v} (expected 0 <= {name} < 1)")

@@ -1,0 +1,41 @@
+"""RMSprop (torch.optim.RMSprop's update)."""
+from __future__ import annotations
+
+from .optimizer import Optimizer, _at_least
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """v = αv + (1−α)d²; avg = √(v − ḡ²) (centered, ḡ the running mean of d) or √v, + eps;
+    buf = μ·buf + d/avg, p −= lr·buf (momentum) or p −= lr·d/avg. d = g + wd·p."""
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 maximize: bool = False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        for name in ("alpha", "eps", "weight_decay", "momentum"):
+            _at_least(group, name, 0.0)
+
+    def _update(self, group, params):
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        wd, mu, centered = group["weight_decay"], group["momentum"], group["centered"]
+        maximize = group["maximize"]
+        for p in params:
+            state = self._state_for(p)
+            if not state:
+                xp = p.device.backend.xp
+                state["step"] = 0
+                state["square_avg"] = xp.zeros_like(p.data)
+                if mu > 0:
+                    state["momentum_buffer"] = xp.zeros_like(p.data)
+                if centered:
+                    state["grad_avg"] = xp.zeros_like(p.data)
+            state["step"] += 1
+            p.device.backend.rmsprop_step(p.data, self._grad(p), state["square_avg"],
+                                          state.get("grad_avg"), state.get("momentum_buffer"),
+                                          lr, alpha, eps, wd, mu, centered, maximize)

@@ -1,0 +1,39 @@
+"""SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD's update)."""
+from __future__ import annotations
+
+from .optimizer import Optimizer, _at_least
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """d = g + wd·p; buf = d (first step) or μ·buf + (1−dampening)·d;
+    d = d + μ·buf (nesterov) or buf; p −= lr·d."""
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        _at_least(group, "momentum", 0.0)
+        _at_least(group, "weight_decay", 0.0)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+
+    def _update(self, group, params):
+        lr, mu = group["lr"], group["momentum"]
+        damp, nesterov = group["dampening"], group["nesterov"]
+        wd, maximize = group["weight_decay"], group["maximize"]
+        for p in params:
+            buf, first = None, False
+            if mu != 0:
+                state = self._state_for(p)
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = p.device.backend.xp.empty_like(p.data)
+                    first = True
+            p.device.backend.sgd_step(p.data, self._grad(p), buf, lr, mu, damp, nesterov, wd,
+                                      maximize, first)

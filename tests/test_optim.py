@@ -1,0 +1,196 @@
+"""Optimizers follow torch's trajectories; groups, zero_grad, state_dict, lr schedules."""
+import numpy as np
+import pytest
+
+import pygrad as pg
+import pygrad.nn.functional as F
+from pygrad import optim
+
+CONFIGS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.3)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, weight_decay=0.1, maximize=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.2,
+                     eps=1e-6)),
+    ("RMSprop", dict(lr=0.01)),
+    # (a larger lr with this decay hovers where d ≈ 0 and amplifies rounding chaotically)
+    ("RMSprop", dict(lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.05)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9)),
+    ("RMSprop", dict(lr=0.01, centered=True)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.01)),
+    ("Adam", dict(lr=0.05)),
+    ("Adam", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+    ("Adam", dict(lr=0.05, amsgrad=True)),
+    ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.01, maximize=True)),
+    ("AdamW", dict(lr=0.05)),
+    ("AdamW", dict(lr=0.05, weight_decay=0.3, amsgrad=True, betas=(0.7, 0.9))),
+]
+
+
+def _problem(seed=0):
+    rng = np.random.default_rng(seed)
+    return dict(x=rng.normal(size=(16, 5)), y=rng.random((16, 3)), w=rng.normal(size=(3, 5)),
+                b=rng.normal(size=3), w2=rng.normal(size=(2, 3)))
+
+
+def _run_pygrad(name, kw, steps=50):
+    d = _problem()
+    w = pg.tensor(d["w"], dtype=pg.float64, requires_grad=True)
+    b = pg.tensor(d["b"], dtype=pg.float64, requires_grad=True)
+    x, y = pg.tensor(d["x"], dtype=pg.float64), pg.tensor(d["y"], dtype=pg.float64)
+    opt = getattr(optim, name)([w, b], **kw)
+    trail = []
+    for _ in range(steps):
+        opt.zero_grad()
+        F.mse_loss(F.sigmoid(F.linear(x, w, b)), y).backward()
+        opt.step()
+        trail.append(np.concatenate([w.numpy().ravel(), b.numpy()]))
+    return np.array(trail)
+
+
+def _run_torch(torch, name, kw, steps=50):
+    d = _problem()
+    w = torch.tensor(d["w"], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(d["b"], dtype=torch.float64, requires_grad=True)
+    x, y = torch.tensor(d["x"]), torch.tensor(d["y"])
+    opt = getattr(torch.optim, name)([w, b], **kw)
+    trail = []
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(torch.sigmoid(x @ w.T + b), y).backward()
+        opt.step()
+        trail.append(np.concatenate([w.detach().numpy().ravel(), b.detach().numpy()]))
+    return np.array(trail)
+
+
+@pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{kw}" for n, kw in CONFIGS])
+def test_trajectory_matches_torch(name, kw):
+    torch = pytest.importorskip("torch")
+    ours = _run_pygrad(name, kw)
+    theirs = _run_torch(torch, name, kw)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+    # the parameters moved: a no-op optimizer would fail
+    assert np.abs(ours[-1] - ours[0]).max() > 1e-3
+
+
+@pytest.mark.parametrize("name,kw", CONFIGS[::3])
+def test_matches_reference_backend_float32(name, kw, monkeypatch):
+    """The cpu backend's compiled step equals the readable reference step."""
+    ours = _run_pygrad(name, kw, steps=10)
+    from pygrad.backend import get
+    cpu = pg.device("cpu").backend
+    ref = get("reference")
+    monkeypatch.setattr(pg.device("cpu"), "_backend", ref)
+    try:
+        theirs = _run_pygrad(name, kw, steps=10)
+    finally:
+        monkeypatch.setattr(pg.device("cpu"), "_backend", cpu)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_param_groups_and_defaults():
+    a = pg.zeros(2, requires_grad=True)
+    b = pg.zeros(2, requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9)
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[1]["lr"] == 0.5
+    assert opt.param_groups[1]["momentum"] == 0.9
+    a.grad = pg.ones(2)
+    b.grad = pg.ones(2)
+    opt.step()
+    np.testing.assert_allclose(a.numpy(), [-0.1, -0.1], rtol=1e-6)
+    np.testing.assert_allclose(b.numpy(), [-0.5, -0.5], rtol=1e-6)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match="Invalid lr"):
+        optim.Adam([pg.zeros(1, requires_grad=True)], lr=-1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        optim.SGD([a], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.Adam([])
+
+
+def test_zero_grad_and_params_without_grad():
+    a = pg.ones(3, requires_grad=True)
+    b = pg.ones(3, requires_grad=True)
+    opt = optim.Adam([a, b], lr=0.1)
+    (a * 2).sum().backward()
+    opt.step()
+    assert b.numpy().tolist() == [1, 1, 1]    # no grad: untouched, no state
+    assert b not in opt.state and opt.state[a]["step"] == 1
+    opt.zero_grad(set_to_none=False)
+    assert a.grad.numpy().tolist() == [0, 0, 0]
+    opt.zero_grad()
+    assert a.grad is None
+
+
+def test_state_dict_round_trip_continues_identically():
+    def make():
+        w = pg.tensor(_problem()["w"], dtype=pg.float64, requires_grad=True)
+        return w, optim.Adam([w], lr=0.05, amsgrad=True)
+
+    def step(w, opt):
+        opt.zero_grad()
+        ((w * w).sum() + w.sum()).backward()
+        opt.step()
+
+    w1, o1 = make()
+    for _ in range(3):
+        step(w1, o1)
+    sd = o1.state_dict()
+    assert sd["state"][0]["step"] == 3 and sd["param_groups"][0]["params"] == [0]
+    w2, o2 = make()
+    w2.data[...] = w1.data
+    o2.load_state_dict(pg.load(_roundtrip(sd)))
+    for _ in range(3):
+        step(w1, o1)
+        step(w2, o2)
+    np.testing.assert_array_equal(w1.numpy(), w2.numpy())
+    with pytest.raises(ValueError, match="parameter groups"):
+        o2.load_state_dict({"state": {}, "param_groups": []})
+
+
+def _roundtrip(obj):
+    import io
+    buf = io.BytesIO()
+    pg.save(obj, buf)
+    buf.seek(0)
+    return buf
+
+
+SCHEDULES = [
+    ("StepLR", dict(step_size=3, gamma=0.5)),
+    ("MultiStepLR", dict(milestones=[2, 5, 6], gamma=0.3)),
+    ("ExponentialLR", dict(gamma=0.9)),
+    ("CosineAnnealingLR", dict(T_max=7, eta_min=0.01)),
+]
+
+
+@pytest.mark.parametrize("name,kw", SCHEDULES)
+def test_lr_schedules_match_torch(name, kw):
+    torch = pytest.importorskip("torch")
+    ours_opt = optim.SGD([pg.zeros(1, requires_grad=True)], lr=0.1)
+    theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    ours = getattr(optim.lr_scheduler, name)(ours_opt, **kw)
+    theirs = getattr(torch.optim.lr_scheduler, name)(theirs_opt, **kw)
+    for _ in range(12):
+        ours_opt.step()
+        theirs_opt.step()
+        ours.step()
+        theirs.step()
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-9)
+
+
+def test_reduce_on_plateau_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours_opt = optim.SGD([pg.zeros(1, requires_grad=True)], lr=1.0)
+    theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    kw = dict(factor=0.5, patience=2, cooldown=1, min_lr=0.05)
+    ours = optim.lr_scheduler.ReduceLROnPlateau(ours_opt, **kw)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs_opt, **kw)
+    for metric in [5, 4, 4, 4, 4, 4, 3.9999, 4, 4, 4, 4, 4, 4, 4, 4, 4, 1]:
+        ours.step(metric)
+        theirs.step(metric)
+        assert ours_opt.param_groups[0]["lr"] == pytest.approx(theirs_opt.param_groups[0]["lr"])
