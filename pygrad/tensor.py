@@ -321,6 +321,24 @@ class Tensor:
         from .random import normal
         return self.copy_(normal(self.shape, mean, std, self.dtype))
 
+    def _inplace(self, other, op, what):
+        self._check_inplace(what)
+        o = _operand(other, self)
+        getattr(self.data, op)(o.data if isinstance(o, Tensor) else o)
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(other, "__iadd__", "+=")
+
+    def __isub__(self, other):
+        return self._inplace(other, "__isub__", "-=")
+
+    def __imul__(self, other):
+        return self._inplace(other, "__imul__", "*=")
+
+    def __itruediv__(self, other):
+        return self._inplace(other, "__itruediv__", "/=")
+
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         index = shape.normalize_index(index, self)
