@@ -194,3 +194,39 @@ def test_reduce_on_plateau_matches_torch():
         ours.step(metric)
         theirs.step(metric)
         assert ours_opt.param_groups[0]["lr"] == pytest.approx(theirs_opt.param_groups[0]["lr"])
+
+
+@pytest.mark.parametrize("name,kw", CONFIGS[1::2])
+def test_multi_tensor_path_follows_the_documented_signature(name, kw, monkeypatch):
+    """A backend with ``<algo>_step_multi`` (the CUDA one) gets one call per group: checked
+    here with a stand-in bound to the CUDA backend's signature that runs the reference."""
+    import inspect
+    import types
+    cuda = pytest.importorskip("pygrad.backend.cuda")
+    from pygrad.backend import get
+    ref = get("reference")
+    algo = {"SGD": "sgd", "Adagrad": "adagrad", "RMSprop": "rmsprop", "Adam": "adam",
+            "AdamW": "adam"}[name]
+    sig = inspect.signature(getattr(cuda, f"{algo}_step_multi"))
+    calls = []
+
+    def multi(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = list(bound.arguments.values())
+        calls.append(len(values[0]))
+        for i in range(len(values[0])):
+            getattr(ref, f"{algo}_step")(*[v[i] if isinstance(v, list) else v for v in values])
+
+    fake = types.SimpleNamespace(**{k: getattr(ref, k) for k in dir(ref) if not k.startswith("__")})
+    setattr(fake, f"{algo}_step_multi", multi)
+    expected = _run_pygrad(name, kw, steps=10)
+    cpu = pg.device("cpu")
+    original = cpu.backend
+    monkeypatch.setattr(cpu, "_backend", fake)
+    try:
+        got = _run_pygrad(name, kw, steps=10)
+    finally:
+        monkeypatch.setattr(cpu, "_backend", original)
+    assert calls == [2] * 10      # both parameters, one call per step
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

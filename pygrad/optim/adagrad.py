@@ -32,7 +32,14 @@ class Adagrad(Optimizer):
         lr, decay, wd = group["lr"], group["lr_decay"], group["weight_decay"]
         eps, maximize = group["eps"], group["maximize"]
         for p in params:
-            state = self.state[p]
-            state["step"] += 1
-            p.device.backend.adagrad_step(p.data, self._grad(p), state["sum"], state["step"],
-                                          lr, decay, wd, eps, maximize)
+            self.state[p]["step"] += 1
+        for backend, ps, step in self._batches(params, lambda p: self.state[p]["step"]):
+            sums = [self.state[p]["sum"] for p in ps]
+            multi = getattr(backend, "adagrad_step_multi", None)
+            if multi is not None:
+                multi([p.data for p in ps], [self._grad(p) for p in ps], sums, step, lr, decay,
+                      wd, eps, maximize)
+                continue
+            for p, acc in zip(ps, sums):
+                backend.adagrad_step(p.data, self._grad(p), acc, step, lr, decay, wd, eps,
+                                     maximize)

@@ -32,25 +32,24 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], self._decoupled
-        multi = _multi_by_device(params)
-        for device, ps in multi.items():
-            backend = device.backend
-            step_multi = getattr(backend, "adam_step_multi", None)
-            states = [self._adam_state(p, amsgrad) for p in ps]
-            if step_multi is not None:
-                step_multi([p.data for p in ps], [self._grad(p) for p in ps],
-                           [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
-                           [s.get("max_exp_avg_sq") for s in states],
-                           [s["step"] for s in states], lr, beta1, beta2, eps, wd, decoupled,
-                           amsgrad, maximize)
+        for p in params:
+            self._advance(p, amsgrad)
+        for backend, ps, step in self._batches(params, lambda p: self.state[p]["step"]):
+            states = [self.state[p] for p in ps]
+            m = [s["exp_avg"] for s in states]
+            v = [s["exp_avg_sq"] for s in states]
+            vmax = [s.get("max_exp_avg_sq") for s in states]
+            multi = getattr(backend, "adam_step_multi", None)
+            if multi is not None:
+                multi([p.data for p in ps], [self._grad(p) for p in ps], m, v, vmax, step, lr,
+                      beta1, beta2, eps, wd, decoupled, amsgrad, maximize)
                 continue
-            for p, s in zip(ps, states):
-                backend.adam_step(p.data, self._grad(p), s["exp_avg"], s["exp_avg_sq"],
-                                  s.get("max_exp_avg_sq"), s["step"], lr, beta1, beta2, eps,
-                                  wd, decoupled, amsgrad, maximize)
+            for k, p in enumerate(ps):
+                backend.adam_step(p.data, self._grad(p), m[k], v[k], vmax[k], step, lr, beta1,
+                                  beta2, eps, wd, decoupled, amsgrad, maximize)
 
-    def _adam_state(self, p, amsgrad) -> dict:
-        """The state of ``p`` with its step already advanced for this update."""
+    def _advance(self, p, amsgrad) -> None:
+        """Create p's state on its first update and count the step (t starts at 1)."""
         state = self._state_for(p)
         if not state:
             xp = p.device.backend.xp
@@ -62,7 +61,6 @@ class Adam(Optimizer):
         elif amsgrad and state.get("max_exp_avg_sq") is None:
             state["max_exp_avg_sq"] = p.device.backend.xp.zeros_like(p.data)
         state["step"] += 1
-        return state
 
 
 class AdamW(Adam):
@@ -74,10 +72,3 @@ class AdamW(Adam):
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
-
-def _multi_by_device(params) -> dict:
-    """Parameters grouped by device, in order (one multi-tensor launch per device)."""
-    out: dict = {}
-    for p in params:
-        out.setdefault(p.device, []).append(p)
-    return out

@@ -106,6 +106,17 @@ class Optimizer:
             g = p.device.backend.xp.ascontiguousarray(g, dtype=p.data.dtype)
         return g
 
+    @staticmethod
+    def _batches(params, key=None):
+        """(backend, params, key) for the parameters sharing a device and ``key(p)`` (such as
+        the step count), in order: each batch is one multi-tensor launch where the backend
+        has one."""
+        groups: dict = {}
+        for p in params:
+            groups.setdefault((p.device, None if key is None else key(p)), []).append(p)
+        for (device, k), ps in groups.items():
+            yield device.backend, ps, k
+
     def _state_for(self, p) -> dict:
         s = self.state.get(p)
         if s is None:

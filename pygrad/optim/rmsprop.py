@@ -36,6 +36,16 @@ class RMSprop(Optimizer):
                 if centered:
                     state["grad_avg"] = xp.zeros_like(p.data)
             state["step"] += 1
-            p.device.backend.rmsprop_step(p.data, self._grad(p), state["square_avg"],
-                                          state.get("grad_avg"), state.get("momentum_buffer"),
-                                          lr, alpha, eps, wd, mu, centered, maximize)
+        for backend, ps, _ in self._batches(params):
+            states = [self.state[p] for p in ps]
+            sq = [s["square_avg"] for s in states]
+            gavg = [s.get("grad_avg") for s in states]
+            bufs = [s.get("momentum_buffer") for s in states]
+            multi = getattr(backend, "rmsprop_step_multi", None)
+            if multi is not None:
+                multi([p.data for p in ps], [self._grad(p) for p in ps], sq, gavg, bufs, lr,
+                      alpha, eps, wd, mu, centered, maximize)
+                continue
+            for k, p in enumerate(ps):
+                backend.rmsprop_step(p.data, self._grad(p), sq[k], gavg[k], bufs[k], lr, alpha,
+                                     eps, wd, mu, centered, maximize)

@@ -27,13 +27,21 @@ class SGD(Optimizer):
         lr, mu = group["lr"], group["momentum"]
         damp, nesterov = group["dampening"], group["nesterov"]
         wd, maximize = group["weight_decay"], group["maximize"]
+        first = {}
         for p in params:
-            buf, first = None, False
+            first[p] = False
             if mu != 0:
                 state = self._state_for(p)
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = p.device.backend.xp.empty_like(p.data)
-                    first = True
-            p.device.backend.sgd_step(p.data, self._grad(p), buf, lr, mu, damp, nesterov, wd,
-                                      maximize, first)
+                if state.get("momentum_buffer") is None:
+                    state["momentum_buffer"] = p.device.backend.xp.empty_like(p.data)
+                    first[p] = True
+        for backend, ps, is_first in self._batches(params, first.__getitem__):
+            bufs = [self.state[p]["momentum_buffer"] if mu != 0 else None for p in ps]
+            multi = getattr(backend, "sgd_step_multi", None)
+            if multi is not None:
+                multi([p.data for p in ps], [self._grad(p) for p in ps], bufs, lr, mu, damp,
+                      nesterov, wd, maximize, is_first)
+                continue
+            for p, buf in zip(ps, bufs):
+                backend.sgd_step(p.data, self._grad(p), buf, lr, mu, damp, nesterov, wd,
+                                 maximize, is_first)
