@@ -1,0 +1,507 @@
+"""The cuda backend: CuPy for everything, RawKernels from ``csrc/cuda`` for the hot ops.
+
+Kernels are compiled at run time by ``cupy.RawModule`` (NVRTC), once per source file and device
+(memoised here; CuPy also caches the binaries on disk across processes). Sources are read from
+the installed package ``pygrad._cuda_src`` (``csrc/cuda`` shipped as package data), else from
+``<repo>/csrc/cuda``. Every op without a kernel — or with inputs a kernel does not take (a
+softmax over another axis, mixed dtypes, broadcast BCE targets) — runs the reference code, which
+is array-generic and so runs on CuPy.
+
+Beside the backend interface (see ``pygrad.backend``) this module exports multi-tensor optimizer
+steps that update every parameter of a step in one launch. Lists hold CuPy arrays of one float
+dtype, C-contiguous, index-aligned (``grads[k]`` is the gradient of ``params[k]``); scalars are
+Python numbers; ``step`` is the step count after incrementing (torch's, starting at 1)::
+
+    sgd_step_multi(params, grads, bufs, lr, momentum=0.0, dampening=0.0, nesterov=False,
+                   weight_decay=0.0, maximize=False, first=False)
+        bufs: momentum buffers (ignored when momentum == 0; may be None then)
+    adagrad_step_multi(params, grads, state_sums, step, lr, lr_decay=0.0, weight_decay=0.0,
+                       eps=1e-10, maximize=False)
+    rmsprop_step_multi(params, grads, square_avgs, grad_avgs, bufs, lr, alpha=0.99, eps=1e-8,
+                       weight_decay=0.0, momentum=0.0, centered=False, maximize=False)
+        grad_avgs used when centered, bufs when momentum != 0 (else may be None)
+    adam_step_multi(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, lr, beta1=0.9,
+                    beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False, amsgrad=False,
+                    maximize=False)
+        max_exp_avg_sqs used when amsgrad (else may be None); decoupled=True is AdamW
+
+The per-parameter steps ``sgd_step, adagrad_step, rmsprop_step, adam_step`` keep the reference
+signatures (one parameter, in place). ``PYGRAD_CHECK_TARGETS`` chooses how cross_entropy reports a
+target outside [0, C): "1" (default) reads a device flag right after the kernel — one 8-byte
+copy, a host sync per call — and raises the reference's IndexError at the call site; "0" skips the
+read (no sync): such rows then get a NaN loss and gradient.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import math
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cupy
+import numpy as np
+
+from . import reference
+from .reference import *  # noqa: F401,F403  (every op without a kernel below)
+from .reference import adagrad_step, adam_step, check_targets, rmsprop_step, sgd_step
+
+xp = cupy
+name = "cuda"
+
+DTYPE_NAMES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
+SOURCES = ("softmax.cu", "cross_entropy.cu", "elementwise.cu", "optim.cu")
+NVRTC_OPTIONS = ("--std=c++17",)
+CHECK_TARGETS = os.environ.get("PYGRAD_CHECK_TARGETS", "1").strip() not in ("0", "false", "no")
+
+# ============================================================================= sources
+
+_INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"\s*$', re.M)
+
+
+def source_dir():
+    """Where the .cu/.cuh files are: the ``pygrad._cuda_src`` package data, else the repo's
+    ``csrc/cuda``."""
+    try:
+        root = importlib.resources.files("pygrad._cuda_src")
+        if root.joinpath("common.cuh").is_file():
+            return root
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[2] / "csrc" / "cuda"
+
+
+def load_source(filename: str) -> str:
+    """The source of ``filename`` with its local ``#include "x.cuh"`` pasted in (each header
+    once), so the text CuPy hashes for its cache covers the headers too."""
+    root = source_dir()
+    seen: set = set()
+
+    def expand(fname):
+        if fname in seen:
+            return ""
+        seen.add(fname)
+        text = root.joinpath(fname).read_text()
+        return _INCLUDE.sub(lambda m: expand(m.group(1)), text)
+
+    return expand(filename)
+
+
+# ============================================================================= entry points
+
+WARP_VPL = (1, 2, 4, 8, 16, 32, 64)
+BLOCK_VPT = (4, 8, 16, 32)
+ROW_OPS = ("softmax_fwd", "log_softmax_fwd", "softmax_bwd", "log_softmax_bwd", "cross_entropy")
+ROW_TIERS = tuple(f"warp{v}" for v in WARP_VPL) + tuple(f"block{v}" for v in BLOCK_VPT) + ("online",)
+
+
+def kernel_names(filename: str) -> list:
+    """Every ``extern "C"`` entry point ``filename`` defines (checked against the PTX in tests)."""
+    dts = DTYPE_NAMES.values()
+    if filename == "softmax.cu":
+        return [f"{op}_{t}_{d}" for op in ROW_OPS[:4] for t in ROW_TIERS for d in dts]
+    if filename == "cross_entropy.cu":
+        return [f"cross_entropy_{t}_{d}" for t in ROW_TIERS for d in dts]
+    if filename == "elementwise.cu":
+        return [f"{op}_{d}" for op in ("sigmoid_fwd", "sigmoid_bwd", "bce_with_logits") for d in dts]
+    if filename == "optim.cu":
+        return [f"{op}_multi_{d}" for op in ("sgd", "adagrad", "rmsprop", "adam") for d in dts]
+    raise ValueError(f"kernel_names: expected one of {SOURCES}, got {filename!r}")
+
+
+_FILE_OF = {op: "cross_entropy.cu" if op == "cross_entropy" else "softmax.cu" for op in ROW_OPS}
+_FILE_OF.update(sigmoid_fwd="elementwise.cu", sigmoid_bwd="elementwise.cu",
+                bce_with_logits="elementwise.cu", sgd_multi="optim.cu", adagrad_multi="optim.cu",
+                rmsprop_multi="optim.cu", adam_multi="optim.cu")
+
+_modules: dict = {}
+_functions: dict = {}
+_lock = threading.Lock()
+
+
+def _module(filename: str, device_id: int):
+    key = (filename, device_id)
+    mod = _modules.get(key)
+    if mod is None:
+        with _lock:
+            mod = _modules.get(key)
+            if mod is None:
+                mod = cupy.RawModule(code=load_source(filename), options=NVRTC_OPTIONS)
+                _modules[key] = mod
+    return mod
+
+
+def kernel(op: str, dtype, tier: str | None = None):
+    """The compiled entry point ``<op>[_<tier>]_<dtype>`` for the current device."""
+    dev = cupy.cuda.runtime.getDevice()
+    key = (op, tier, dtype, dev)
+    fn = _functions.get(key)
+    if fn is None:
+        fname = f"{op}_{tier}_{DTYPE_NAMES[dtype]}" if tier else f"{op}_{DTYPE_NAMES[dtype]}"
+        fn = _module(_FILE_OF[op], dev).get_function(fname)
+        _functions[key] = fn
+    return fn
+
+
+# ============================================================================= launch configs
+
+@dataclass(frozen=True)
+class RowConfig:
+    """How a row kernel is launched: entry tier, grid and block sizes, lanes per row (warp
+    tiers), and whether the 16-byte packed path is taken."""
+    tier: str
+    grid: int
+    block: int
+    width: int
+    vec: bool
+
+
+WARP_BLOCK = 128          # threads per block in the warp tiers
+ONLINE_BLOCK = 512
+# Most elements a thread may hold in registers without spilling (ptxas -v, sm_90), by
+# (tier, kind, dtype); kind "fwd" (softmax/log-softmax), "ce", or "bwd" (holds y and gy).
+_MAX_HELD = {
+    ("warp", "fwd", 4): 64, ("warp", "ce", 4): 32, ("warp", "bwd", 4): 32,
+    ("warp", "fwd", 8): 16, ("warp", "ce", 8): 16, ("warp", "bwd", 8): 16,
+    ("block", "fwd", 4): 32, ("block", "ce", 4): 32, ("block", "bwd", 4): 16,
+    ("block", "fwd", 8): 4, ("block", "ce", 8): 4, ("block", "bwd", 8): 4,
+}
+
+
+def _round_up(a: int, b: int) -> int:
+    return -(-a // b) * b
+
+
+def row_config(n: int, c: int, itemsize: int, kind: str = "fwd", aligned: bool = True) -> RowConfig:
+    """Choose the row-kernel tier for an (n, c) array of ``itemsize``-byte floats.
+
+    * c ≤ 32: several rows per warp (``width`` = next power of two ≥ c lanes per row);
+    * up to 32·VPL columns: a warp per row, VPL elements per lane in registers;
+    * up to blockDim·VPT columns: a block per row (≤ 512 threads when that fits, else ≤ 1024);
+    * longer rows: the two-pass online tier.
+    ``aligned``: every array pointer is 16-byte aligned; with c a multiple of 16/itemsize
+    the packed path is used.
+    """
+    if kind not in ("fwd", "ce", "bwd"):
+        raise ValueError(f"row_config: kind must be 'fwd', 'ce' or 'bwd', got {kind!r}")
+    if itemsize not in (4, 8):
+        raise ValueError(f"row_config: itemsize must be 4 or 8, got {itemsize}")
+    if n < 1 or c < 1:
+        raise ValueError(f"row_config: expected n >= 1 and c >= 1, got n={n}, c={c}")
+    vec = aligned and c % (16 // itemsize) == 0
+    max_warp = _MAX_HELD[("warp", kind, itemsize)]
+    if c <= 32:
+        width = 1 << (c - 1).bit_length()
+        rows_per_block = WARP_BLOCK // width
+        return RowConfig("warp1", -(-n // rows_per_block), WARP_BLOCK, width, False)
+    for vpl in WARP_VPL[1:]:
+        if vpl > max_warp:
+            break
+        if c <= 32 * vpl:
+            # the packed path needs whole packs per lane
+            return RowConfig(f"warp{vpl}", -(-n // (WARP_BLOCK // 32)), WARP_BLOCK, 32,
+                             vec and vpl % (16 // itemsize) == 0)
+    max_block = _MAX_HELD[("block", kind, itemsize)]
+    allowed = [v for v in BLOCK_VPT if v <= max_block]
+    for limit in (512, 1024):
+        for vpt in allowed:
+            threads = _round_up(-(-c // vpt), 32)
+            if threads <= limit:
+                return RowConfig(f"block{vpt}", n, threads, 32, vec)
+    return RowConfig("online", n, ONLINE_BLOCK, 32, vec)
+
+
+def elementwise_grid(n: int, vec_width: int, block: int = 256, max_grid: int = 1 << 20) -> int:
+    """Blocks for a grid-stride loop over n elements handled vec_width at a time."""
+    packs = -(-n // vec_width)
+    return max(1, min(max_grid, -(-packs // block)))
+
+
+def _aligned(*arrays) -> bool:
+    return all(a is None or a.data.ptr % 16 == 0 for a in arrays)
+
+
+def _kernel_ok(*arrays) -> bool:
+    """Kernels take C-contiguous arrays of one float dtype (float32 or float64)."""
+    dt = arrays[0].dtype
+    return dt in DTYPE_NAMES and all(
+        isinstance(a, cupy.ndarray) and a.dtype == dt and a.flags.c_contiguous for a in arrays)
+
+
+def _is_last_axis(x, axis) -> bool:
+    return x.ndim >= 1 and axis in (-1, x.ndim - 1)
+
+
+def _scalar(dtype, v):
+    return dtype.type(v)
+
+
+# ============================================================================= activations
+
+def sigmoid(x):
+    if not _kernel_ok(x) or x.size == 0:
+        return reference.sigmoid(x)
+    y = cupy.empty_like(x)
+    vec = _aligned(x, y)
+    vw = 16 // x.itemsize if vec else 1
+    kernel("sigmoid_fwd", x.dtype)((elementwise_grid(x.size, vw),), (256,),
+                                   (x, y, np.int64(x.size), np.int32(vec)))
+    return y
+
+
+def sigmoid_bwd(y, gy):
+    if not _kernel_ok(y, gy) or y.shape != gy.shape or y.size == 0:
+        return reference.sigmoid_bwd(y, gy)
+    gx = cupy.empty_like(y)
+    vec = _aligned(y, gy, gx)
+    vw = 16 // y.itemsize if vec else 1
+    kernel("sigmoid_bwd", y.dtype)((elementwise_grid(y.size, vw),), (256,),
+                                   (y, gy, gx, np.int64(y.size), np.int32(vec)))
+    return gx
+
+
+def _rows(op, kind, out, *arrays):
+    """Launch row op ``op`` over the last axis of ``arrays`` (same shape) into ``out``."""
+    x = arrays[0]
+    c = x.shape[-1]
+    n = x.size // c
+    cfg = row_config(n, c, x.itemsize, kind, _aligned(out, *arrays))
+    kernel(op, x.dtype, cfg.tier)((cfg.grid,), (cfg.block,),
+                                  (*arrays, out, np.int64(n), np.int32(c), np.int32(cfg.width),
+                                   np.int32(cfg.vec)))
+    return out
+
+
+def softmax(x, axis=-1):
+    if not (_kernel_ok(x) and _is_last_axis(x, axis)) or x.size == 0:
+        return reference.softmax(x, axis)
+    return _rows("softmax_fwd", "fwd", cupy.empty_like(x), x)
+
+
+def log_softmax(x, axis=-1):
+    if not (_kernel_ok(x) and _is_last_axis(x, axis)) or x.size == 0:
+        return reference.log_softmax(x, axis)
+    return _rows("log_softmax_fwd", "fwd", cupy.empty_like(x), x)
+
+
+def softmax_bwd(y, gy, axis=-1):
+    if not (_kernel_ok(y, gy) and _is_last_axis(y, axis) and y.shape == gy.shape) or y.size == 0:
+        return reference.softmax_bwd(y, gy, axis)
+    return _rows("softmax_bwd", "bwd", cupy.empty_like(y), y, gy)
+
+
+def log_softmax_bwd(y, gy, axis=-1):
+    if not (_kernel_ok(y, gy) and _is_last_axis(y, axis) and y.shape == gy.shape) or y.size == 0:
+        return reference.log_softmax_bwd(y, gy, axis)
+    return _rows("log_softmax_bwd", "bwd", cupy.empty_like(y), y, gy)
+
+
+# ============================================================================= losses
+
+_NO_BAD_ROW = np.uint64(2**64 - 1)
+_bad_rows: dict = {}
+
+
+def _bad_row_flag():
+    """This device's flag: the kernel atomicMins the index of a row with an out-of-range
+    target into it; it is reset only after a bad row was found, so no memset per call."""
+    dev = cupy.cuda.runtime.getDevice()
+    flag = _bad_rows.get(dev)
+    if flag is None:
+        flag = _bad_rows[dev] = cupy.full(1, _NO_BAD_ROW, dtype=cupy.uint64)
+    return flag
+
+
+def _raise_bad_target(flag, target, c, ignore_index):
+    row = int(flag.get()[0])
+    if row == int(_NO_BAD_ROW):
+        return
+    flag.fill(_NO_BAD_ROW)
+    if row < target.size:
+        check_targets(target, c, ignore_index)  # the reference's message, naming the first bad one
+
+
+def _scale_args(grad_scale, dtype, dummy):
+    """(scale, scale_ptr, use_scale_ptr): a 0-d device array is read by the kernel itself."""
+    if isinstance(grad_scale, cupy.ndarray):
+        return _scalar(dtype, 0), cupy.ascontiguousarray(grad_scale.astype(dtype, copy=False)), 1
+    return _scalar(dtype, 0.0 if grad_scale is None else float(grad_scale)), dummy, 0
+
+
+def cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+                  grad_scale=None):
+    """Per-row softmax cross-entropy (and its gradient when grad_scale is given) in one pass;
+    see ``pygrad.backend`` for the formula."""
+    if (not _kernel_ok(x) or x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0
+            or not isinstance(target, cupy.ndarray) or target.shape != (x.shape[0],)
+            or (weight is not None and weight.shape != (x.shape[1],))):
+        return reference.cross_entropy(x, target, weight, ignore_index, label_smoothing, grad_scale)
+    n, c = x.shape
+    target = cupy.ascontiguousarray(target.astype(cupy.int64, copy=False))
+    has_weight = weight is not None
+    w = cupy.ascontiguousarray(weight.astype(x.dtype, copy=False)) if has_weight else x
+    loss = cupy.empty(n, dtype=x.dtype)
+    write_grad = grad_scale is not None
+    grad = cupy.empty_like(x) if write_grad else x
+    scale, scale_ptr, use_ptr = _scale_args(grad_scale, x.dtype, x)
+    flag = _bad_row_flag()
+    cfg = row_config(n, c, x.itemsize, "ce", _aligned(x, grad))
+    kernel("cross_entropy", x.dtype, cfg.tier)(
+        (cfg.grid,), (cfg.block,),
+        (x, target, w, loss, grad, np.int64(n), np.int32(c), np.int32(cfg.width),
+         np.int32(cfg.vec), np.int64(ignore_index), _scalar(x.dtype, label_smoothing), scale,
+         scale_ptr, np.int32(use_ptr), np.int32(has_weight), np.int32(write_grad), flag))
+    if CHECK_TARGETS:
+        _raise_bad_target(flag, target, c, ignore_index)
+    return loss, (grad if write_grad else None)
+
+
+def bce_with_logits(x, y, pos_weight=None, grad_scale=None):
+    """Elementwise BCE on logits (and its gradient when grad_scale is given) in one pass."""
+    pw_ok = pos_weight is None or (isinstance(pos_weight, cupy.ndarray) and pos_weight.ndim <= 1
+                                   and x.ndim >= 1 and pos_weight.size in (1, x.shape[-1]))
+    if not (_kernel_ok(x, y) and x.shape == y.shape and pw_ok) or x.size == 0:
+        return reference.bce_with_logits(x, y, pos_weight, grad_scale)
+    has_pw = pos_weight is not None
+    pw = cupy.ascontiguousarray(pos_weight.astype(x.dtype, copy=False)).ravel() if has_pw else x
+    loss = cupy.empty_like(x)
+    write_grad = grad_scale is not None
+    grad = cupy.empty_like(x) if write_grad else x
+    scale, scale_ptr, use_ptr = _scale_args(grad_scale, x.dtype, x)
+    kernel("bce_with_logits", x.dtype)(
+        (elementwise_grid(x.size, 1),), (256,),
+        (x, y, pw, loss, grad, np.int64(x.size), np.int64(pw.size if has_pw else 1),
+         np.int32(has_pw), scale, scale_ptr, np.int32(use_ptr), np.int32(write_grad)))
+    return loss, (grad if write_grad else None)
+
+
+# ============================================================================= optimizers
+
+_tables: dict = {}
+_MAX_TABLES = 32
+
+
+def _table(lists):
+    """Device (pointer table, offsets) for lists of arrays, cached by their addresses and sizes
+    (pointers only change when arrays are reallocated, so most steps reuse the table)."""
+    params = lists[0]
+    key = (cupy.cuda.runtime.getDevice(),
+           tuple(a.data.ptr for lst in lists for a in lst), tuple(a.size for a in params))
+    hit = _tables.get(key)
+    if hit is None:
+        ptrs = np.array([[a.data.ptr for a in lst] for lst in lists], dtype=np.uint64)
+        offsets = np.zeros(len(params) + 1, dtype=np.int64)
+        np.cumsum([a.size for a in params], out=offsets[1:])
+        if len(_tables) >= _MAX_TABLES:
+            _tables.clear()
+        hit = _tables[key] = (cupy.asarray(ptrs), cupy.asarray(offsets), int(offsets[-1]))
+    return hit
+
+
+def _multi_ok(lists) -> bool:
+    params = lists[0]
+    if not params:
+        return False
+    return all(len(lst) == len(params) for lst in lists) and _kernel_ok(*(a for lst in lists for a in lst)) \
+        and all(a.shape == p.shape for lst in lists for a, p in zip(lst, params))
+
+
+def _launch_multi(op, lists, *scalars):
+    ptrs, offsets, total = _table(lists)
+    dtype = lists[0][0].dtype
+    grid = elementwise_grid(total, 4)  # each block covers 4·256 indices per pass (PG_CHUNK)
+    kernel(op, dtype)((grid,), (256,),
+                      (ptrs, offsets, np.int32(len(lists[0])), np.int64(total), *scalars))
+
+
+def sgd_step_multi(params, grads, bufs, lr, momentum=0.0, dampening=0.0, nesterov=False,
+                   weight_decay=0.0, maximize=False, first=False):
+    """``sgd_step`` on every parameter in one launch (module doc for the list arguments)."""
+    lists = [params, grads, bufs if momentum else params]
+    if not _multi_ok(lists):
+        for k, p in enumerate(params):
+            sgd_step(p, grads[k], bufs[k] if momentum else None, lr, momentum, dampening,
+                     nesterov, weight_decay, maximize, first)
+        return
+    t = params[0].dtype.type
+    _launch_multi("sgd_multi", lists, t(lr), t(momentum), t(dampening), t(weight_decay),
+                  np.int32(nesterov), np.int32(maximize), np.int32(first))
+
+
+def adagrad_step_multi(params, grads, state_sums, step, lr, lr_decay=0.0, weight_decay=0.0,
+                       eps=1e-10, maximize=False):
+    """``adagrad_step`` on every parameter in one launch."""
+    lists = [params, grads, state_sums]
+    if not _multi_ok(lists):
+        for p, g, s in zip(params, grads, state_sums):
+            adagrad_step(p, g, s, step, lr, lr_decay, weight_decay, eps, maximize)
+        return
+    t = params[0].dtype.type
+    clr = lr / (1 + (step - 1) * lr_decay)
+    _launch_multi("adagrad_multi", lists, t(clr), t(weight_decay), t(eps), np.int32(maximize))
+
+
+def rmsprop_step_multi(params, grads, square_avgs, grad_avgs, bufs, lr, alpha=0.99, eps=1e-8,
+                       weight_decay=0.0, momentum=0.0, centered=False, maximize=False):
+    """``rmsprop_step`` on every parameter in one launch."""
+    lists = [params, grads, square_avgs, grad_avgs if centered else params,
+             bufs if momentum else params]
+    if not _multi_ok(lists):
+        for k, p in enumerate(params):
+            rmsprop_step(p, grads[k], square_avgs[k], grad_avgs[k] if centered else None,
+                         bufs[k] if momentum else None, lr, alpha, eps, weight_decay, momentum,
+                         centered, maximize)
+        return
+    t = params[0].dtype.type
+    _launch_multi("rmsprop_multi", lists, t(lr), t(alpha), t(eps), t(weight_decay), t(momentum),
+                  np.int32(centered), np.int32(maximize))
+
+
+def adam_step_multi(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, lr, beta1=0.9,
+                    beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False, amsgrad=False,
+                    maximize=False):
+    """``adam_step`` (AdamW with decoupled=True) on every parameter in one launch."""
+    lists = [params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs if amsgrad else params]
+    if not _multi_ok(lists):
+        for k, p in enumerate(params):
+            adam_step(p, grads[k], exp_avgs[k], exp_avg_sqs[k],
+                      max_exp_avg_sqs[k] if amsgrad else None, step, lr, beta1, beta2, eps,
+                      weight_decay, decoupled, amsgrad, maximize)
+        return
+    t = params[0].dtype.type
+    bc1 = 1 - beta1 ** step
+    bc2_sqrt = math.sqrt(1 - beta2 ** step)
+    _launch_multi("adam_multi", lists, t(lr), t(beta1), t(beta2), t(eps), t(weight_decay),
+                  t(lr / bc1), t(bc2_sqrt), np.int32(decoupled), np.int32(amsgrad),
+                  np.int32(maximize))
+
+
+# ============================================================================= device helpers
+
+def asarray(data, dtype=None, device=None):
+    """``data`` as a CuPy array of ``dtype`` (None: inferred) on ``device`` (a cuda Device)."""
+    with guard(device):
+        return cupy.asarray(data, dtype=dtype)
+
+
+def to_numpy(a) -> np.ndarray:
+    """A NumPy copy of the CuPy array ``a`` (a host sync)."""
+    return cupy.asnumpy(a)
+
+
+_NULL_GUARD = contextlib.nullcontext()
+_single_gpu = None
+
+
+def guard(device):
+    """A context manager making ``device.index`` the current CUDA device (a shared no-op when
+    only one GPU is visible, since it is then always current)."""
+    global _single_gpu
+    if _single_gpu is None:
+        _single_gpu = cupy.cuda.runtime.getDeviceCount() == 1
+    if device is None or _single_gpu:
+        return _NULL_GUARD
+    return cupy.cuda.Device(device.index)
