@@ -157,11 +157,14 @@ def _reshape(g, fn, inputs, out):
         spec = [0] * (d + 1) + list(new[d + 1:])
         return g.node("Reshape", [name, g.ints(spec)]), d
     before = math.prod(x.shape[:d])
-    after = math.prod(x.shape[d + 1:])
+    # elements per batch item on and after the batch axis (that axis may hold k·batch)
+    per_item = x.shape[d] // g.batch * math.prod(x.shape[d + 1:]) \
+        if g.batch and x.shape[d] % g.batch == 0 else 0
     for j in range(len(new)):
         # with -1 at j the other dims must not depend on the batch: those before j split the
-        # elements before the batch axis, those after it split the elements after it
-        if before % math.prod(new[:j]) == 0 and after % math.prod(new[j + 1:]) == 0:
+        # elements before the batch axis, those after it split one batch item's elements
+        if per_item and before % math.prod(new[:j]) == 0 and \
+                per_item % math.prod(new[j + 1:]) == 0:
             spec = list(new)
             spec[j] = -1
             return g.node("Reshape", [name, g.ints(spec)]), j

@@ -257,7 +257,8 @@ def _build(onnx, model, inputs, outputs, records, input_names, output_names, ops
             for name, t in getattr(model, attr)():
                 param_names.setdefault(id(t), name)
 
-    g = GraphBuilder(onnx, opset, param_names)
+    batch = inputs[0].shape[0] if dynamic_batch and inputs[0].ndim >= 1 else None
+    g = GraphBuilder(onnx, opset, param_names, batch)
     for name in list(input_names) + list(output_names):
         g.reserve(name)
     graph_inputs = []
@@ -278,8 +279,7 @@ def _build(onnx, model, inputs, outputs, records, input_names, output_names, ops
             name, dyn = converters.lookup(fn)(g, fn, args, out)
         g.bind(out, name, dyn)
 
-    batch = inputs[0].shape[0] if dynamic_batch and inputs[0].ndim >= 1 else None
-    if dynamic_batch and batch is not None:
+    if batch is not None:
         _warn_batch_constants(g, batch)
 
     graph_outputs = []

@@ -16,7 +16,7 @@ import numpy as np
 def host_array(t) -> np.ndarray:
     """The data of Tensor ``t`` as a C-contiguous NumPy array (copied from the GPU if needed)."""
     a = t.data if t.device.type == "cpu" else t.device.backend.to_numpy(t.data)
-    return np.ascontiguousarray(a)
+    return np.asarray(a, order="C")     # (ascontiguousarray would make a 0-d array 1-d)
 
 
 class GraphBuilder:
@@ -27,10 +27,12 @@ class GraphBuilder:
     :meth:`dyn` to learn which axis of a value follows the batch.
     """
 
-    def __init__(self, onnx, opset: int, param_names: Optional[dict] = None):
+    def __init__(self, onnx, opset: int, param_names: Optional[dict] = None,
+                 batch: Optional[int] = None):
         self.onnx = onnx
         self.helper = onnx.helper
         self.opset = opset
+        self.batch = batch           # the traced batch size when it is symbolic, else None
         self.nodes: list = []
         self.initializers: list = []
         self._names: dict = {}       # id(Tensor) -> value name
@@ -122,7 +124,7 @@ class GraphBuilder:
         """Add ``array`` as an initializer and return its name."""
         name = self.unique(base)
         self.initializers.append(self.onnx.numpy_helper.from_array(
-            np.ascontiguousarray(array), name))
+            np.asarray(array, order="C"), name))
         return name
 
     def ints(self, values: Sequence[int], base: str = "shape") -> str:
