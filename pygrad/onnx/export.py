@@ -160,7 +160,8 @@ def _trace(model, inputs):
 
     modules = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
     modes = [(m, m.training) for m in modules
-             if isinstance(getattr(m, "training", None), bool) and callable(getattr(m, "train", None))]
+             if isinstance(getattr(m, "training", None), bool)
+             and callable(getattr(m, "train", None))]
     records: list = []
     previous = function._tracer
     try:
