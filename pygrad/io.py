@@ -64,6 +64,10 @@ def save(obj, f) -> None:
             np.savez(out, **arrays)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp creates the file 0600; give it the mode an ordinary open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

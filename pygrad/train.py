@@ -1,0 +1,499 @@
+"""``pygrad train``: train a small network end to end and report how well it does.
+
+Default: the handwritten digits (1797 × 64, 10 classes), Linear → Sigmoid → Linear with
+softmax cross-entropy and Adam in mini-batches, on the best available device. ``--task
+binary`` trains on breast cancer with BCE-with-logits and reports precision, recall, the PR
+curve and the threshold trade-off; ``--data FILE.csv --target COL`` trains on your table.
+``--compare-torch`` trains the identical torch model (same initial weights, same batch
+order) and prints both side by side; ``--out DIR`` writes the model, metrics.json and plots.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
+# learning rates that train the default network well in the default number of epochs
+DEFAULT_LR = {"sgd": 0.1, "adagrad": 0.05, "rmsprop": 0.003, "adam": 0.01, "adamw": 0.01}
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pygrad train",
+        description="Train Linear → Sigmoid → Linear on a bundled dataset or your CSV.")
+    p.add_argument("--task", choices=("multiclass", "binary"), default=None,
+                   help="multiclass: digits, softmax cross-entropy (default); binary: breast "
+                        "cancer, BCE-with-logits. With --data: inferred from the target.")
+    p.add_argument("--data", metavar="FILE.csv", help="train on a CSV with a header row")
+    p.add_argument("--target", metavar="COL", help="the label column of --data")
+    p.add_argument("--optim", choices=OPTIMIZERS, default="adam", help="optimizer (adam)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default per optimizer: "
+                        + ", ".join(f"{k} {v}" for k, v in DEFAULT_LR.items()) + ")")
+    p.add_argument("--epochs", type=int, default=30, help="passes over the training set (30)")
+    p.add_argument("--batch-size", type=int, default=64, help="mini-batch size (64)")
+    p.add_argument("--hidden", type=int, default=64, help="hidden units (64)")
+    p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: best available)")
+    p.add_argument("--seed", type=int, default=0, help="seed for split, init and batches (0)")
+    p.add_argument("--test-size", type=float, default=0.2, help="held-out fraction (0.2)")
+    p.add_argument("--out", metavar="DIR", help="write model.pg, metrics.json and PNG plots")
+    p.add_argument("--compare-torch", action="store_true",
+                   help="also train the identical torch model and compare")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+# ----------------------------------------------------------------------------- data
+
+@dataclass
+class Split:
+    """Standardised train/test arrays (float32 features, int64 labels) and their names."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    task: str
+    name: str
+    class_names: list
+    positive: str = ""
+
+
+def load_split(args) -> Split:
+    """Load the dataset named by ``args``, split it (stratified) and standardise it on the
+    training part only."""
+    from . import data
+    positive = ""
+    if args.data:
+        if not args.target:
+            raise SystemExit("pygrad train: --data needs --target COL (the label column)")
+        table = data.load_csv(args.data, args.target)
+        names = table.target_names
+        task = args.task or ("binary" if len(np.unique(table.target)) <= 2 else "multiclass")
+        if task == "binary" and table.target.max() > 1:
+            raise SystemExit(f"pygrad train: --task binary needs labels 0/1 in {args.target!r}, "
+                             f"found {sorted(set(table.target.tolist()))}")
+        x, y = table.data, table.target
+        if task == "binary":
+            positive = names[1] if len(names) > 1 else "1"
+    elif args.task == "binary":
+        table = data.load_breast_cancer()
+        # screening question: is it malignant? so malignant is the positive class (1)
+        x, y = table.data, 1 - table.target
+        names, task, positive = ["benign", "malignant"], "binary", "malignant"
+    else:
+        table = data.load_digits()
+        x, y, names, task = table.data, table.target, table.target_names, "multiclass"
+    if args.target and not args.data:
+        raise SystemExit("pygrad train: --target is only used with --data")
+    x_tr, x_te, y_tr, y_te = data.train_test_split(x, y, test_size=args.test_size,
+                                                   random_state=args.seed, stratify=y)
+    scaler = data.StandardScaler().fit(x_tr)
+    f32 = np.float32
+    return Split(scaler.transform(x_tr).astype(f32), y_tr.astype(np.int64),
+                 scaler.transform(x_te).astype(f32), y_te.astype(np.int64), task,
+                 table.name, list(names), positive)
+
+
+# ----------------------------------------------------------------------------- model
+
+def build_model(n_features: int, hidden: int, n_out: int, device):
+    """Linear(n_features, hidden) → Sigmoid → Linear(hidden, n_out) on ``device``."""
+    from . import nn
+    return nn.Sequential(nn.Linear(n_features, hidden), nn.Sigmoid(),
+                         nn.Linear(hidden, n_out)).to(device)
+
+
+def make_optimizer(module, name: str, params, lr: float):
+    """``module.optim.<Name>(params, lr)``; works for pygrad.optim and torch.optim alike."""
+    cls = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam",
+           "adamw": "AdamW"}[name]
+    extra = {"momentum": 0.9} if name == "sgd" else {}
+    return getattr(module, cls)(params, lr=lr, **extra)
+
+
+def pick_device(spec):
+    """The device to train on: ``spec`` if given, else cuda when available, else cpu."""
+    import pygrad as pg
+    if spec:
+        return pg.device(spec)
+    try:
+        if pg.cuda.is_available():
+            return pg.device("cuda")
+    except Exception:   # a broken CUDA install must not stop CPU training
+        pass
+    return pg.device("cpu")
+
+
+# ----------------------------------------------------------------------------- training
+
+@dataclass
+class Run:
+    """What one training run produced."""
+
+    losses: list = field(default_factory=list)
+    accuracies: list = field(default_factory=list)
+    scores: np.ndarray = None      # (N_test, C) logits, or (N_test,) positive probabilities
+    y_pred: np.ndarray = None
+    seconds: float = 0.0
+    weights: dict = None
+
+
+def _progress(total, enabled, desc):
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+            return tqdm(total=total, desc=desc, unit="epoch", leave=False, file=sys.stderr)
+        except ImportError:
+            pass
+    return None
+
+
+def _say(bar, text):
+    if bar is not None:
+        bar.write(text)
+    else:
+        print(text, flush=True)
+
+
+def train_pygrad(split: Split, args, device, lr: float, log=True) -> tuple:
+    """Train the pygrad model; returns (model, Run)."""
+    import pygrad as pg
+    from . import data, nn
+    pg.manual_seed(args.seed)
+    binary = split.task == "binary"
+    n_out = 1 if binary else len(split.class_names)
+    model = build_model(split.x_train.shape[1], args.hidden, n_out, device)
+    initial = {k: v.to("cpu").numpy().copy() for k, v in model.state_dict().items()}
+    opt = make_optimizer(pg.optim, args.optim, model.parameters(), lr)
+    loss_fn = nn.BCEWithLogitsLoss() if binary else nn.CrossEntropyLoss()
+    y_train = split.y_train.astype(np.float32)[:, None] if binary else split.y_train
+    ds = data.TensorDataset(pg.tensor(split.x_train, device=device),
+                            pg.tensor(y_train, device=device))
+    loader = data.DataLoader(ds, batch_size=args.batch_size, shuffle=True,
+                             generator=np.random.default_rng(args.seed))
+    x_test = pg.tensor(split.x_test, device=device)
+    run = Run(weights=initial)
+    bar = _progress(args.epochs, log and not args.no_progress, "pygrad")
+    start = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        total = None
+        for xb, yb in loader:
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            # summed on the device: one host read per epoch, not per step
+            part = loss.detach() * xb.shape[0]
+            total = part if total is None else total + part
+        run.losses.append(total.item() / len(ds))
+        pred = predict(model, x_test, binary)
+        run.accuracies.append(float(np.mean(pred == split.y_test)))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{run.losses[-1]:.4f}", acc=f"{run.accuracies[-1]:.4f}")
+        if log:
+            _say(bar, f"epoch {epoch:3d}/{args.epochs}  train loss {run.losses[-1]:.4f}  "
+                      f"test accuracy {run.accuracies[-1]:.4f}")
+    run.seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    run.scores = scores(model, x_test, binary)
+    run.y_pred = (run.scores >= 0.5).astype(np.int64) if binary else run.scores.argmax(1)
+    return model, run
+
+
+def predict(model, x, binary: bool) -> np.ndarray:
+    """Predicted classes (host int64) of ``model`` on ``x`` in eval mode."""
+    s = scores(model, x, binary)
+    return (s >= 0.5).astype(np.int64) if binary else s.argmax(1)
+
+
+def scores(model, x, binary: bool) -> np.ndarray:
+    """Host scores: positive-class probabilities (N,) for binary, logits (N, C) otherwise."""
+    import pygrad as pg
+    from .metrics import to_numpy
+    model.eval()
+    with pg.no_grad():
+        out = model(x)
+        if binary:
+            out = out.sigmoid().reshape(-1)
+    return to_numpy(out).astype(np.float64)
+
+
+def train_torch(split: Split, args, lr: float, initial: dict, batches: list) -> Run:
+    """The identical model in torch: same initial weights, the same batches in the same
+    order, same optimizer and hyperparameters, float32 on the CPU."""
+    import torch
+    binary = split.task == "binary"
+    n_out = 1 if binary else len(split.class_names)
+    model = torch.nn.Sequential(torch.nn.Linear(split.x_train.shape[1], args.hidden),
+                                torch.nn.Sigmoid(), torch.nn.Linear(args.hidden, n_out))
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()})
+    opt = make_optimizer(torch.optim, args.optim, model.parameters(), lr)
+    loss_fn = torch.nn.BCEWithLogitsLoss() if binary else torch.nn.CrossEntropyLoss()
+    x = torch.from_numpy(split.x_train)
+    y = torch.from_numpy(split.y_train.astype(np.float32)[:, None] if binary else split.y_train)
+    x_test = torch.from_numpy(split.x_test)
+    run = Run()
+    start = time.perf_counter()
+    for epoch_batches in batches:
+        model.train()
+        total = 0.0
+        for idx in epoch_batches:
+            idx = torch.from_numpy(idx)
+            xb, yb = x[idx], y[idx]
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        run.losses.append(total / len(x))
+        with torch.no_grad():
+            model.eval()
+            out = model(x_test)
+            pred = (torch.sigmoid(out).reshape(-1) >= 0.5).long() if binary else out.argmax(1)
+        run.accuracies.append(float((pred.numpy() == split.y_test).mean()))
+    run.seconds = time.perf_counter() - start
+    with torch.no_grad():
+        out = model(x_test)
+        run.scores = (torch.sigmoid(out).reshape(-1) if binary else out).double().numpy()
+    run.y_pred = (run.scores >= 0.5).astype(np.int64) if binary else run.scores.argmax(1)
+    run.weights = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    return run
+
+
+def batch_order(n: int, args) -> list:
+    """The index batches of every epoch exactly as train_pygrad's DataLoader draws them."""
+    from .data import DataLoader
+    loader = DataLoader(range(n), batch_size=args.batch_size, shuffle=True,
+                        generator=np.random.default_rng(args.seed))
+    return [loader.batch_indices() for _ in range(args.epochs)]
+
+
+# ----------------------------------------------------------------------------- reports
+
+def report(split: Split, run: Run) -> dict:
+    """Print the final evaluation and return it as a JSON-ready dict."""
+    from . import metrics as M
+    y, pred = split.y_test, run.y_pred
+    acc = M.accuracy(y, pred)
+    out = {"dataset": split.name, "task": split.task, "test_accuracy": acc,
+           "train_loss": run.losses, "test_accuracy_per_epoch": run.accuracies,
+           "train_seconds": run.seconds}
+    print(f"\ntest accuracy: {acc:.4f}  ({int(round(acc * len(y)))}/{len(y)})")
+    labels = list(range(len(split.class_names)))
+    cm = M.confusion_matrix(y, pred, labels=labels)
+    out["confusion_matrix"] = cm.tolist()
+    print("\nconfusion matrix (rows: true class, columns: predicted)")
+    print(_matrix_text(cm, split.class_names))
+    print()
+    print(M.classification_report(y, pred, labels=labels, target_names=split.class_names,
+                                  digits=4, zero_division=0))
+    out["per_class"] = M.classification_report(y, pred, labels=labels,
+                                               target_names=split.class_names,
+                                               output_dict=True, zero_division=0)
+    if split.task == "binary":
+        out.update(_binary_report(split, run))
+    return out
+
+
+def _binary_report(split: Split, run: Run) -> dict:
+    from . import metrics as M
+    y, s = split.y_test, run.scores
+    pos = split.positive or "1"
+    p = M.precision(y, s, threshold=0.5, zero_division=0)
+    r = M.recall(y, s, threshold=0.5, zero_division=0)
+    f1 = M.f1_score(y, s, threshold=0.5, zero_division=0)
+    ap = M.average_precision(y, s)
+    print(f"positive class: {pos!r}.  At threshold 0.5: precision {p:.4f}, recall {r:.4f}, "
+          f"F1 {f1:.4f}; average precision (area under the PR curve) {ap:.4f}")
+    prec, rec, thr = M.precision_recall_curve(y, s)
+    print("\nthreshold trade-off (predict positive when P(positive) >= threshold):")
+    print(f"  {'threshold':>9}  {'false pos':>9}  {'false neg':>9}  {'precision':>9}  "
+          f"{'recall':>9}")
+    table = []
+    for t in THRESHOLDS:
+        cm = M.confusion_matrix(y, s, labels=[0, 1], threshold=t)
+        fp, fn = int(cm[0, 1]), int(cm[1, 0])
+        pt = M.precision(y, s, threshold=t, zero_division=0)
+        rt = M.recall(y, s, threshold=t, zero_division=0)
+        table.append({"threshold": t, "false_positives": fp, "false_negatives": fn,
+                      "precision": pt, "recall": rt})
+        print(f"  {t:>9.1f}  {fp:>9d}  {fn:>9d}  {pt:>9.4f}  {rt:>9.4f}")
+    print("  raising the threshold flags fewer cases: false positives fall, false negatives "
+          "rise (precision up, recall down).")
+    return {"positive_class": pos, "precision": p, "recall": r, "f1": f1,
+            "average_precision": ap, "thresholds": table,
+            "pr_curve": {"precision": prec.tolist(), "recall": rec.tolist(),
+                         "thresholds": thr.tolist()}}
+
+
+def _matrix_text(cm, names) -> str:
+    width = max(max(len(str(n)) for n in names), len(str(cm.max())), 3)
+    head = " " * (width + 2) + " ".join(f"{n:>{width}}" for n in names)
+    rows = [f"{n:>{width}}  " + " ".join(f"{v:>{width}d}" for v in row)
+            for n, row in zip(names, cm)]
+    return "\n".join([head] + rows)
+
+
+def compare(split: Split, ours: Run, theirs: Run, final_weights: dict) -> dict:
+    """Print pygrad and torch side by side; returns the comparison."""
+    from . import metrics as M
+    avg = "binary" if split.task == "binary" else "macro"
+    rows = []
+    for name, run in (("pygrad", ours), ("torch", theirs)):
+        rows.append({"framework": name, "train_seconds": run.seconds,
+                     "final_train_loss": run.losses[-1],
+                     "test_accuracy": M.accuracy(split.y_test, run.y_pred),
+                     f"{avg}_f1": M.f1_score(split.y_test, run.y_pred, average=avg,
+                                              zero_division=0)})
+    print(f"\n{'':8} {'train time':>11} {'final loss':>11} {'test acc':>9} {avg + ' F1':>9}")
+    for r in rows:
+        print(f"{r['framework']:8} {r['train_seconds']:>10.2f}s {r['final_train_loss']:>11.5f} "
+              f"{r['test_accuracy']:>9.4f} {r[f'{avg}_f1']:>9.4f}")
+    ratio = theirs.seconds / ours.seconds if ours.seconds else float("nan")
+    drift = max(float(np.abs(final_weights[k] - theirs.weights[k]).max()) for k in final_weights)
+    print(f"pygrad took {ours.seconds:.2f}s, torch {theirs.seconds:.2f}s "
+          f"(pygrad {ratio:.2f}x torch's speed); final weights differ by at most {drift:.2e}")
+    return {"rows": rows, "speed_ratio": ratio, "max_weight_difference": drift}
+
+
+# ----------------------------------------------------------------------------- --out
+
+def write_outputs(out_dir: str, model, split: Split, run: Run, results: dict) -> list:
+    """Write model.pg (state dict), metrics.json and the PNG plots into ``out_dir``.
+
+    Returns the written paths. Plots need matplotlib; without it they are skipped with a
+    note. Extend here to write further artefacts.
+    """
+    import pygrad as pg
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    path = os.path.join(out_dir, "model.pg")
+    pg.save(model.state_dict(), path)
+    written.append(path)
+    path = os.path.join(out_dir, "metrics.json")
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2)
+    written.append(path)
+    written += _plots(out_dir, split, run, results)
+    return written
+
+
+def _plots(out_dir, split: Split, run: Run, results: dict) -> list:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("note: matplotlib is not installed; skipping the PNG plots")
+        return []
+    paths = []
+
+    def save(fig, name):
+        path = os.path.join(out_dir, name)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    epochs = np.arange(1, len(run.losses) + 1)
+    ax.plot(epochs, run.losses, label="train loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax2 = ax.twinx()
+    ax2.plot(epochs, run.accuracies, color="tab:orange", label="test accuracy")
+    ax2.set_ylabel("test accuracy")
+    ax.set_title(f"{split.name}: training")
+    handles = ax.get_lines() + ax2.get_lines()
+    ax.legend(handles, [h.get_label() for h in handles], loc="upper center",
+              bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
+    save(fig, "loss_curve.png")
+
+    cm = np.array(results["confusion_matrix"])
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.imshow(cm, cmap="Blues")
+    ticks = np.arange(len(split.class_names))
+    ax.set_xticks(ticks, split.class_names, rotation=45 if split.task == "binary" else 0)
+    ax.set_yticks(ticks, split.class_names)
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center",
+                    color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("confusion matrix (test)")
+    save(fig, "confusion_matrix.png")
+
+    if split.task == "binary":
+        curve = results["pr_curve"]
+        fig, ax = plt.subplots(figsize=(5, 4.5))
+        ax.step(curve["recall"], curve["precision"], where="post")
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"PR curve, AP = {results['average_precision']:.3f}")
+        save(fig, "pr_curve.png")
+    return paths
+
+
+# ----------------------------------------------------------------------------- main
+
+def main(argv=None) -> int:
+    """Entry point of ``pygrad train``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    for name in ("epochs", "batch_size", "hidden"):
+        if getattr(args, name) < 1:
+            print(f"pygrad train: --{name.replace('_', '-')} must be >= 1, got "
+                  f"{getattr(args, name)}", file=sys.stderr)
+            return 2
+    try:
+        split = load_split(args)
+        device = pick_device(args.device)
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f"pygrad train: {e}", file=sys.stderr)
+        return 2
+    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optim]
+    n_classes = len(split.class_names)
+    print(f"data: {split.name}, {len(split.x_train)} train / {len(split.x_test)} test rows, "
+          f"{split.x_train.shape[1]} features, {n_classes} classes ({split.task})")
+    print(f"model: Linear({split.x_train.shape[1]}, {args.hidden}) -> Sigmoid -> "
+          f"Linear({args.hidden}, {1 if split.task == 'binary' else n_classes}); "
+          f"{'BCE-with-logits' if split.task == 'binary' else 'softmax cross-entropy'}; "
+          f"{args.optim} lr={lr}; batch {args.batch_size}; {args.epochs} epochs; "
+          f"device {device}; seed {args.seed}")
+    model, run = train_pygrad(split, args, device, lr)
+    print(f"trained in {run.seconds:.2f}s")
+    results = report(split, run)
+    results.update({"optimizer": args.optim, "lr": lr, "epochs": args.epochs,
+                    "batch_size": args.batch_size, "hidden": args.hidden,
+                    "device": str(device), "seed": args.seed})
+    if args.compare_torch:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("\n--compare-torch: torch is not installed; skipping the comparison")
+        else:
+            theirs = train_torch(split, args, lr, run.weights,
+                                 batch_order(len(split.x_train), args))
+            final = {k: v.to("cpu").numpy() for k, v in model.state_dict().items()}
+            results["torch_comparison"] = compare(split, run, theirs, final)
+    if args.out:
+        for path in write_outputs(args.out, model, split, run, results):
+            print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""`pygrad train`: the default run, options, --out, --data and error handling."""
+import json
+
+import numpy as np
+import pytest
+
+from pygrad import train
+
+
+def _run(capsys, *argv):
+    code = train.main(["--no-progress", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_default_run_reaches_095(capsys):
+    code, out, _ = _run(capsys)
+    assert code == 0
+    acc = float(out.split("test accuracy: ")[1].split()[0])
+    assert acc >= 0.95
+    assert "confusion matrix" in out and "macro avg" in out and "epoch  30/30" in out
+
+
+@pytest.mark.parametrize("opt", train.OPTIMIZERS)
+def test_each_optimizer_learns(capsys, opt):
+    code, out, _ = _run(capsys, "--optim", opt, "--epochs", "5")
+    assert code == 0
+    assert float(out.split("test accuracy: ")[1].split()[0]) > 0.85
+
+
+def test_binary_reports_threshold_trade_off_and_writes_out(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    code, out, _ = _run(capsys, "--task", "binary", "--epochs", "10", "--out", str(tmp_path))
+    assert code == 0
+    assert "positive class: 'malignant'" in out and "false neg" in out
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"model.pg", "metrics.json", "loss_curve.png", "confusion_matrix.png",
+            "pr_curve.png"} <= names
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["task"] == "binary" and len(metrics["train_loss"]) == 10
+    fps = [row["false_positives"] for row in metrics["thresholds"]]
+    assert fps == sorted(fps, reverse=True)
+    import pygrad as pg
+    state = pg.load(tmp_path / "model.pg")
+    assert state["0.weight"].shape == (64, 30)
+
+
+def test_csv_data(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    y = np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")
+    lines = ["f1,f2,f3,label"] + [f"{a:.4f},{b:.4f},{c:.4f},{t}" for (a, b, c), t in zip(x, y)]
+    path = tmp_path / "mine.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, _ = _run(capsys, "--data", str(path), "--target", "label", "--epochs", "60",
+                        "--hidden", "8")
+    assert code == 0 and "(binary)" in out
+    assert float(out.split("test accuracy: ")[1].split()[0]) > 0.85
+
+
+def test_errors_are_reported(capsys, tmp_path):
+    code, _, err = _run(capsys, "--data", str(tmp_path / "none.csv"), "--target", "y")
+    assert code == 2 and "no such file" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,y\n1,0\n")
+    code, _, err = _run(capsys, "--data", str(bad), "--target", "label")
+    assert code == 2 and "target column 'label' not found" in err
+    code, _, err = _run(capsys, "--epochs", "0")
+    assert code == 2 and "--epochs" in err
+
+
+def test_compare_torch_matches(capsys):
+    pytest.importorskip("torch")
+    code, out, _ = _run(capsys, "--compare-torch", "--epochs", "3")
+    assert code == 0 and "torch" in out
+    drift = float(out.split("differ by at most ")[1].split()[0])
+    assert drift < 1e-3
+
+
+def test_cli_dispatch(capsys):
+    from pygrad import cli
+    assert cli.main(["train", "--no-progress", "--epochs", "1"]) == 0
+    assert "test accuracy" in capsys.readouterr().out
