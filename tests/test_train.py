@@ -81,3 +81,16 @@ def test_cli_dispatch(capsys):
     from pygrad import cli
     assert cli.main(["train", "--no-progress", "--epochs", "1"]) == 0
     assert "test accuracy" in capsys.readouterr().out
+
+
+def test_info_reports_kernels_and_cuda(capsys):
+    from pygrad import info
+    assert info.main([]) == 0
+    out = capsys.readouterr().out
+    assert "cpu kernels" in out and "cuda          available:" in out
+    assert info.main(["--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    import pygrad as pg
+    assert data["cuda_available"] == pg.cuda.is_available()
+    assert data["cuda_device_count"] == pg.cuda.device_count() == len(data["cuda_devices"])
+    assert data["numpy"] == np.__version__
