@@ -91,6 +91,8 @@ setup(
         "pygrad._cuda_src": ["*.cu", "*.cuh"],
         "pygrad.data": ["datasets/*"],
     },
+    # the extension's sources stay in the sdist; wheels carry only the built module
+    exclude_package_data={"pygrad.backend": ["*.c", "*.pyx", "*.pxd"]},
     ext_modules=cythonize(
         [cpu_ext],
         compiler_directives={"language_level": "3"},
