@@ -143,3 +143,14 @@ def test_loader_on_subset_and_generic_dataset():
     bx, by = next(iter(data.DataLoader(Squares(), batch_size=3)))
     assert bx.shape == (3, 2) and by.dtype == pg.int64
     np.testing.assert_array_equal(by.numpy(), [0, 1, 2])
+
+
+@needs_tensor
+def test_loader_without_generator_follows_manual_seed():
+    ds = data.TensorDataset(pg.tensor(np.arange(30), dtype=pg.int64))
+
+    def first_batch():
+        pg.manual_seed(5)
+        return next(iter(data.DataLoader(ds, batch_size=30, shuffle=True)))[0].numpy().tolist()
+
+    assert first_batch() == first_batch()

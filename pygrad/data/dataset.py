@@ -62,13 +62,13 @@ class Subset(Dataset):
 def make_rng(generator=None) -> np.random.Generator:
     """A NumPy Generator from ``generator``: a Generator (used as is), an int seed, or None.
 
-    None draws a seed from NumPy's global state, which ``pg.manual_seed`` seeds, so runs
-    after ``pg.manual_seed(s)`` repeat.
+    None draws a seed from pygrad's generator, so runs after ``pg.manual_seed(s)`` repeat.
     """
     if isinstance(generator, np.random.Generator):
         return generator
     if generator is None:
-        return np.random.default_rng(np.random.randint(0, 2**31 - 1))
+        from ..random import generator as pygrad_generator
+        return np.random.default_rng(int(pygrad_generator().integers(0, 2**63 - 1)))
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
     # a pygrad/torch-like Generator carrying a NumPy Generator or a seed

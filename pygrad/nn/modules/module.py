@@ -183,21 +183,23 @@ class Module:
         ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or keywords. Parameters keep
         their identity (their arrays are replaced), so optimizers built before stay valid.
         """
+        from ...autograd import no_grad
         device, dtype = _parse_to(args, kwargs)
 
         def convert(t):
             want_dtype = dtype if dtype is not None and t.dtype.kind == "f" else None
             return t.to(device=device, dtype=want_dtype) if (device or want_dtype) else t
 
-        for m in self.modules():
-            for p in m._parameters.values():
-                if p is not None:
-                    p._set_array(convert(p))
-                    if p.grad is not None:
-                        p.grad = convert(p.grad)
-            for name, b in list(m._buffers.items()):
-                if b is not None:
-                    m._buffers[name] = m.__dict__[name] = convert(b)
+        with no_grad():     # moving data is not an op to differentiate
+            for m in self.modules():
+                for p in m._parameters.values():
+                    if p is not None:
+                        p._set_array(convert(p))
+                        if p.grad is not None:
+                            p.grad = convert(p.grad)
+                for name, b in list(m._buffers.items()):
+                    if b is not None:
+                        m._buffers[name] = m.__dict__[name] = convert(b)
         return self
 
     def cpu(self):
