@@ -75,6 +75,25 @@ def _cuda_problem() -> str | None:
     return None
 
 
+def gpu_target(row) -> dict | None:
+    """The BASELINES.md goal of a GPU kernel row from bench/gpu.py, or None."""
+    name, shape = row.get("name", ""), str(row.get("shape", ""))
+    if name == "softmax fwd+bwd":
+        return harness.target(">=", 2.5)
+    if name == "sigmoid fwd+bwd":
+        return harness.target(">=", 1.0)
+    if name != "cross_entropy fwd+bwd":
+        return None
+    try:
+        n, c = (int(v) for v in shape.replace("×", "x").split("x"))
+    except ValueError:
+        return None
+    if c >= 1024:
+        return harness.target(">=", 3.8)
+    return {(262144, 128): harness.target(">=", 8.0),
+            (1048576, 10): harness.target(">=", 15.0)}.get((n, c))
+
+
 def run_suite(suite: str, device: str, quick: bool, repeat: int | None) -> list[dict]:
     """The rows of one suite ("kernels" or "mlp") on ``device``."""
     if suite == "mlp":
@@ -86,6 +105,9 @@ def run_suite(suite: str, device: str, quick: bool, repeat: int | None) -> list[
         for r in rows:
             r.setdefault("suite", "kernels")
             r.setdefault("device", "cuda")
+            goal = gpu_target(r)
+            if goal and "target" not in r:
+                r["target"] = goal
         return rows
     from . import cpu
     return cpu.run(quick=quick, repeat=repeat)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .harness import measure, random_logits, random_targets, ratio, target
+from .harness import COOLDOWN, measure, random_logits, random_targets, ratio, target
 
 # (shape, target ratio or None) per benchmark, at the sizes the targets are stated for.
 CE_SHAPES = [((16384, 1024), 4.0), ((4096, 32000), 10.0), ((65536, 10), None)]
@@ -35,11 +35,14 @@ def run(quick: bool = False, repeat: int | None = None) -> list[dict]:
     number of timed samples per contender.
     """
     repeat = repeat or (3 if quick else 7)
+    cooldown = 0.0 if quick else COOLDOWN
     rows: list[dict] = []
     for shape, goal in (QUICK_CE_SHAPES if quick else CE_SHAPES):
-        rows += bench_cross_entropy(shape, goal, repeat)
-    rows += bench_softmax(QUICK_SOFTMAX_SHAPE if quick else SOFTMAX_SHAPE, SOFTMAX_TARGET, repeat)
-    rows += bench_sigmoid(QUICK_SIGMOID_SHAPE if quick else SIGMOID_SHAPE, SIGMOID_TARGET, repeat)
+        rows += bench_cross_entropy(shape, goal, repeat, cooldown)
+    rows += bench_softmax(QUICK_SOFTMAX_SHAPE if quick else SOFTMAX_SHAPE, SOFTMAX_TARGET,
+                          repeat, cooldown)
+    rows += bench_sigmoid(QUICK_SIGMOID_SHAPE if quick else SIGMOID_SHAPE, SIGMOID_TARGET,
+                          repeat, cooldown)
     rows += bench_overhead(QUICK_OVERHEAD_CHAIN if quick else OVERHEAD_CHAIN,
                            OVERHEAD_TARGET_US, max(repeat, 5) * 3)
     for r in rows:
@@ -77,7 +80,8 @@ def numpy_cross_entropy(x: np.ndarray, t: np.ndarray):
     return loss, e
 
 
-def bench_cross_entropy(shape: tuple, goal: float | None, repeat: int) -> list[dict]:
+def bench_cross_entropy(shape: tuple, goal: float | None, repeat: int,
+                        cooldown: float = 0.0) -> list[dict]:
     """softmax-CE forward + backward (mean reduction), fp32."""
     import torch
     import torch.nn.functional as TF
@@ -104,7 +108,8 @@ def bench_cross_entropy(shape: tuple, goal: float | None, repeat: int) -> list[d
         TF.cross_entropy(tx, tt).backward()
 
     times = measure({"pygrad": pygrad_step, "kernel": kernel_step, "torch": torch_step,
-                     "numpy": lambda: numpy_cross_entropy(x, t)}, repeat=repeat)
+                     "numpy": lambda: numpy_cross_entropy(x, t)},
+                    repeat=repeat, cooldown=cooldown)
     return _rows("cross_entropy fwd+bwd", shape, times, goal)
 
 
@@ -117,7 +122,8 @@ def numpy_softmax(x: np.ndarray) -> np.ndarray:
     return e
 
 
-def bench_softmax(shape: tuple, goal: float, repeat: int) -> list[dict]:
+def bench_softmax(shape: tuple, goal: float, repeat: int,
+                  cooldown: float = 0.0) -> list[dict]:
     """Row softmax forward only (no graph: the input does not require grad)."""
     import torch
     import pygrad as pg
@@ -130,7 +136,7 @@ def bench_softmax(shape: tuple, goal: float, repeat: int) -> list[dict]:
     times = measure({"pygrad": lambda: F.softmax(px, dim=1),
                      "kernel": lambda: kernel.softmax(x, 1),
                      "torch": lambda: torch.softmax(tx, dim=1),
-                     "numpy": lambda: numpy_softmax(x)}, repeat=repeat)
+                     "numpy": lambda: numpy_softmax(x)}, repeat=repeat, cooldown=cooldown)
     return _rows("softmax fwd", shape, times, goal)
 
 
@@ -142,7 +148,8 @@ def numpy_sigmoid_fwd_bwd(x: np.ndarray, gy: np.ndarray) -> np.ndarray:
     return gy * y * (1 - y)
 
 
-def bench_sigmoid(shape: tuple, goal: float, repeat: int) -> list[dict]:
+def bench_sigmoid(shape: tuple, goal: float, repeat: int,
+                  cooldown: float = 0.0) -> list[dict]:
     """Sigmoid forward + backward with a random upstream gradient."""
     import torch
     import pygrad as pg
@@ -166,7 +173,8 @@ def bench_sigmoid(shape: tuple, goal: float, repeat: int) -> list[dict]:
         torch.sigmoid(tx).backward(tgy)
 
     times = measure({"pygrad": pygrad_step, "kernel": kernel_step, "torch": torch_step,
-                     "numpy": lambda: numpy_sigmoid_fwd_bwd(x, gy)}, repeat=repeat)
+                     "numpy": lambda: numpy_sigmoid_fwd_bwd(x, gy)},
+                    repeat=repeat, cooldown=cooldown)
     return _rows("sigmoid fwd+bwd", shape, times, goal)
 
 

@@ -24,6 +24,10 @@ import numpy as np
 
 # ----------------------------------------------------------------------------- timing
 
+# Untimed pause before each CPU sample (see ``measure``): longer than OpenBLAS' and libgomp's
+# default spin-wait after a parallel region on a ~2-3 GHz core.
+COOLDOWN = 0.15
+
 
 @dataclass
 class Timing:
@@ -50,6 +54,7 @@ def interleaved_order(names: Sequence[str], round_index: int) -> list[str]:
 
 def measure(fns: Mapping[str, Callable[[], object]], repeat: int = 7, warmup: int = 1,
             number: int = 1, sync: Callable[[], object] | None = None,
+            cooldown: float = 0.0,
             clock: Callable[[], float] = time.perf_counter) -> dict[str, Timing]:
     """Time several contenders, interleaved, and return a Timing (seconds per call) for each.
 
@@ -61,6 +66,10 @@ def measure(fns: Mapping[str, Callable[[], object]], repeat: int = 7, warmup: in
             (use many for microsecond-scale work so the clock's resolution does not matter).
         sync: called after each sample's calls, inside the timed region (e.g. a device
             synchronise), so asynchronous work is counted.
+        cooldown: seconds to sleep before each sample, untimed. Thread pools (OpenMP,
+            OpenBLAS) keep their workers spinning for a while after a parallel region; on a
+            machine with few cores those spinning workers would steal the next contender's
+            cores, so each sample starts after the previous one's pools have gone idle.
         clock: the time source (injectable for tests).
     """
     if repeat < 1:
@@ -80,6 +89,8 @@ def measure(fns: Mapping[str, Callable[[], object]], repeat: int = 7, warmup: in
             fn = fns[name]
             # garbage left by the previous contender must not be collected on this one's clock
             gc.collect()
+            if cooldown:
+                time.sleep(cooldown)
             t0 = clock()
             for _ in range(number):
                 fn()
@@ -334,7 +345,8 @@ def plot_ratios(rows: Sequence[Mapping], path: str, title: str = "") -> str | No
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    rows = [r for r in rows if isinstance(r.get("ratio"), (int, float)) and not math.isnan(r["ratio"])]
+    rows = [r for r in rows
+            if isinstance(r.get("ratio"), (int, float)) and not math.isnan(r["ratio"])]
     if not rows:
         return None
     labels = [f"{r['name']} {format_cell('shape', r['shape'])}" if r.get("shape") else r["name"]

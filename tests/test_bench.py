@@ -94,6 +94,21 @@ def test_measure_divides_by_number_and_syncs_inside_the_timed_region():
     assert len(synced) == 2
 
 
+def test_measure_cools_down_outside_the_timed_region(monkeypatch):
+    clock = FakeClock()
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock.now += seconds  # if this were timed, the samples would include it
+
+    monkeypatch.setattr(harness.time, "sleep", sleep)
+    times = harness.measure({"a": clock.spend(1.0), "b": clock.spend(2.0)}, repeat=2,
+                            warmup=0, cooldown=0.25, clock=clock)
+    assert slept == [0.25] * 4
+    assert times["a"].samples == [1.0, 1.0] and times["b"].samples == [2.0, 2.0]
+
+
 @pytest.mark.parametrize("kwargs, word", [({"repeat": 0}, "repeat"), ({"number": 0}, "number")])
 def test_measure_rejects_bad_counts(kwargs, word):
     with pytest.raises(ValueError, match=word):
@@ -216,6 +231,17 @@ def test_numpy_baselines_match_torch_math():
 
 
 # ----------------------------------------------------------------------------- the command
+
+def test_gpu_rows_get_the_baseline_targets():
+    cli = _bench("cli")
+    ce = {"name": "cross_entropy fwd+bwd"}
+    assert cli.gpu_target({**ce, "shape": "65536x1024"})["value"] == 3.8
+    assert cli.gpu_target({**ce, "shape": "262144x128"})["value"] == 8.0
+    assert cli.gpu_target({**ce, "shape": "1048576x10"})["value"] == 15.0
+    assert cli.gpu_target({**ce, "shape": "100x10"}) is None
+    assert cli.gpu_target({"name": "softmax fwd+bwd", "shape": "8x8"})["value"] == 2.5
+    assert cli.gpu_target({"name": "copy d2d", "shape": "2048 MiB"}) is None
+
 
 def test_cli_rejects_bad_arguments(capsys):
     cli = _bench("cli")
