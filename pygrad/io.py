@@ -25,6 +25,7 @@ so a crash never leaves a half-written file under the final name.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -56,21 +57,35 @@ def save(obj, f) -> None:
     if hasattr(f, "write"):
         np.savez(f, **arrays)
         return
-    path = os.fspath(f)
+    with atomic_open(f) as out:
+        np.savez(out, **arrays)
+
+
+@contextlib.contextmanager
+def atomic_open(path):
+    """Open a temporary file beside ``path`` for binary writing and rename it over ``path``
+    when the block succeeds, so a crash never leaves a half-written file (nor loses the old
+    one). The file gets the mode an ordinary ``open`` would give it (or keeps the old one)."""
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {path!r}: directory {directory!r} does not exist")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            np.savez(out, **arrays)
+            yield out
             out.flush()
             os.fsync(out.fileno())
-        # mkstemp creates the file 0600; give it the mode an ordinary open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        if os.path.exists(path):
+            mode = os.stat(path).st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 

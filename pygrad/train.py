@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .io import atomic_open
+
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 # learning rates that train the default network well in the default number of epochs
 DEFAULT_LR = {"sgd": 0.1, "adagrad": 0.05, "rmsprop": 0.003, "adam": 0.01, "adamw": 0.01}
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: best available)")
     p.add_argument("--seed", type=int, default=0, help="seed for split, init and batches (0)")
     p.add_argument("--test-size", type=float, default=0.2, help="held-out fraction (0.2)")
-    p.add_argument("--out", metavar="DIR", help="write model.pg, metrics.json and PNG plots")
+    p.add_argument("--out", metavar="DIR", help="write model.pg, model.onnx, metrics.json and PNG plots")
     p.add_argument("--compare-torch", action="store_true",
                    help="also train the identical torch model and compare")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -381,9 +383,19 @@ def write_outputs(out_dir: str, model, split: Split, run: Run, results: dict) ->
     path = os.path.join(out_dir, "model.pg")
     pg.save(model.state_dict(), path)
     written.append(path)
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        print('note: onnx is not installed; skipping model.onnx (pip install "pygrad[onnx]")')
+    else:
+        path = os.path.join(out_dir, "model.onnx")
+        device = next(model.parameters()).device
+        pg.onnx.export(model, pg.tensor(split.x_test[:8], device=device), path,
+                       input_names=["features"], output_names=["logits"])
+        written.append(path)
     path = os.path.join(out_dir, "metrics.json")
-    with open(path, "w") as f:
-        json.dump(results, f, indent=2)
+    with atomic_open(path) as f:
+        f.write(json.dumps(results, indent=2).encode())
     written.append(path)
     written += _plots(out_dir, split, run, results)
     return written
@@ -402,7 +414,8 @@ def _plots(out_dir, split: Split, run: Run, results: dict) -> list:
     def save(fig, name):
         path = os.path.join(out_dir, name)
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
+        with atomic_open(path) as f:
+            fig.savefig(f, format="png", dpi=110)
         plt.close(fig)
         paths.append(path)
 

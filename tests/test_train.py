@@ -94,3 +94,18 @@ def test_info_reports_kernels_and_cuda(capsys):
     assert data["cuda_available"] == pg.cuda.is_available()
     assert data["cuda_device_count"] == pg.cuda.device_count() == len(data["cuda_devices"])
     assert data["numpy"] == np.__version__
+
+
+def test_out_writes_an_onnx_model_that_matches(capsys, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    code, _, _ = _run(capsys, "--epochs", "2", "--out", str(tmp_path))
+    assert code == 0
+    import pygrad as pg
+    sess = ort.InferenceSession(str(tmp_path / "model.onnx"))
+    assert [i.name for i in sess.get_inputs()] == ["features"]
+    x = np.random.default_rng(1).standard_normal((5, 64)).astype(np.float32)
+    (logits,) = sess.run(None, {"features": x})
+    state = pg.load(tmp_path / "model.pg")
+    h = 1 / (1 + np.exp(-(x @ state["0.weight"].numpy().T + state["0.bias"].numpy())))
+    expected = h @ state["2.weight"].numpy().T + state["2.bias"].numpy()
+    np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-5)

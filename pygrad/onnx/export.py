@@ -1,10 +1,8 @@
 """``pygrad.onnx.export``: trace one forward pass and write it as an ONNX model."""
 from __future__ import annotations
 
-import contextlib
 import numbers
 import os
-import tempfile
 import warnings
 from typing import Optional, Sequence
 
@@ -330,26 +328,7 @@ def _warn_batch_constants(g, batch) -> None:
 # ----------------------------------------------------------------------------- writing
 
 def _write_atomic(data: bytes, path: str) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file private; give it the mode a plain open() would
-        mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """Write ``data`` to ``path`` atomically (temp file + rename)."""
+    from ..io import atomic_open
+    with atomic_open(path) as f:
+        f.write(data)
