@@ -128,6 +128,11 @@ def main(argv=None) -> int:
             print(f"pygrad bench --device cuda: {problem}", file=sys.stderr)
             return 1
 
+    load = harness.busy_cores()
+    if load is not None and load >= 0.5:
+        print(f"pygrad bench: note: load average {load:.2f} on {os.cpu_count()} cores before "
+              f"starting; other processes share the machine, so times will be noisy",
+              file=sys.stderr)
     suites = ["kernels", "mlp"] if args.suite == "all" else [args.suite]
     rows, failed = [], []
     for suite in suites:
@@ -146,7 +151,8 @@ def main(argv=None) -> int:
         print(harness.format_table(got), flush=True)
 
     meta = {**harness.environment(), "device": args.device, "threads": threads,
-            "suites": suites, "failed": failed, "quick": args.quick, "repeat": args.repeat}
+            "suites": suites, "failed": failed, "quick": args.quick, "repeat": args.repeat,
+            "loadavg_1m_before": load}
     stem = os.path.join(args.out, f"bench-{args.device}")
     print(f"\nwrote {harness.write_json(rows, stem + '.json', meta)}")
     png = harness.plot_ratios(rows, stem + ".png",

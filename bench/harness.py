@@ -298,6 +298,14 @@ def environment() -> dict:
     return info
 
 
+def busy_cores() -> float | None:
+    """The 1-minute load average: cores other work keeps busy (None where unknown)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:
@@ -364,6 +372,8 @@ def plot_ratios(rows: Sequence[Mapping], path: str, title: str = "") -> str | No
         if goal and goal["of"] == "ratio":
             ax.plot([goal["value"]] * 2, [i - 0.4, i + 0.4], color="black", lw=2)
     ax.axvline(1.0, color="gray", ls="--", lw=1)
+    if max(values) / max(min(values), 1e-9) > 20:
+        ax.set_xscale("log")
     ax.set_yticks(list(y), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("speed-up: torch time / pygrad time (black tick: target)")
