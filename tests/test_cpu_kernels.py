@@ -51,6 +51,14 @@ def test_variant_and_threads():
     assert _cpu.num_threads() >= 1
     with pytest.raises(ValueError, match="set_variant"):
         _cpu.set_variant("sse9")
+    before = _cpu.num_threads()
+    try:
+        cpu.set_num_threads(1)
+        assert _cpu.num_threads() == 1
+    finally:
+        cpu.set_num_threads(before)
+    with pytest.raises(ValueError, match="n >= 1"):
+        _cpu.set_num_threads(0)
 
 
 @pytest.mark.parametrize("value, expected", [("baseline", "baseline"), ("bogus", "baseline")])

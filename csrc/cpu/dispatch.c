@@ -62,3 +62,12 @@ int pg_cpu_num_threads(void)
     return 1;
 #endif
 }
+
+void pg_cpu_set_num_threads(int n)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}

@@ -73,5 +73,7 @@ int pg_cpu_has_avx2(void);
 const pg_ops *pg_cpu_ops(int dtype);
 /* OpenMP threads a parallel kernel uses (1 without OpenMP). */
 int pg_cpu_num_threads(void);
+/* Sets the threads for kernels called from this thread (no-op without OpenMP). */
+void pg_cpu_set_num_threads(int n);
 
 #endif

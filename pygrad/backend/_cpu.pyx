@@ -53,6 +53,14 @@ def num_threads() -> int:
     return pg_cpu_num_threads()
 
 
+def set_num_threads(int n) -> None:
+    """Use ``n`` OpenMP threads for kernels called from this thread (like
+    torch.set_num_threads); n >= 1."""
+    if n < 1:
+        raise ValueError(f"set_num_threads: expected n >= 1, got {n}")
+    pg_cpu_set_num_threads(n)
+
+
 # ----------------------------------------------------------------------------- checks
 
 cdef inline int _dtype_code(cnp.ndarray a, str fn, str arg) except -1:

@@ -31,7 +31,7 @@ xp = np
 name = "cpu"
 
 __all__ = [
-    "xp", "name", "asarray", "to_numpy", "guard", "variant", "num_threads",
+    "xp", "name", "asarray", "to_numpy", "guard", "variant", "num_threads", "set_num_threads",
     "sigmoid", "sigmoid_bwd", "softmax", "softmax_bwd", "log_softmax", "log_softmax_bwd",
     "cross_entropy", "bce_with_logits",
     "sgd_step", "adagrad_step", "rmsprop_step", "adam_step",
@@ -66,6 +66,12 @@ def variant() -> str:
 def num_threads() -> int:
     """Threads the kernels use on large inputs (1 without the extension)."""
     return _cpu.num_threads() if _cpu is not None else 1
+
+
+def set_num_threads(n: int) -> None:
+    """Threads for the kernels called from this thread, like torch.set_num_threads."""
+    if _cpu is not None:
+        _cpu.set_num_threads(n)
 
 
 def _fast(*arrays) -> bool:
