@@ -19,12 +19,17 @@ RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 SHAPES = [(1, 1), (5, 1), (7, 13), (3, 1000), (64, 1024), (9, 4099)]
 
 
-@pytest.fixture(params=_cpu.available_variants())
+@pytest.fixture(params=[(v, mode) for v in _cpu.available_variants()
+                        for mode in ("default", "threaded")], ids="-".join)
 def variant(request):
-    """Run the test under each kernel build this CPU supports."""
-    previous = _cpu.set_variant(request.param)
-    yield request.param
+    """Run the test under each kernel build this CPU supports, with the default threading
+    threshold and with every multi-row input threaded (the parallel paths on small inputs)."""
+    name, mode = request.param
+    previous = _cpu.set_variant(name)
+    previous_min = _cpu.set_parallel_min(1 if mode == "threaded" else 262144)
+    yield name
     _cpu.set_variant(previous)
+    _cpu.set_parallel_min(previous_min)
 
 
 def rng_for(*key):
@@ -59,6 +64,8 @@ def test_variant_and_threads():
         cpu.set_num_threads(before)
     with pytest.raises(ValueError, match="n >= 1"):
         _cpu.set_num_threads(0)
+    with pytest.raises(ValueError, match="n >= 1"):
+        _cpu.set_parallel_min(0)
 
 
 @pytest.mark.parametrize("value, expected", [("baseline", "baseline"), ("bogus", "baseline")])
@@ -85,6 +92,15 @@ def test_missing_extension_falls_back_to_reference():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ["reference", "0.25", "True"]
+
+
+def test_import_leaves_omp_environment_alone():
+    code = ("import os\nfrom pygrad.backend import cpu\n"
+            "print(cpu.variant() != 'reference', 'OMP_WAIT_POLICY' in os.environ)")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["True", "False"]
 
 
 def test_core_helpers():

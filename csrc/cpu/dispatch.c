@@ -7,6 +7,8 @@
 
 #include "pygrad_cpu.h"
 
+int64_t pg_cpu_par_min = PG_PAR_MIN_DEFAULT;
+
 static const pg_ops *active = pg_ops_baseline;
 static const char *active_name = "baseline";
 
@@ -61,6 +63,13 @@ int pg_cpu_num_threads(void)
 #else
     return 1;
 #endif
+}
+
+int64_t pg_cpu_set_parallel_min(int64_t n)
+{
+    const int64_t previous = pg_cpu_par_min;
+    pg_cpu_par_min = n < 1 ? 1 : n;
+    return previous;
 }
 
 void pg_cpu_set_num_threads(int n)

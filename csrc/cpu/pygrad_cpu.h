@@ -54,6 +54,13 @@ typedef struct pg_ops {
                       int decoupled, double decay, int amsgrad, int maximize);
 } pg_ops;
 
+/* Kernels on fewer elements than this run on the calling thread (4x this for kernels with
+ * little work per element). pygrad asks OpenMP for sleeping, not spinning, idle threads (so
+ * that NumPy's BLAS threads keep their cores between kernels); waking them costs tens of
+ * microseconds, which pays off from about 256K elements. */
+extern int64_t pg_cpu_par_min;
+#define PG_PAR_MIN_DEFAULT 262144
+
 /* Variant tables, each indexed by PG_F32 / PG_F64. */
 extern const pg_ops pg_ops_baseline[2];
 #if defined(__x86_64__)
@@ -75,5 +82,7 @@ const pg_ops *pg_cpu_ops(int dtype);
 int pg_cpu_num_threads(void);
 /* Sets the threads for kernels called from this thread (no-op without OpenMP). */
 void pg_cpu_set_num_threads(int n);
+/* Sets pg_cpu_par_min (n >= 1); returns the previous value. */
+int64_t pg_cpu_set_parallel_min(int64_t n);
 
 #endif

@@ -41,3 +41,4 @@ cdef extern from "pygrad_cpu.h" nogil:
     const pg_ops *pg_cpu_ops(int dtype)
     int pg_cpu_num_threads()
     void pg_cpu_set_num_threads(int n)
+    int64_t pg_cpu_set_parallel_min(int64_t n)
