@@ -33,13 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="kernels: fused ops vs torch and NumPy; mlp: train steps; all: both")
     p.add_argument("--quick", action="store_true",
                    help="small shapes and few repeats: a smoke run, not a measurement")
-    p.add_argument("--threads", type=_positive_int, default=os.cpu_count() or 1,
+    p.add_argument("--threads", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
                    help="CPU threads for pygrad and torch alike (default: all cores)")
-    p.add_argument("--out", default=os.path.join("bench", "results"),
+    p.add_argument("--out", default=os.path.join("bench", "results"), metavar="DIR",
                    help="folder for bench-<device>.json/.png (default: bench/results)")
-    p.add_argument("--repeat", type=_positive_int, default=None,
+    p.add_argument("--repeat", type=_positive_int, default=None, metavar="N",
                    help="timed samples per contender; the median is reported "
-                        "(default: 7, or 3 with --quick)")
+                        "(default: 7, or 3 with --quick; the cuda kernel suite uses its own)")
     return p
 
 
