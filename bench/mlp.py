@@ -79,12 +79,12 @@ def device_sync(device: str):
     """A function that waits for queued GPU work of both libraries, or None on the cpu."""
     if device == "cpu":
         return None
-    import cupy
     import torch
+    import pygrad as pg
 
     def sync():
         torch.cuda.synchronize()
-        cupy.cuda.Device().synchronize()
+        pg.cuda.synchronize()
     return sync
 
 
