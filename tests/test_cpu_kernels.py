@@ -26,7 +26,9 @@ def variant(request):
     threshold and with every multi-row input threaded (the parallel paths on small inputs)."""
     name, mode = request.param
     previous = _cpu.set_variant(name)
-    previous_min = _cpu.set_parallel_min(1 if mode == "threaded" else 262144)
+    previous_min = _cpu.set_parallel_min(1)
+    if mode == "default":
+        _cpu.set_parallel_min(previous_min)
     yield name
     _cpu.set_variant(previous)
     _cpu.set_parallel_min(previous_min)

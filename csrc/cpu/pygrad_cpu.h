@@ -55,11 +55,13 @@ typedef struct pg_ops {
 } pg_ops;
 
 /* Kernels on fewer elements than this run on the calling thread (4x this for kernels with
- * little work per element). pygrad asks OpenMP for sleeping, not spinning, idle threads (so
- * that NumPy's BLAS threads keep their cores between kernels); waking them costs tens of
- * microseconds, which pays off from about 256K elements. */
+ * little work per element). Idle OpenMP threads either sleep (pygrad asks for that when it
+ * loads libgomp first), so waking them costs tens of microseconds, or spin for milliseconds
+ * (torch loaded libgomp first: one runtime per process), taking the cores from NumPy's BLAS
+ * threads. Measured on 2 cores, only kernels from about 1M elements gain from threads in
+ * both cases (an MLP step at batch 128 ran 3x slower with a 256K threshold under torch). */
 extern int64_t pg_cpu_par_min;
-#define PG_PAR_MIN_DEFAULT 262144
+#define PG_PAR_MIN_DEFAULT 1048576
 
 /* Variant tables, each indexed by PG_F32 / PG_F64. */
 extern const pg_ops pg_ops_baseline[2];

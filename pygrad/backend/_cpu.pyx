@@ -62,10 +62,10 @@ def set_num_threads(int n) -> None:
 
 
 def set_parallel_min(int64_t n) -> int:
-    """Run kernels on fewer than ``n`` elements on the calling thread (default 262144; 4n for
-    kernels with little work per element); returns the previous value. Idle OpenMP threads
-    sleep (see pygrad.backend.cpu), so waking them only pays off for large inputs; n = 1
-    threads everything (the tests use it to cover the parallel paths on small inputs)."""
+    """Run kernels on fewer than ``n`` elements on the calling thread (default 1048576; 4n
+    for kernels with little work per element); returns the previous value. Threads only pay
+    off for large inputs (see csrc/cpu/pygrad_cpu.h); n = 1 threads every multi-row input
+    (the tests use it to cover the parallel paths on small inputs)."""
     if n < 1:
         raise ValueError(f"set_parallel_min: expected n >= 1, got {n}")
     return pg_cpu_set_parallel_min(n)

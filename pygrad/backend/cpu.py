@@ -23,12 +23,13 @@ from .reference import check_targets, get_xp, log_sigmoid  # noqa: F401  (interf
 def _import_kernels():
     """Import the extension with OpenMP's idle threads sleeping instead of spinning.
 
-    libgomp reads OMP_WAIT_POLICY once, when the extension loads it. Spinning threads
-    (its default for a while after each parallel kernel) take the cores from NumPy's BLAS
-    threads in the matmul that follows, which made a small MLP training step ~15x slower
-    on 2 cores. The variable is set only while importing, and only when the user set
-    neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT, so other OpenMP runtimes loaded later
-    (torch's) keep their defaults.
+    libgomp reads OMP_WAIT_POLICY once, when it is loaded. Spinning threads (its default
+    for milliseconds after each parallel kernel) take the cores from NumPy's BLAS threads in
+    the matmul that follows, which made a small MLP training step ~15x slower on 2 cores.
+    The variable is set only while importing, and only when the user set neither
+    OMP_WAIT_POLICY nor GOMP_SPINCOUNT. There is one libgomp per process: when torch loaded
+    it first, its defaults stay (the kernels' high threading threshold limits the harm), and
+    when pygrad loads it first, torch shares the sleeping threads.
     """
     choose = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
     if choose:
