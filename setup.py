@@ -75,9 +75,9 @@ cpu_ext = Extension(
              ("pygrad_cpu.h", "simd_math.h", "variant.inc", "kernels.inc")],
     include_dirs=[CPU_SRC, np.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    # -fno-math-errno (not -ffast-math): lets loops with expf/sqrt vectorise while keeping
-    # IEEE inf/nan semantics, which the masked (-inf) softmax rows rely on.
-    extra_compile_args=["-O3", "-fopenmp", "-fno-math-errno"],
+    # -fno-math-errno and -fno-trapping-math (not -ffast-math): loops with expf, sqrt and
+    # selects vectorise while IEEE inf/nan semantics, which masked (-inf) rows rely on, stay.
+    extra_compile_args=["-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math"],
     extra_link_args=["-fopenmp"],
     libraries=["m"],
     optional=True,

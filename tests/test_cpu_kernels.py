@@ -202,6 +202,19 @@ def test_softmax_extremes_and_masking(variant, dtype, cols):
         assert_close(got[keep], want[keep], dtype, scale=1.0 if got is y else 2e4)
 
 
+def test_softmax_float32_exp_accuracy(variant):
+    # the float kernels use their own exp for x − max ≤ 0: check it over its whole range
+    z = np.linspace(-86.0, 0.0, 200_003, dtype=np.float32)
+    x = np.stack([z, np.zeros_like(z)], axis=1)
+    p = cpu.softmax(x, 1)[:, 0].astype(np.float64)
+    zd = z.astype(np.float64)
+    want = np.exp(zd) / (1 + np.exp(zd))
+    np.testing.assert_allclose(p, want, rtol=5e-7, atol=0)
+    # below exp(−86.5) ≈ 2.6e-38 the probability may flush to 0, never to anything else
+    tiny = cpu.softmax(np.array([[-87.0, 0.0], [-100.0, 0.0], [-1e30, 0.0]], np.float32), 1)
+    assert np.all(tiny[:, 0] <= 1e-37) and np.all(tiny[:, 1] == 1)
+
+
 def test_softmax_non_float_falls_back():
     x = np.arange(12, dtype=np.int64).reshape(3, 4)
     np.testing.assert_array_equal(cpu.softmax(x, 1), ref.softmax(x, 1))
