@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from .autograd import engine
+from .autograd import function as _function_module
 from .autograd.function import Function
 from .autograd.grad_mode import _mode
 from .device import Device, get_default_device
@@ -566,6 +567,9 @@ class Tensor:
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+_function_module.Tensor = Tensor
 
 
 class _Clone(Function):

@@ -21,20 +21,23 @@ def _topological_order(roots):
 
     order, visited = [], set()
     stack = [(node, False) for node in roots]
+    push, pop, mark = stack.append, stack.pop, visited.add
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         if expanded:
             order.append(node)
             continue
         if node in visited:
             continue
-        visited.add(node)
-        if node.inputs is None:
+        mark(node)
+        inputs = node.inputs
+        if inputs is None:
             raise RuntimeError(_FREED)
-        stack.append((node, True))
-        for t in node.inputs:
-            if isinstance(t, Tensor) and t._ctx is not None and t._ctx not in visited:
-                stack.append((t._ctx, False))
+        push((node, True))
+        for t in inputs:
+            # only Tensor._make creates op outputs, so subclasses (Parameter) are leaves
+            if t.__class__ is Tensor and t._ctx is not None and t._ctx not in visited:
+                push((t._ctx, False))
     return order
 
 
@@ -66,9 +69,9 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
             gy = pending.pop(node, None)
             if gy is None:
                 continue
-            if node in captured_nodes:
+            if captured_nodes and node in captured_nodes:
                 capture[captured_nodes[node]] = gy
-            if getattr(node, "_retain_output_grad", False):
+            if node._retain_output_grad:
                 out = node._output()
                 if out is not None:
                     out.grad = gy if create_graph else gy.detach()
@@ -78,14 +81,15 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
             for x, need, gx in zip(node.inputs, node.needs_input_grad, gxs):
                 if not need or gx is None:
                     continue
-                if not isinstance(gx, Tensor):
+                if gx.__class__ is not Tensor and not isinstance(gx, Tensor):
                     raise TypeError(f"{type(node).__name__}.backward returned "
                                     f"{type(gx).__name__}, expected a Tensor")
-                if gx.shape != x.shape:
+                gd, xd = gx.data, x.data
+                if gd.shape != xd.shape:
                     raise RuntimeError(
                         f"{type(node).__name__}.backward returned a gradient of shape "
-                        f"{tuple(gx.shape)} for an input of shape {tuple(x.shape)}")
-                if gx.dtype != x.dtype:
+                        f"{tuple(gd.shape)} for an input of shape {tuple(xd.shape)}")
+                if gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
                     gx = gx.to(x.dtype)
                 if x._ctx is None:
                     _deliver_leaf(x, gx, create_graph, capture)
@@ -106,7 +110,7 @@ def _deliver_leaf(x, gx, create_graph, capture):
         return
     if not x._requires_grad:
         return
-    if not create_graph:
+    if not create_graph and (gx._ctx is not None or gx._requires_grad):
         gx = gx.detach()
     # out of place, never +=: a .grad may share its array with another tensor
     x.grad = gx if x.grad is None else (x.grad + gx if create_graph else

@@ -11,6 +11,8 @@ from .grad_mode import _mode
 
 # Set by pygrad.onnx while tracing a model: a list that every recorded call is appended to.
 _tracer = None
+# pygrad.tensor.Tensor, bound when that module loads (it imports this one)
+Tensor = None
 
 
 class Function:
@@ -25,13 +27,12 @@ class Function:
     inputs = ()
     needs_input_grad = ()
     _output = None
+    _retain_output_grad = False
 
     def __call__(self, *inputs):
-        from ..tensor import Tensor
-
         device = None
         arrays = []
-        requires_grad = False
+        needs = []
         for t in inputs:
             if isinstance(t, Tensor):
                 if device is None:
@@ -41,17 +42,17 @@ class Function:
                         f"{type(self).__name__}: expected all tensors on the same device, "
                         f"found {device} and {t.device}")
                 arrays.append(t.data)
-                requires_grad = requires_grad or t._requires_grad
+                needs.append(t._requires_grad)
             else:
                 arrays.append(t)
+                needs.append(False)
         if device is None:
             raise TypeError(f"{type(self).__name__}: expected at least one Tensor input")
-        record = requires_grad and _mode.enabled
+        record = _mode.enabled and True in needs
         if record:
-            self.needs_input_grad = tuple(isinstance(t, Tensor) and t._requires_grad
-                                          for t in inputs)
-        self.backend = backend = device.backend
-        if device.type == "cpu":
+            self.needs_input_grad = tuple(needs)
+        self.backend = backend = device._backend or device.backend
+        if device.index is None:                # the cpu: no device context to enter
             y = self.forward(*arrays)
         else:
             with backend.guard(device):
