@@ -33,6 +33,20 @@ def _check_tensor(x, name, what, kind="f"):
         raise TypeError(f"{what}: expected {name} to be floating point, got dtype {x.dtype}")
 
 
+def _check_pair(input, target, reduction, what):  # noqa: A002
+    """Validate an elementwise loss's arguments; returns target in input's dtype."""
+    _check_tensor(input, "input", what)
+    _check_tensor(target, "target", what)
+    _check_reduction(reduction, what)
+    if target.shape != input.shape:
+        raise ValueError(f"{what}: target size {tuple(target.shape)} must be the same as "
+                         f"input size {tuple(input.shape)}")
+    if target.device is not input.device:
+        raise RuntimeError(f"{what}: input is on {input.device} but target is on "
+                           f"{target.device}")
+    return target if target.dtype == input.dtype else target.to(input.dtype)
+
+
 def _reduce(loss, reduction):
     if reduction == "mean":
         return loss.mean()
@@ -286,17 +300,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         weight: broadcastable to input; pos_weight: broadcastable to input (usually (C,)).
     """
     what = "binary_cross_entropy_with_logits"
-    _check_tensor(input, "input", what)
-    _check_tensor(target, "target", what)
-    _check_reduction(reduction, what)
-    if target.shape != input.shape:
-        raise ValueError(f"{what}: target size {tuple(target.shape)} must be the same as "
-                         f"input size {tuple(input.shape)}")
-    if target.device is not input.device:
-        raise RuntimeError(f"{what}: input is on {input.device} but target is on "
-                           f"{target.device}")
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
+    target = _check_pair(input, target, reduction, what)
     for name, t in (("weight", weight), ("pos_weight", pos_weight)):
         if t is not None:
             _check_tensor(t, name, what)
@@ -357,18 +361,11 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     """Binary cross-entropy between probabilities ``input`` and ``target`` (same shape):
     ``−w·(y·log x + (1−y)·log(1−x))`` with each log clamped at −100."""
     what = "binary_cross_entropy"
-    _check_tensor(input, "input", what)
-    _check_tensor(target, "target", what)
-    _check_reduction(reduction, what)
-    if target.shape != input.shape:
-        raise ValueError(f"{what}: target size {tuple(target.shape)} must be the same as "
-                         f"input size {tuple(input.shape)}")
+    target = _check_pair(input, target, reduction, what)
     d = input.data
     if d.size and bool(((d < 0) | (d > 1)).any()):
         raise ValueError(f"{what}: all elements of input should be between 0 and 1 "
                          f"(apply sigmoid first, or use binary_cross_entropy_with_logits)")
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
     if weight is None:
         return BCE(reduction)(input, target)
     _check_tensor(weight, "weight", what)
@@ -377,12 +374,6 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
 
 def mse_loss(input, target, reduction="mean"):  # noqa: A002
     """Mean squared error ``(input − target)²``, reduced; shapes must match."""
-    what = "mse_loss"
-    _check_tensor(input, "input", what)
-    _check_tensor(target, "target", what)
-    _check_reduction(reduction, what)
-    if target.shape != input.shape:
-        raise ValueError(f"{what}: target size {tuple(target.shape)} must be the same as "
-                         f"input size {tuple(input.shape)}")
+    target = _check_pair(input, target, reduction, "mse_loss")
     d = input - target
     return _reduce(d * d, reduction)
