@@ -19,13 +19,12 @@ from . import reference
 from .reference import check_targets, get_xp, log_sigmoid  # noqa: F401  (interface helpers)
 
 
-
 def _import_kernels():
     """Import the extension with OpenMP's idle threads sleeping instead of spinning.
 
     libgomp reads OMP_WAIT_POLICY once, when it is loaded. Spinning threads (its default
     for milliseconds after each parallel kernel) take the cores from NumPy's BLAS threads in
-    the matmul that follows, which made a small MLP training step ~15x slower on 2 cores.
+    the matmul that follows, which made a small MLP training step ~20x slower on 2 cores.
     The variable is set only while importing, and only when the user set neither
     OMP_WAIT_POLICY nor GOMP_SPINCOUNT. There is one libgomp per process: when torch loaded
     it first, its defaults stay (the kernels' high threading threshold limits the harm), and
