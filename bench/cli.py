@@ -118,6 +118,10 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     # before torch is imported, so its OpenMP pool starts at the requested size
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    # torch and pygrad share one OpenMP runtime in this process, and its wait policy is read
+    # once, when the first of them loads it. Idle threads that spin steal the cores from
+    # NumPy's BLAS threads, so both sides run with sleeping threads (pygrad's own default).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if not _torch_available():
         print(TORCH_MISSING, file=sys.stderr)
         return 1

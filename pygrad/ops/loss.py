@@ -66,13 +66,15 @@ class CrossEntropy(Function):
 
     def forward(self, x, target):
         xp = self.backend.xp
-        keep = target != self.ignore_index
         if self.reduction == "mean":
+            # the mean divides by the summed weight of the kept targets; the kernel checks
+            # the labels, so index the weights with out-of-range targets clipped here
+            keep = target != self.ignore_index
             if self.weight is None:
                 total = keep.sum().astype(x.dtype)
             else:
-                total = (self.weight[xp.where(keep, target, 0)] * keep).sum().astype(x.dtype)
-            self.total = total
+                t = xp.clip(xp.where(keep, target, 0), 0, x.shape[1] - 1)
+                total = (self.weight[t] * keep).sum().astype(x.dtype)
             scale = xp.where(total > 0, 1 / xp.where(total > 0, total, 1), 0).astype(x.dtype)
         else:
             scale = 1.0
