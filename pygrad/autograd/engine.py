@@ -64,6 +64,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
             if out is not None and id(out) in capture:
                 captured_nodes[node] = id(out)
 
+    plain = capture is None and not create_graph
     with set_grad_enabled(create_graph):
         for node in reversed(order):
             gy = pending.pop(node, None)
@@ -91,12 +92,16 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                         f"{tuple(gd.shape)} for an input of shape {tuple(xd.shape)}")
                 if gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
                     gx = gx.to(x.dtype)
-                if x._ctx is None:
-                    _deliver_leaf(x, gx, create_graph, capture)
-                elif x._ctx in pending:
-                    pending[x._ctx] = pending[x._ctx] + gx
+                ctx = x._ctx
+                if ctx is not None:
+                    prev = pending.get(ctx)
+                    pending[ctx] = gx if prev is None else prev + gx
+                elif plain and x._requires_grad and not gx._requires_grad:
+                    # the common case, inlined: accumulate into .grad, out of place
+                    g = x.grad
+                    x.grad = gx if g is None else Tensor._make(g.data + gx.data, x.device)
                 else:
-                    pending[x._ctx] = gx
+                    _deliver_leaf(x, gx, create_graph, capture)
     if not retain_graph:
         for node in order:
             node.release()

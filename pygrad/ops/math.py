@@ -60,13 +60,16 @@ def broadcast_to(x, shape):
 
 
 def _reduce(g, x):
-    return sum_to(g, x.shape)
+    """The gradient ``g`` of a broadcast result, summed back to input ``x``'s shape."""
+    shape = x.data.shape
+    return g if g.data.shape == shape else SumTo(shape)(g)
 
 
 # ----------------------------------------------------------------------------- arithmetic
 
 class Add(Function):
-    def forward(self, a, b):
+    @staticmethod
+    def forward(a, b):
         return a + b
 
     def backward(self, gy):
@@ -76,7 +79,8 @@ class Add(Function):
 
 
 class Sub(Function):
-    def forward(self, a, b):
+    @staticmethod
+    def forward(a, b):
         return a - b
 
     def backward(self, gy):
@@ -86,7 +90,8 @@ class Sub(Function):
 
 
 class Mul(Function):
-    def forward(self, a, b):
+    @staticmethod
+    def forward(a, b):
         return a * b
 
     def backward(self, gy):
@@ -96,7 +101,8 @@ class Mul(Function):
 
 
 class Div(Function):
-    def forward(self, a, b):
+    @staticmethod
+    def forward(a, b):
         return a / b
 
     def backward(self, gy):
@@ -108,7 +114,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    def forward(self, a, b):
+    @staticmethod
+    def forward(a, b):
         return a ** b
 
     def backward(self, gy):
