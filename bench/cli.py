@@ -155,6 +155,7 @@ def main(argv=None) -> int:
         print(harness.format_table(got), flush=True)
 
     meta = {**harness.environment(), "device": args.device, "threads": threads,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "suites": suites, "failed": failed, "quick": args.quick, "repeat": args.repeat,
             "loadavg_1m_before": load}
     stem = os.path.join(args.out, f"bench-{args.device}")

@@ -336,9 +336,10 @@ def write_json(rows: Sequence[Mapping], path: str, meta: Mapping | None = None) 
         if "target" in r and "status" not in r:
             r["status"] = check_target(r)
         clean.append(r)
-    with open(path, "w") as f:
-        json.dump({"meta": dict(meta or {}), "rows": clean}, f, indent=2, default=str)
-        f.write("\n")
+    from pygrad.io import atomic_open
+    text = json.dumps({"meta": dict(meta or {}), "rows": clean}, indent=2, default=str)
+    with atomic_open(path) as f:
+        f.write(text.encode() + b"\n")
     return path
 
 
@@ -381,6 +382,8 @@ def plot_ratios(rows: Sequence[Mapping], path: str, title: str = "") -> str | No
     ax.set_title(title)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
+    from pygrad.io import atomic_open
+    with atomic_open(path) as f:
+        fig.savefig(f, format="png", dpi=110)
     plt.close(fig)
     return path
