@@ -136,3 +136,16 @@ def test_indexing_errors_name_the_shape():
         pg.ones(2, 3)[5]
     with pytest.raises(IndexError, match="integer or bool"):
         pg.ones(3)[pg.tensor([0.5])]
+
+
+def test_tensors_on_two_devices_in_one_op_name_both():
+    # a stand-in cuda tensor: the device check runs before any backend is touched
+    fake = pg.Tensor._make(np.ones(2, dtype=np.float32), pg.device("cuda:0"))
+    fake_w = pg.Tensor._make(np.ones((3, 2), dtype=np.float32), pg.device("cuda:0"))
+    x = pg.ones(2)
+    for op in (lambda: x + fake, lambda: x * fake, lambda: pg.where(x > 0, x, fake),
+               lambda: F.linear(x, fake_w)):
+        with pytest.raises(RuntimeError, match=r"cpu and cuda:0"):
+            op()
+    with pytest.raises(RuntimeError, match="input is on cpu but target is on cuda:0"):
+        F.binary_cross_entropy_with_logits(x, fake)
