@@ -55,12 +55,17 @@ def _array_module(dev):
 
 def _to_device_array(data, dtype, dev):
     """``data`` as an array of ``dtype`` (None: keep / infer) on device ``dev``."""
-    if dev.type == "cpu":
+    if dev.index is None:
         if hasattr(data, "get") and not isinstance(data, np.ndarray):   # a CuPy array
             data = data.get()
-        arr = np.asarray(data)
-    else:
-        arr = dev.backend.asarray(data, None, dev)
+        return _with_dtype(np.asarray(data), data, dtype)
+    with dev.backend.guard(dev):       # the cast too must run on that GPU
+        return _with_dtype(dev.backend.asarray(data, None, dev), data, dtype)
+
+
+def _with_dtype(arr, data, dtype):
+    if arr.dtype.kind == "O" or arr.dtype.kind in "USV":
+        raise TypeError(f"tensor: expected numeric data, got an array of dtype {arr.dtype}")
     if dtype is None:
         if not hasattr(data, "dtype"):              # Python data: torch's defaults
             kind = arr.dtype.kind
@@ -70,11 +75,7 @@ def _to_device_array(data, dtype, dev):
             if dtype not in _SUPPORTED:
                 raise TypeError(f"tensor: arrays of dtype {dtype} are not supported (use "
                                 f"float32, float64, int64, int32, bool or uint8)")
-    if arr.dtype.kind == "O" or arr.dtype.kind in "USV":
-        raise TypeError(f"tensor: expected numeric data, got an array of dtype {arr.dtype}")
-    if arr.dtype != dtype:
-        arr = arr.astype(dtype)
-    return arr
+    return arr if arr.dtype == dtype else arr.astype(dtype)
 
 
 class Tensor:
@@ -644,12 +645,13 @@ def _operand(value, like, scalars=True):
 
 
 def _as_tensor_like(value, like, dtype=None):
-    arr = _to_device_array(value, None, like.device)
-    if dtype is not None:
-        arr = arr.astype(dtype)
-    elif arr.dtype.kind == "f" and like.dtype.kind == "f":
-        arr = arr.astype(like.dtype)   # a float64 array next to a float32 tensor stays float32
-    return Tensor._make(arr, like.device)
+    dev = like.device
+    arr = _to_device_array(value, dtype, dev)
+    if dtype is None and arr.dtype.kind == "f" and like.dtype.kind == "f" \
+            and arr.dtype != like.dtype:
+        # a float64 array next to a float32 tensor stays float32
+        arr = _to_device_array(arr, like.dtype, dev)
+    return Tensor._make(arr, dev)
 
 
 # ---------------------------------------------------------------------------- creation
@@ -661,10 +663,12 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     dtype. ``device`` defaults to $PYGRAD_DEVICE (else cpu).
     """
     if isinstance(data, Tensor):
+        device = data.device if device is None else device
         data = data.data
     t = Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
-    if isinstance(data, np.ndarray) and t.data is data:
-        t.data = data.copy()
+    if t.data is data:                 # asarray handed the source back: copy it
+        with t.device.backend.guard(t.device):
+            t.data = data.copy()
     return t
 
 

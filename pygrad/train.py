@@ -193,7 +193,7 @@ def train_pygrad(split: Split, args, device, lr: float, log=True) -> tuple:
             loss = loss_fn(model(xb), yb)
             loss.backward()
             opt.step()
-            # summed on the device: one host read per epoch, not per step
+            # summed on the device: the epoch's loss is read once, at its end
             part = loss.detach() * xb.shape[0]
             total = part if total is None else total + part
         run.losses.append(total.item() / len(ds))

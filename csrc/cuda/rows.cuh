@@ -222,7 +222,8 @@ __device__ __forceinline__ void row_fwd_online(const RowArgs<T>& a, const BlockG
         }
     });
     const T mx = g.reduce(m, MaxOp(), neg_inf<T>());
-    s = m == neg_inf<T>() ? T(0) : s * pg_exp(m - mx);
+    // a lane that saw only -inf keeps s (0, or NaN from a NaN logit, which must spread)
+    s = m == neg_inf<T>() ? s : s * pg_exp(m - mx);
     s = g.reduce(s, SumOp(), T(0));
     m = mx;
     const T logs = pg_log(s);

@@ -99,7 +99,9 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 elif plain and x._requires_grad and not gx._requires_grad:
                     # the common case, inlined: accumulate into .grad, out of place
                     g = x.grad
-                    x.grad = gx if g is None else Tensor._make(g.data + gx.data, x.device)
+                    x.grad = gx if g is None else (
+                        Tensor._make(g.data + gx.data, x.device) if x.device.index is None
+                        else g + gx)
                 else:
                     _deliver_leaf(x, gx, create_graph, capture)
     if not retain_graph:
@@ -118,8 +120,7 @@ def _deliver_leaf(x, gx, create_graph, capture):
     if not create_graph and (gx._ctx is not None or gx._requires_grad):
         gx = gx.detach()
     # out of place, never +=: a .grad may share its array with another tensor
-    x.grad = gx if x.grad is None else (x.grad + gx if create_graph else
-                                        gx.__class__._make(x.grad.data + gx.data, x.device))
+    x.grad = gx if x.grad is None else x.grad + gx
 
 
 def _as_tuple(x):
@@ -147,7 +148,8 @@ def _seed_grads(outputs, grad_outputs, what):
             if y.data.size != 1:
                 raise RuntimeError(f"{what}: grad can be implicitly created only for scalar "
                                    f"outputs; got shape {tuple(y.shape)}: pass gradient=")
-            g = Tensor._make(y.backend.xp.ones(y.shape, dtype=y.dtype), y.device)
+            from ..tensor import ones
+            g = ones(y.shape, dtype=y.dtype, device=y.device)
             g._unit = True
         else:
             if not isinstance(g, Tensor):

@@ -365,7 +365,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     what = "binary_cross_entropy"
     target = _check_pair(input, target, reduction, what)
     d = input.data
-    if d.size and bool(((d < 0) | (d > 1)).any()):
+    # checked on the cpu only: on a GPU it would be a host sync on every call
+    if input.device.index is None and d.size and bool(((d < 0) | (d > 1)).any()):
         raise ValueError(f"{what}: all elements of input should be between 0 and 1 "
                          f"(apply sigmoid first, or use binary_cross_entropy_with_logits)")
     if weight is None:

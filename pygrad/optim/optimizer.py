@@ -88,9 +88,14 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if params:
-                self._update(group, params)
+            by_device: dict = {}
+            for p in group["params"]:
+                if p.grad is not None:
+                    by_device.setdefault(p.device, []).append(p)
+            for device, params in by_device.items():
+                # state is created and kernels launch on the parameters' own GPU
+                with device.backend.guard(device):
+                    self._update(group, params)
         return loss
 
     def _update(self, group, params) -> None:
