@@ -84,8 +84,10 @@ class Tensor:
     Create tensors with :func:`tensor` and the creation functions; ``Tensor(data)`` works too.
     """
 
-    __slots__ = ("data", "device", "grad", "_requires_grad", "_ctx", "_unit", "__weakref__")
+    __slots__ = ("data", "device", "grad", "_requires_grad", "_ctx", "_unit", "_version",
+                 "__weakref__")
     __array_priority__ = 1000   # numpy scalars on the left defer to Tensor's operators
+    _inplace_ops = 0            # in-place changes so far, any tensor (see the engine)
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         dev = _device_of(getattr(data, "device", None) if device is None and
@@ -97,6 +99,7 @@ class Tensor:
         self.grad = None
         self._ctx = None
         self._unit = False
+        self._version = 0
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
@@ -113,6 +116,7 @@ class Tensor:
         t._requires_grad = requires_grad
         t._ctx = None
         t._unit = False
+        t._version = 0      # bumped by every in-place change; the engine checks it
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -245,7 +249,11 @@ class Tensor:
         if dtype is not None:
             dtype = as_dtype(dtype)
             if dtype != out.dtype:
-                out = math.Cast(dtype)(out)
+                if dtype.kind == "f":
+                    out = math.Cast(dtype)(out)
+                else:                        # integers and bools carry no gradient
+                    out = Tensor._make(_to_device_array(out.data, dtype, out.device),
+                                       out.device)
         if device is not None:
             dev = Device(device)
             if dev is not out.device:
@@ -298,6 +306,8 @@ class Tensor:
         if self._requires_grad and _mode.enabled:
             raise RuntimeError(f"{what}: a tensor that requires grad cannot be modified in "
                                f"place outside no_grad()")
+        self._version += 1
+        Tensor._inplace_ops += 1
 
     def zero_(self):
         self._check_inplace("zero_")
@@ -342,6 +352,10 @@ class Tensor:
         return self._inplace(other, "__itruediv__", "/=")
 
     def __setitem__(self, index, value):
+        if isinstance(value, Tensor) and value._requires_grad and _mode.enabled:
+            raise RuntimeError("__setitem__: writing a value that requires grad into a tensor "
+                               "is not recorded; build the result with pg.cat / pg.where / "
+                               "pg.stack instead, or detach() the value")
         self._check_inplace("__setitem__")
         index = shape.normalize_index(index, self)
         self.data[index] = value.data if isinstance(value, Tensor) else value
@@ -599,6 +613,8 @@ class ToDevice(Function):
             self.src = src
             out._requires_grad = True
             out._ctx = self
+            self._vsum = x._version
+            self._epoch = Tensor._inplace_ops
             self._output = weakref.ref(out)
         return out
 

@@ -191,3 +191,78 @@ def test_function_returning_wrong_shape_is_reported():
     x = pg.randn(3, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"gradient of shape \(\) for an input of shape"):
         Bad()(x).backward()
+
+
+def test_cast_to_integer_leaves_the_graph():
+    x = pg.tensor([1.5, 2.5], requires_grad=True)
+    assert not x.long().requires_grad
+    (x.long().float() * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 2.0])
+
+
+def test_writing_a_grad_carrying_value_in_place_is_refused():
+    w = pg.tensor([1.0, 2.0], requires_grad=True)
+    out = pg.zeros(2)
+    with pytest.raises(RuntimeError, match="not recorded"):
+        out[0] = (w * 2).sum()
+
+
+def test_in_place_change_of_a_saved_tensor_is_detected():
+    w = pg.tensor([1.0, 2.0], requires_grad=True)
+    x = pg.tensor([3.0, 4.0])
+    y = (w * x).sum()
+    x[0] = 100.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+    y = (w * x).sum()          # a fresh graph sees the new value and works
+    y.backward()
+    np.testing.assert_allclose(w.grad.numpy(), [100.0, 4.0])
+
+
+def test_grad_of_intermediate_keeps_the_graph_above_it():
+    x = pg.tensor([0.5, 1.0], requires_grad=True)
+    h = x.exp()
+    y = (h * h).sum()
+    z = h.sum()
+    (gh,) = pg.autograd.grad(y, h)
+    np.testing.assert_allclose(gh.numpy(), 2 * h.detach().numpy(), rtol=1e-6)
+    z.backward()                                    # exp's node was neither run nor freed
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, 1.0]), rtol=1e-6)
+
+
+def test_leaf_grads_are_their_own_writable_arrays():
+    a = pg.tensor([1.0, 2.0], requires_grad=True)
+    b = pg.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    assert a.grad is not b.grad
+    with pg.no_grad():
+        a.grad.zero_()
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    g = pg.tensor([5.0, 6.0])
+    c = pg.tensor([0.0, 0.0], requires_grad=True)
+    (c + 0).backward(g)
+    assert c.grad.data is not g.data
+
+
+def test_retain_grad_accumulates():
+    x = pg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    y = (h * h).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(h.grad.numpy(), [8.0, 16.0])
+
+
+def test_set_grad_enabled_as_a_function_and_no_grad_without_parentheses():
+    pg.set_grad_enabled(False)
+    try:
+        assert not pg.is_grad_enabled()
+    finally:
+        pg.set_grad_enabled(True)
+    assert pg.is_grad_enabled()
+
+    @pg.no_grad
+    def f(a):
+        return a * 2
+    assert not f(pg.ones(2, requires_grad=True)).requires_grad

@@ -41,30 +41,37 @@ def _topological_order(roots):
     return order
 
 
+_MODIFIED = ("one of the tensors needed for gradient computation has been modified by an "
+             "in-place operation since {op} used it; compute the backward first, or work on "
+             "a copy (clone()) instead of modifying it in place")
+
+
 def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=None):
     """Backpropagate ``grads`` (Tensors, one per root) through the graph behind ``roots``.
 
     Without ``capture`` gradients are accumulated into the ``.grad`` of leaves that require
     grad. With ``capture`` (a dict id(tensor) -> None for the wanted inputs) nothing is
-    accumulated; the gradient of each wanted tensor is stored in the dict instead.
+    accumulated: the gradient of each wanted tensor is stored in the dict instead, and only
+    the nodes between the roots and the wanted tensors run (and are freed).
     """
     from ..tensor import Tensor
 
     pending = {}  # node -> gradient of its output, summed over its consumers
+    # arrays a leaf must not keep as its .grad without a copy: the caller's gradients and
+    # arrays already handed to another leaf in this pass
+    shared = {id(g.data) for g in grads}
     for r, g in zip(roots, grads):
         if r._ctx is None:
-            _deliver_leaf(r, g, create_graph, capture)
+            _deliver_leaf(r, g, create_graph, capture, shared)
         else:
             pending[r._ctx] = pending[r._ctx] + g if r._ctx in pending else g
     order = _topological_order(list(pending))
-    captured_nodes = {}
-    if capture:
-        for node in order:
-            out = node._output() if node._output is not None else None
-            if out is not None and id(out) in capture:
-                captured_nodes[node] = id(out)
+    captured_nodes, run = {}, None
+    if capture is not None:
+        captured_nodes, run = _capture_plan(order, capture)
 
     plain = capture is None and not create_graph
+    ran = []
     with set_grad_enabled(create_graph):
         for node in reversed(order):
             gy = pending.pop(node, None)
@@ -72,10 +79,17 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 continue
             if captured_nodes and node in captured_nodes:
                 capture[captured_nodes[node]] = gy
+            if run is not None and node not in run:
+                continue
+            ran.append(node)
+            # only when some in-place op ran since the node was recorded: sum its versions
+            if node._epoch != Tensor._inplace_ops and node._vsum != _version_sum(node):
+                raise RuntimeError(_MODIFIED.format(op=type(node).__name__))
             if node._retain_output_grad:
                 out = node._output()
                 if out is not None:
-                    out.grad = gy if create_graph else gy.detach()
+                    g = gy if create_graph else gy.detach()
+                    out.grad = g if out.grad is None else out.grad + g
             gxs = node.backward(gy)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
@@ -99,17 +113,60 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 elif plain and x._requires_grad and not gx._requires_grad:
                     # the common case, inlined: accumulate into .grad, out of place
                     g = x.grad
-                    x.grad = gx if g is None else (
-                        Tensor._make(g.data + gx.data, x.device) if x.device.index is None
-                        else g + gx)
+                    if g is None:
+                        x.grad = _owned(gx, shared)
+                    elif x.device.index is None:
+                        x.grad = Tensor._make(g.data + gx.data, x.device)
+                    else:
+                        x.grad = g + gx
                 else:
-                    _deliver_leaf(x, gx, create_graph, capture)
+                    _deliver_leaf(x, gx, create_graph, capture, shared)
     if not retain_graph:
-        for node in order:
+        for node in ran:
             node.release()
 
 
-def _deliver_leaf(x, gx, create_graph, capture):
+def _version_sum(node):
+    """The summed in-place versions of a node's tensors (versions only grow, so an equal sum
+    means nothing was modified)."""
+    total = 0
+    for t in node.inputs:
+        v = getattr(t, "_version", None)       # None for Python scalars
+        if v:
+            total += v
+    out = node._output()
+    return total + out._version if out is not None else total
+
+
+def _capture_plan(order, capture):
+    """For autograd.grad: which nodes produce a wanted tensor, and which nodes must run —
+    those with a wanted tensor, or a node that must run, among their inputs."""
+    from ..tensor import Tensor
+    captured_nodes, run = {}, set()
+    for node in order:                       # inputs before consumers
+        out = node._output() if node._output is not None else None
+        if out is not None and id(out) in capture:
+            captured_nodes[node] = id(out)
+        for t in node.inputs:
+            if isinstance(t, Tensor) and (id(t) in capture or
+                                          (t._ctx is not None and t._ctx in run)):
+                run.add(node)
+                break
+    return captured_nodes, run
+
+
+def _owned(gx, shared):
+    """``gx`` itself, or a copy when its array is a view, read-only, or already shared —
+    a leaf's .grad must be its own (``w.grad.zero_()`` must not touch anything else)."""
+    a = gx.data
+    if id(a) in shared or a.base is not None or not getattr(a.flags, "writeable", True):
+        with gx.device.backend.guard(gx.device):
+            gx = gx.__class__._make(a.copy(), gx.device)
+    shared.add(id(gx.data))
+    return gx
+
+
+def _deliver_leaf(x, gx, create_graph, capture, shared):
     if capture is not None:
         key = id(x)
         if key in capture:
@@ -117,10 +174,13 @@ def _deliver_leaf(x, gx, create_graph, capture):
         return
     if not x._requires_grad:
         return
-    if not create_graph and (gx._ctx is not None or gx._requires_grad):
+    if create_graph:
+        x.grad = gx if x.grad is None else x.grad + gx
+        return
+    if gx._ctx is not None or gx._requires_grad:
         gx = gx.detach()
     # out of place, never +=: a .grad may share its array with another tensor
-    x.grad = gx if x.grad is None else x.grad + gx
+    x.grad = _owned(gx, shared) if x.grad is None else x.grad + gx
 
 
 def _as_tuple(x):

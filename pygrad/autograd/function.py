@@ -28,11 +28,14 @@ class Function:
     needs_input_grad = ()
     _output = None
     _retain_output_grad = False
+    _vsum = 0           # the inputs' in-place versions when recorded (see the engine)
+    _epoch = 0          # Tensor._inplace_ops when recorded
 
     def __call__(self, *inputs):
         device = None
         arrays = []
         needs = []
+        vsum = 0
         for t in inputs:
             if isinstance(t, Tensor):
                 if device is None:
@@ -43,6 +46,7 @@ class Function:
                         f"found {device} and {t.device}")
                 arrays.append(t.data)
                 needs.append(t._requires_grad)
+                vsum += t._version
             else:
                 arrays.append(t)
                 needs.append(False)
@@ -51,6 +55,8 @@ class Function:
         record = _mode.enabled and True in needs
         if record:
             self.needs_input_grad = tuple(needs)
+            self._vsum = vsum
+            self._epoch = Tensor._inplace_ops
         self.backend = backend = device._backend or device.backend
         if device.index is None:                # the cpu: no device context to enter
             y = self.forward(*arrays)

@@ -20,7 +20,16 @@ def is_grad_enabled() -> bool:
 
 
 class _GradModeContext:
+    """Base of no_grad / enable_grad: a context manager, and a decorator with or without
+    parentheses (``@no_grad()`` and ``@no_grad``)."""
+
     enabled: bool
+
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if func is not None and callable(func):    # used as @no_grad without parentheses
+            return self(func)
+        return self
 
     def __enter__(self):
         self._prev = _mode.enabled
@@ -32,9 +41,11 @@ class _GradModeContext:
         return False
 
     def __call__(self, fn):
+        cls = self.__class__
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with cls():
                 return fn(*args, **kwargs)
         return wrapper
 
@@ -49,14 +60,25 @@ class enable_grad(_GradModeContext):
     enabled = True
 
 
-class set_grad_enabled(_GradModeContext):
-    """``with set_grad_enabled(flag):`` — grad mode on or off by a boolean."""
+class set_grad_enabled:
+    """``set_grad_enabled(flag)`` sets grad mode at once (as torch); as a context manager
+    (``with set_grad_enabled(flag):``) it restores the previous mode on exit."""
 
     def __init__(self, mode: bool):
+        self._prev = _mode.enabled
         self.enabled = bool(mode)
+        _mode.enabled = self.enabled
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _mode.enabled = self._prev
+        return False
 
     def __call__(self, fn):
         mode = self.enabled
+        _mode.enabled = self._prev      # as a decorator it only applies inside fn
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
