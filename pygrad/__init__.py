@@ -9,7 +9,7 @@ from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .device import Device, device, get_default_device, set_default_device
 from .ops.activation import log_softmax, sigmoid, softmax
-from .ops.math import matmul, where
+from .ops.math import matmul, maximum, minimum, where
 from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
 from .ops.shape import cat, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
 from .ops.unary import abs, clamp, exp, log, relu, sqrt, tanh  # noqa: A004
@@ -25,16 +25,6 @@ float = float32   # noqa: A001 - torch's aliases
 double = float64
 long = int64
 bool = bool_      # noqa: A001
-
-
-def maximum(a, b):
-    """Elementwise maximum (the gradient goes to ``a`` where a ≥ b)."""
-    return where(a >= b, a, b)
-
-
-def minimum(a, b):
-    """Elementwise minimum (the gradient goes to ``a`` where a ≤ b)."""
-    return where(a <= b, a, b)
 
 
 def __getattr__(name):

@@ -10,7 +10,7 @@ from .autograd import function as _function_module
 from .autograd.function import Function
 from .autograd.grad_mode import _mode
 from .device import Device, get_default_device
-from .ops import activation, loss, math, reduce, shape, unary
+from .ops import activation, math, reduce, shape, unary
 
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
@@ -516,7 +516,10 @@ class Tensor:
         n = self.data.size if dim is None else int(np.prod(
             [self.shape[d] for d in reduce.normalize_dims(dim, self.ndim, "var")]))
         d = self - self.mean(dim, keepdim=True)
-        return (d * d).sum(dim, keepdim) / max(n - int(unbiased), 1)
+        dof = n - int(unbiased)
+        # no degrees of freedom left: nan, as torch
+        return (d * d).sum(dim, keepdim) / dof if dof > 0 else (d * d).sum(dim, keepdim) * \
+            float("nan")
 
     def std(self, dim=None, keepdim=False, unbiased=True):
         return self.var(dim, keepdim, unbiased).sqrt()
@@ -562,8 +565,18 @@ class Tensor:
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
         lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: got {len(sizes)} sizes for a tensor with {self.ndim} "
+                             f"dimensions")
+        if any(s == -1 for s in sizes[:lead]):
+            raise ValueError(f"expand: -1 is not allowed for a new leading dimension, got "
+                             f"{tuple(sizes)}")
         target = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-        return math.broadcast_to(self, target)
+        try:
+            return math.broadcast_to(self, target)
+        except ValueError:
+            raise ValueError(f"expand: cannot expand shape {tuple(self.shape)} to "
+                             f"{target}") from None
 
     def masked_fill(self, mask, value):
         return math.where(mask, value, self)
@@ -626,6 +639,7 @@ def _arith(op, a, b):
     """``a <op> b`` for the arithmetic Functions (Add ... Pow). When nothing is recorded
     (no_grad, and every backward without create_graph) the node is skipped and the op's
     forward runs on the arrays directly: same result, a fraction of the Python overhead."""
+    a, b = _promote(op, a, b)
     if _mode.enabled or _function_module._tracer is not None:
         return op()(a, b)
     if isinstance(a, Tensor):
@@ -639,10 +653,37 @@ def _arith(op, a, b):
     else:
         dev = b.device
         b = b.data
-    if dev.index is None:
-        return Tensor._make(op.forward(a, b), dev)
-    with dev.backend.guard(dev):
-        return Tensor._make(op.forward(a, b), dev)
+    try:
+        if dev.index is None:
+            return Tensor._make(op.forward(a, b), dev)
+        with dev.backend.guard(dev):
+            return Tensor._make(op.forward(a, b), dev)
+    except ValueError as e:
+        raise ValueError(f"{op.__name__}: {e}") from None
+
+
+def _promote(op, a, b):
+    """torch's result dtype where NumPy's differs: an integer or bool tensor meeting a float
+    tensor takes the float's dtype, and dividing integers gives float32 (NumPy: float64)."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        da, db = a.data.dtype, b.data.dtype
+        if da is db or da == db:
+            if op is math.Div and da.kind != "f":
+                return a.to(float32), b.to(float32)
+            return a, b
+        if da.kind == "f" and db.kind != "f":
+            return a, b.to(da)
+        if db.kind == "f" and da.kind != "f":
+            return a.to(db), b
+        if op is math.Div:
+            return a.to(float32), b.to(float32)
+        return a, b
+    t = a if ta else b
+    if op is math.Div and t.data.dtype.kind != "f":
+        t = t.to(float32)
+        return (t, b) if ta else (a, t)
+    return a, b
 
 
 def _operand(value, like, scalars=True):
@@ -650,6 +691,8 @@ def _operand(value, like, scalars=True):
     the tensor's dtype), arrays and lists become tensors on ``like``'s device."""
     if isinstance(value, Tensor):
         return value
+    if isinstance(value, np.generic) and not isinstance(value, np.bool_):
+        value = value.item()            # NumPy scalars act like Python numbers (no float64)
     if scalars and isinstance(value, numbers.Number) and not isinstance(value, bool):
         if like.dtype.kind != "f" and isinstance(value, float):
             return Tensor._make(np.asarray(value, dtype=float32), like.device) \

@@ -217,3 +217,36 @@ def test_backward_only_scales_saved_gradient():
     x.grad = None
     F.cross_entropy(x, t, reduction="sum").backward()
     np.testing.assert_allclose(g2, 2 * x.grad.numpy(), rtol=1e-6)
+
+
+def test_nll_loss_spatial_single_and_all_ignored(device):
+    rng = np.random.default_rng(7)
+    t = rng.integers(0, 3, size=(2, 4))
+
+    def fn(x):
+        if isinstance(x, pg.Tensor):
+            return F.nll_loss(x.log_softmax(1), pg.tensor(t, device=x.device))
+        return tF.nll_loss(x.log_softmax(1), torch.tensor(t))
+    check_op(fn, [(2, 3, 4)], device)
+    x = pg.randn(3, 4, requires_grad=True, device=device)
+    loss = F.nll_loss(x, pg.tensor([-100, -100, -100], device=device))
+    assert np.isnan(loss.item())
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), 0.0)
+    with pytest.raises(IndexError, match="nll_loss: target 9"):
+        F.nll_loss(x, pg.tensor([0, 9, 1], device=device))
+    with pytest.raises(ValueError, match=r"weight must have shape \(4,\)"):
+        F.nll_loss(x, pg.tensor([0, 1, 1], device=device), weight=pg.ones(2, device=device))
+
+
+def test_bce_with_logits_composite_at_zero_matches_torch():
+    # the weighted path is the composite formula: its gradient at x == 0 is σ(0) − y
+    x = pg.zeros(2, requires_grad=True)
+    F.binary_cross_entropy_with_logits(x, pg.tensor([1.0, 0.0]), weight=pg.ones(2),
+                                       reduction="sum").backward()
+    np.testing.assert_allclose(x.grad.numpy(), [-0.5, 0.5])
+
+
+def test_bce_weight_must_broadcast_to_input():
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 3\) must broadcast"):
+        F.binary_cross_entropy(pg.full((3,), 0.5), pg.ones(3), weight=pg.ones(2, 3))

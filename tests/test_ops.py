@@ -216,3 +216,69 @@ def test_var_std_against_numpy(device):
     x = pg.tensor(a, dtype=pg.float64, device=device)
     np.testing.assert_allclose(x.var(1).cpu().numpy(), a.var(1, ddof=1))
     np.testing.assert_allclose(x.std().item(), a.std(ddof=1))
+
+
+@pytest.mark.skipif(torch is None, reason="torch not installed")
+def test_pow_at_zero_matches_torch():
+    a = np.array([0.0, 1.5, 2.0])
+    for f in (lambda x: x ** 0, lambda x: x ** 2, lambda x: x ** x):
+        x = pg.tensor(a, requires_grad=True)
+        f(x).sum().backward()
+        t = torch.tensor(a, requires_grad=True)
+        f(t).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+    b, e = pg.tensor([0.0, 2.0], requires_grad=True), pg.tensor([2.0, 0.0], requires_grad=True)
+    (b ** e).sum().backward()
+    np.testing.assert_allclose(e.grad.numpy(), [0.0, np.log(2.0)], rtol=1e-6)
+
+
+def test_maximum_minimum_split_ties_and_gradcheck(device):
+    a = pg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    b = pg.tensor([1.0, 0.0], requires_grad=True, device=device)
+    pg.maximum(a, b).sum().backward()
+    np.testing.assert_allclose(a.grad.cpu().numpy(), [0.5, 1.0])
+    np.testing.assert_allclose(b.grad.cpu().numpy(), [0.5, 0.0])
+    check_op(lambda x, y: pg.minimum(x, y) if isinstance(x, pg.Tensor) else torch.minimum(x, y),
+             [(3, 4), (4,)], device)
+
+
+def test_logsigmoid(device):
+    check_op(lambda x: F.logsigmoid(x) if isinstance(x, pg.Tensor)
+             else torch.nn.functional.logsigmoid(x), [(4, 5)], device)
+    x = pg.zeros(2, requires_grad=True, device=device)
+    F.logsigmoid(x).sum().backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [0.5, 0.5])
+
+
+def test_result_dtypes_follow_torch():
+    x = pg.ones(3)
+    n = pg.tensor([1, 2, 3])
+    assert (np.float64(2.0) * x).dtype == pg.float32
+    assert (x / np.sqrt(4.0)).dtype == pg.float32
+    assert (x * n).dtype == pg.float32 and (n * x).dtype == pg.float32
+    assert (n / 2).dtype == pg.float32 and (n / n).dtype == pg.float32
+    assert (x / (n > 1).sum()).dtype == pg.float32
+    assert n.exp().dtype == pg.float32
+    assert pg.where(n > 1, 1.0, 0.0).dtype == pg.float32
+    assert (n * 2).dtype == pg.int64
+
+
+def test_zero_dim_reductions_and_softmax():
+    x = pg.tensor(3.0, requires_grad=True)
+    assert x.sum(0).item() == 3.0 and x.mean(-1).item() == 3.0
+    values, index = x.max(0)
+    assert values.item() == 3.0 and index.item() == 0
+    assert x.softmax(-1).item() == 1.0 and x.log_softmax(0).item() == 0.0
+    x.sum(0).backward()
+    assert x.grad.item() == 1.0
+
+
+def test_small_torch_conventions():
+    assert np.isnan(pg.tensor([2.0]).var().item())
+    assert pg.ones(2, 3).sum(np.int64(1)).shape == (2,)
+    with pytest.raises(ValueError, match="new leading dimension"):
+        pg.ones(3).expand(-1, 3)
+    with pytest.raises(ValueError, match="cannot expand"):
+        pg.ones(3).expand(2, 4)
+    with pytest.raises(ValueError, match=r"^Add: .*\(2,\).*\(3,\)"):
+        pg.ones(2) + pg.ones(3)

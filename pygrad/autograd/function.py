@@ -58,11 +58,14 @@ class Function:
             self._vsum = vsum
             self._epoch = Tensor._inplace_ops
         self.backend = backend = device._backend or device.backend
-        if device.index is None:                # the cpu: no device context to enter
-            y = self.forward(*arrays)
-        else:
-            with backend.guard(device):
+        try:
+            if device.index is None:            # the cpu: no device context to enter
                 y = self.forward(*arrays)
+            else:
+                with backend.guard(device):
+                    y = self.forward(*arrays)
+        except ValueError as e:                 # e.g. shapes that do not broadcast
+            raise ValueError(f"{type(self).__name__}: {e}") from None
         out = Tensor._make(y, device)
         if record:
             out._requires_grad = True

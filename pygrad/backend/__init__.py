@@ -22,8 +22,12 @@ Every backend module exports the same names:
 ``bce_with_logits(x, y, pos_weight, grad_scale) -> (loss, grad)``
     elementwise (1−y)·x − (1+(pw−1)·y)·logσ(x); pos_weight None or broadcast over the last
     axis; grad = grad_scale·∂loss/∂x or None.
+``log_sigmoid(x) -> y``                   min(x, 0) − log1p(exp(−|x|))
 ``sgd_step / adagrad_step / rmsprop_step / adam_step``  in-place optimizer updates
-    (see ``reference`` for the exact signatures and torch's formulas).
+    (see ``reference`` for the exact signatures and torch's formulas); the cuda backend adds
+    ``*_step_multi`` versions that update every parameter of a step in one launch.
+``asarray(data, dtype, device)``, ``to_numpy(a)``, ``guard(device)``
+    moving data to and from the device, and making ``device`` current while an op runs.
 
 Arrays handed to kernels are C-contiguous and of one float dtype (float32 or float64).
 """

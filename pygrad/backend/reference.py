@@ -105,13 +105,13 @@ def cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0
     return loss.astype(x.dtype, copy=False), grad.astype(x.dtype, copy=False)
 
 
-def check_targets(target, c, ignore_index):
+def check_targets(target, c, ignore_index, what="cross_entropy"):
     """IndexError naming the first target outside [0, C) that is not ignore_index."""
     m = get_xp(target)
     bad = ((target < 0) | (target >= c)) & (target != ignore_index)
     if bool(bad.any()):
         value = int(target[m.argmax(bad)])
-        raise IndexError(f"cross_entropy: target {value} is out of bounds for {c} classes "
+        raise IndexError(f"{what}: target {value} is out of bounds for {c} classes "
                          f"(expected 0..{c - 1} or ignore_index={ignore_index})")
 
 

@@ -1,7 +1,7 @@
 """``pygrad.nn.functional`` (imported as F): activations, softmax family, dropout, losses."""
 from __future__ import annotations
 
-from ..ops.activation import log_softmax, sigmoid, softmax
+from ..ops.activation import log_softmax, logsigmoid, sigmoid, softmax
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                         mse_loss, nll_loss)
 from ..ops.math import linear
@@ -25,9 +25,3 @@ def dropout(input, p=0.5, training=True):  # noqa: A002 - torch's name
     keep = uniform(input.shape, dtype=input.dtype) >= p
     mask = _to_device_array(keep.astype(input.dtype) / (1 - p), input.dtype, input.device)
     return input * Tensor._make(mask, input.device)
-
-
-def logsigmoid(x):
-    """log σ(x) = min(x, 0) − log(1 + e^−|x|), without overflow."""
-    from ..ops.loss import _log_sigmoid
-    return _log_sigmoid(x)

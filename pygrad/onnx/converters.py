@@ -124,7 +124,7 @@ def _matmul_dyn(da, db, a, b, out) -> Optional[int]:
 @register_converter(ops_math.Linear)
 def _linear(g, fn, inputs, out):
     """x @ w.T + b: Gemm(transB=1) for 2-D x, else MatMul with Transpose(w) (+ Add)."""
-    x, w = inputs[0], inputs[1]
+    x = inputs[0]
     names = [g.value(t) for t in inputs]
     dyn = g.dyn(x) if g.dyn(x) != x.ndim - 1 else None
     if x.ndim == 2:

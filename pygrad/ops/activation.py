@@ -99,6 +99,16 @@ class LogSoftmaxGrad(Function):
         return g_y, g_gy
 
 
+class LogSigmoid(Function):
+    """log σ(x) = min(x, 0) − log1p(e^−|x|), never overflowing; gradient σ(−x)."""
+
+    def forward(self, x):
+        return self.backend.log_sigmoid(x)
+
+    def backward(self, gy):
+        return gy * (-self.inputs[0]).sigmoid()
+
+
 def sigmoid(x):
     """σ(x) = 1 / (1 + e^−x), elementwise; one fused kernel each way."""
     _check_float(x, "sigmoid")
@@ -108,12 +118,16 @@ def sigmoid(x):
 def softmax(x, dim=-1):
     """exp(x) / Σ exp(x) along ``dim`` (max-subtracted, one fused kernel each way)."""
     _check_float(x, "softmax")
+    if x.ndim == 0:
+        return softmax(x.reshape(1), 0).reshape(())
     return Softmax(_axis(dim, x.ndim, "softmax"))(x)
 
 
 def log_softmax(x, dim=-1):
     """x − logsumexp(x) along ``dim`` (one fused kernel each way)."""
     _check_float(x, "log_softmax")
+    if x.ndim == 0:
+        return log_softmax(x.reshape(1), 0).reshape(())
     return LogSoftmax(_axis(dim, x.ndim, "log_softmax"))(x)
 
 
@@ -123,3 +137,9 @@ def _check_float(x, what):
         raise TypeError(f"{what}: expected a Tensor, got {type(x).__name__}")
     if x.dtype.kind != "f":
         raise TypeError(f"{what}: expected a floating-point tensor, got dtype {x.dtype}")
+
+
+def logsigmoid(x):
+    """log σ(x), computed without overflow."""
+    _check_float(x, "logsigmoid")
+    return LogSigmoid()(x)

@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd.engine import grad as autograd_grad
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
-from .activation import log_softmax
+from .activation import log_softmax, logsigmoid
 from .math import where
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -143,14 +143,29 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
     ``loss_i = (1−ε)·w_t·(−log p_it) + ε/C·Σ_c w_c·(−log p_ic)`` with p = softmax(input).
     """
-    from ..tensor import Tensor
     what = "cross_entropy"
+    x, t, w, batch_shape = _class_inputs(input, target, weight, reduction, what)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{what}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if t is None:
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    if x.shape[0] == 0 and reduction == "mean":
+        return (x.sum() * float("nan"))
+    loss = CrossEntropy(w, int(ignore_index), float(label_smoothing), reduction)(x, t)
+    if reduction == "none":
+        loss = loss.reshape(batch_shape)
+    return loss
+
+
+def _class_inputs(input, target, weight, reduction, what):  # noqa: A002
+    """Validate (input, target, weight) of a classification loss and bring the class dim
+    last: returns x (M, C), t (M,) int64 — None for class-probability targets —, the
+    weight array (C,) or None, and the batch shape the per-sample losses take."""
+    from ..tensor import Tensor
     _check_tensor(input, "input", what)
     if not isinstance(target, Tensor):
         raise TypeError(f"{what}: expected target to be a Tensor, got {type(target).__name__}")
     _check_reduction(reduction, what)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{what}: label_smoothing must be in [0, 1], got {label_smoothing}")
     if input.ndim == 0:
         raise ValueError(f"{what}: input must have at least 1 dimension (C,) or (N, C), "
                          f"got a scalar")
@@ -165,12 +180,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             raise ValueError(f"{what}: weight must have shape ({c},) (one per class), got "
                              f"{tuple(weight.shape)}")
         w = weight.data.astype(input.dtype, copy=False)
-    if target.dtype.kind == "f":
-        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    if target.dtype.kind == "f" and what == "cross_entropy":
+        return input, None, w, None
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{what}: expected target of dtype int64 (class indices) or "
-                        f"floating point (class probabilities), got {target.dtype}")
-    # Bring the class dim last and flatten the rest: x (M, C), t (M,)
+        raise TypeError(f"{what}: expected target of dtype int64 (class indices)"
+                        + (" or floating point (class probabilities)"
+                           if what == "cross_entropy" else "") + f", got {target.dtype}")
     if input.ndim == 1:
         x, batch_shape = input.unsqueeze(0), ()
         if target.ndim != 0:
@@ -185,12 +200,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     t = target.reshape(-1)
     if t.dtype != "int64":
         t = Tensor._make(t.data.astype("int64"), t.device)
-    if x.shape[0] == 0 and reduction == "mean":
-        return (x.sum() * float("nan"))
-    loss = CrossEntropy(w, int(ignore_index), float(label_smoothing), reduction)(x, t)
-    if reduction == "none":
-        loss = loss.reshape(batch_shape)
-    return loss
+    return x, t, w, batch_shape
 
 
 def _cross_entropy_probs(input, target, weight, reduction, eps):
@@ -214,34 +224,28 @@ def _cross_entropy_probs(input, target, weight, reduction, eps):
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
-    """Negative log-likelihood of log-probabilities ``input`` (N, C) at integer ``target`` (N,).
-
-    'mean' divides by the summed weight of the non-ignored targets, as torch.
-    """
+    """Negative log-likelihood of log-probabilities ``input`` — (C,), (N, C) or
+    (N, C, d1, ...) — at integer ``target``; 'mean' divides by the summed weight of the
+    non-ignored targets (nan when all are ignored, with a zero gradient), as torch."""
+    from ..backend.reference import check_targets
     from ..tensor import Tensor
     what = "nll_loss"
-    _check_tensor(input, "input", what)
-    _check_reduction(reduction, what)
-    if input.ndim != 2:
-        raise ValueError(f"{what}: expected input of shape (N, C), got {tuple(input.shape)}")
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"{what}: expected target of dtype int64, got {target.dtype}")
-    n, c = input.shape
-    if tuple(target.shape) != (n,):
-        raise ValueError(f"{what}: expected target of shape ({n},), got {tuple(target.shape)}")
-    backend = input.backend
-    from ..backend.reference import check_targets
-    check_targets(target.data, c, ignore_index)
-    xp = backend.xp
-    keep = target.data != ignore_index
-    t = xp.where(keep, target.data, 0)
-    w = xp.ones(c, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
-    wt = Tensor._make((w[t] * keep).astype(input.dtype), input.device)
-    picked = input[Tensor._make(xp.arange(n), input.device), Tensor._make(t, input.device)]
+    x, t, w, batch_shape = _class_inputs(input, target, weight, reduction, what)
+    m, c = x.shape
+    check_targets(t.data, c, ignore_index, what)
+    xp = x.backend.xp
+    keep = t.data != ignore_index
+    idx = xp.where(keep, t.data, 0)
+    w = xp.ones(c, dtype=x.dtype) if w is None else w
+    wt = Tensor._make((w[idx] * keep).astype(x.dtype), x.device)
+    picked = x[Tensor._make(xp.arange(m), x.device), Tensor._make(idx, x.device)]
     loss = -picked * wt
     if reduction == "mean":
-        return loss.sum() / wt.sum()
-    return _reduce(loss, reduction)
+        total = wt.sum()
+        return where(total > 0, loss.sum() / where(total > 0, total, 1.0), float("nan"))
+    if reduction == "sum":
+        return loss.sum()
+    return loss.reshape(batch_shape)
 
 
 # ----------------------------------------------------------------------------- binary
@@ -276,13 +280,8 @@ class BCEWithLogits(Function):
         return Tensor._make(g, x.device), None
 
 
-def _log_sigmoid(x):
-    # min(x, 0) − log1p(exp(−|x|)): never overflows
-    return x.clamp(max=0.0) - (1 + (-x.abs()).exp()).log()
-
-
 def _bce_with_logits_composite(x, y, weight, pos_weight, reduction):
-    ls = _log_sigmoid(x)
+    ls = logsigmoid(x)
     if pos_weight is None:
         loss = (1 - y) * x - ls
     else:
@@ -372,6 +371,13 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     if weight is None:
         return BCE(reduction)(input, target)
     _check_tensor(weight, "weight", what)
+    try:
+        fits = input.backend.xp.broadcast_shapes(weight.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{what}: weight of shape {tuple(weight.shape)} must broadcast to the "
+                         f"input's shape {tuple(input.shape)}")
     return BCE(reduction)(input, target, weight)
 
 

@@ -6,6 +6,8 @@ broadcasts correctly and stays twice differentiable.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..autograd.grad_mode import _mode
 
@@ -116,24 +118,33 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(a, b):
-        return a ** b
+        with np.errstate(divide="ignore", invalid="ignore"):   # 0**-1 = inf, as torch
+            return a ** b
 
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        ga = _reduce(gy * b * a ** (b - 1), a) if na else None
-        gb = None
+        ga = gb = None
+        if na:
+            # b·a^(b−1), and 0 where b == 0 (not 0·0^−1 = nan), as torch
+            if not hasattr(b, "shape"):
+                ga = gy * (b * a ** (b - 1)) if b != 0 else gy * 0.0
+            else:
+                ga = _reduce(gy * (b * where(b == 0, 1.0, a) ** (b - 1)), a)
         if nb:
             from .unary import log
             base = a if hasattr(a, "shape") else _constant_like(a, b)
-            gb = _reduce(gy * self.output * log(base), b)
+            # a^b·log a, and 0 where a == 0 and b ≥ 0 (the limit), as torch
+            zero = (base == 0) & (b >= 0)
+            d = where(zero, 0.0, self.output * log(where(zero, 1.0, base)))
+            gb = _reduce(gy * d, b)
         return ga, gb
 
 
 def _constant_like(value, like):
-    from ..tensor import Tensor
-    xp = like.backend.xp
-    return Tensor._make(xp.asarray(value, dtype=like.dtype), like.device)
+    """``value`` as a Tensor that carries no gradient, with ``like``'s dtype and device."""
+    from ..tensor import _to_device_array, Tensor
+    return Tensor._make(_to_device_array(value, like.dtype, like.device), like.device)
 
 
 class Neg(Function):
@@ -178,9 +189,46 @@ def where(cond, a, b):
         raise TypeError("where: expected at least one Tensor argument")
     if not isinstance(cond, Tensor):
         cond = _as_tensor_like(cond, like, dtype=bool)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = _as_tensor_like(a, cond, dtype="float32")   # two Python numbers: float32, as torch
     if cond.dtype != bool:
         raise TypeError(f"where: expected cond of dtype bool, got {cond.dtype}")
     return Where()(cond, a, b)
+
+
+class _Extremum(Function):
+    """Elementwise maximum / minimum; at ties the gradient is split evenly (as torch)."""
+
+    pick = None
+
+    def forward(self, a, b):
+        return getattr(self.backend.xp, self.pick)(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        x, y = a.data, b.data
+        share = ((x > y) if self.pick == "maximum" else (x < y)) + 0.5 * (x == y)
+        wa = _constant_like(share.astype(gy.dtype), gy)
+        return (_reduce(gy * wa, a) if na else None), (_reduce(gy * (1 - wa), b) if nb else None)
+
+
+class Maximum(_Extremum):
+    pick = "maximum"
+
+
+class Minimum(_Extremum):
+    pick = "minimum"
+
+
+def maximum(a, b):
+    """Elementwise maximum of two tensors (broadcasting)."""
+    return Maximum()(a, b)
+
+
+def minimum(a, b):
+    """Elementwise minimum of two tensors (broadcasting)."""
+    return Minimum()(a, b)
 
 
 # ----------------------------------------------------------------------------- matmul

@@ -4,6 +4,8 @@ from __future__ import annotations
 import builtins
 from collections import namedtuple
 
+import numpy as np
+
 from ..autograd.function import Function
 from .math import broadcast_to
 from .unary import _constant
@@ -16,15 +18,17 @@ def normalize_dims(dim, ndim, what):
     """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes, or None."""
     if dim is None:
         return None
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
     for d in dims:
-        if not isinstance(d, int):
+        if not isinstance(d, (int, np.integer)):
             raise TypeError(f"{what}: dim must be an int or a tuple of ints, got {d!r}")
         if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
             raise IndexError(f"{what}: dim {d} is out of range for a tensor with {ndim} "
                              f"dimensions")
-        out.append(d % ndim if ndim else 0)
+        out.append(int(d) % ndim if ndim else None)
+    if ndim == 0:
+        return ()                     # dim 0 / -1 of a 0-d tensor: nothing to reduce
     if len(set(out)) != len(out):
         raise ValueError(f"{what}: dim {dim} repeats an axis")
     return tuple(sorted(out))
@@ -133,6 +137,9 @@ def _extreme(cls, result, x, dim, keepdim, what):
     if dim is None:
         return cls(None, False)(x)
     axis = normalize_dims(dim, x.ndim, what)
+    if x.ndim == 0:                   # a 0-d tensor is its own extreme, at index 0
+        from ..tensor import zeros
+        return result(Sum((), False)(x), zeros((), dtype="int64", device=x.device))
     if len(axis) != 1:
         raise TypeError(f"{what}: dim must be a single int, got {dim!r}")
     fn = cls(axis[0], keepdim)

@@ -86,19 +86,24 @@ def _constant(array, like):
     return Tensor._make(array, like.device)
 
 
+def _floating(x):
+    """Integer and bool tensors enter float functions as float32, as in torch."""
+    return x if x.dtype.kind == "f" else x.to("float32")
+
+
 def exp(x):
     """Elementwise e^x."""
-    return Exp()(x)
+    return Exp()(_floating(x))
 
 
 def log(x):
     """Elementwise natural logarithm."""
-    return Log()(x)
+    return Log()(_floating(x))
 
 
 def sqrt(x):
     """Elementwise square root."""
-    return Sqrt()(x)
+    return Sqrt()(_floating(x))
 
 
 def abs(x):  # noqa: A001 - torch's name
@@ -120,4 +125,4 @@ def relu(x):
 
 def tanh(x):
     """Hyperbolic tangent."""
-    return Tanh()(x)
+    return Tanh()(_floating(x))
