@@ -665,24 +665,19 @@ def _arith(op, a, b):
 def _promote(op, a, b):
     """torch's result dtype where NumPy's differs: an integer or bool tensor meeting a float
     tensor takes the float's dtype, and dividing integers gives float32 (NumPy: float64)."""
-    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-    if ta and tb:
-        da, db = a.data.dtype, b.data.dtype
-        if da is db or da == db:
-            if op is math.Div and da.kind != "f":
-                return a.to(float32), b.to(float32)
+    da = a.data.dtype if isinstance(a, Tensor) else None
+    db = b.data.dtype if isinstance(b, Tensor) else None
+    if da is db or da is None or db is None or da == db:      # one dtype among the tensors
+        d = da if da is not None else db
+        if op is not math.Div or d.kind == "f":
             return a, b
-        if da.kind == "f" and db.kind != "f":
-            return a, b.to(da)
-        if db.kind == "f" and da.kind != "f":
-            return a.to(db), b
-        if op is math.Div:
-            return a.to(float32), b.to(float32)
-        return a, b
-    t = a if ta else b
-    if op is math.Div and t.data.dtype.kind != "f":
-        t = t.to(float32)
-        return (t, b) if ta else (a, t)
+        return (a.to(float32) if da is not None else a), (b.to(float32) if db is not None else b)
+    if da.kind == "f" and db.kind != "f":
+        return a, b.to(da)
+    if db.kind == "f" and da.kind != "f":
+        return a.to(db), b
+    if op is math.Div:
+        return a.to(float32), b.to(float32)
     return a, b
 
 
