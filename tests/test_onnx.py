@@ -383,3 +383,41 @@ def test_constant_from_untracked_code_warns(tmp_path):
 
     with pytest.warns(UserWarning, match="not produced by a recorded op"):
         pg.onnx.export(forward, pg.randn(7, 3), tmp_path / "m.onnx")
+
+
+@pytest.fixture
+def host_cuda(monkeypatch):
+    """A stand-in for cuda:0 whose arrays stay NumPy arrays on the host: it exercises the
+    device plumbing of export (weights fetched through the backend's to_numpy) with no GPU."""
+    import contextlib
+    import types
+
+    from pygrad.backend import reference
+    fetched = []
+    fake = types.SimpleNamespace(**{k: getattr(reference, k) for k in dir(reference)
+                                    if not k.startswith("__")})
+    fake.name = "cuda"
+    fake.asarray = lambda data, dtype=None, device=None: np.array(data, dtype=dtype)
+    fake.guard = lambda device: contextlib.nullcontext()
+    fake.to_numpy = lambda a: fetched.append(a.shape) or np.array(a)
+    dev = pg.device("cuda:0")
+    monkeypatch.setattr(dev, "_backend", fake)
+    return dev, fetched
+
+
+@needs_nn
+def test_model_on_a_gpu_exports_the_same_graph(tmp_path, host_cuda):
+    dev, fetched = host_cuda
+    pg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 16), nn.Sigmoid(), nn.Linear(16, 3), nn.Softmax(dim=1))
+    x = pg.randn(7, 5)
+    cpu = pg.onnx.export(model, x, tmp_path / "cpu.onnx")
+    model.to(dev)
+    assert next(model.parameters()).device == dev
+    gpu = pg.onnx.export(model, x.to(dev), tmp_path / "gpu.onnx")
+    assert fetched, "the weights were not fetched through the device backend"
+    assert op_types(gpu) == op_types(cpu) == ["Gemm", "Sigmoid", "Gemm", "Softmax"]
+    for a, b in zip(cpu.graph.initializer, gpu.graph.initializer):
+        assert a.name == b.name
+        np.testing.assert_array_equal(onnx.numpy_helper.to_array(a),
+                                      onnx.numpy_helper.to_array(b))
