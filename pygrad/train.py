@@ -125,7 +125,10 @@ def pick_device(spec):
     """The device to train on: ``spec`` if given, else cuda when available, else cpu."""
     import pygrad as pg
     if spec:
-        return pg.device(spec)
+        device = pg.device(spec)
+        if device.type == "cuda":      # fail here, with the reason, not mid-training
+            pg.cuda._check_index(device.index, source=f"--device {spec}")
+        return device
     try:
         if pg.cuda.is_available():
             return pg.device("cuda")

@@ -109,3 +109,12 @@ def test_out_writes_an_onnx_model_that_matches(capsys, tmp_path):
     h = 1 / (1 + np.exp(-(x @ state["0.weight"].numpy().T + state["0.bias"].numpy())))
     expected = h @ state["2.weight"].numpy().T + state["2.bias"].numpy()
     np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_unreachable_device_is_a_one_line_error(capsys):
+    code, _, err = _run(capsys, "--device", "tpu")
+    assert code == 2 and "expected 'cpu', 'cuda' or 'cuda:N'" in err
+    import pygrad as pg
+    if not pg.cuda.is_available():
+        code, _, err = _run(capsys, "--device", "cuda")
+        assert code == 2 and err.startswith("pygrad train: --device cuda:")
