@@ -70,6 +70,7 @@ cpu_ext = Extension(
         f"{CPU_SRC}/dispatch.c",
         f"{CPU_SRC}/kernels_baseline.c",
         f"{CPU_SRC}/kernels_avx2.c",
+        f"{CPU_SRC}/kernels_avx512.c",
     ],
     depends=[f"{CPU_SRC}/{name}" for name in
              ("pygrad_cpu.h", "simd_math.h", "variant.inc", "kernels.inc")],

@@ -1,7 +1,7 @@
 """The fused CPU kernels (pygrad.backend._cpu via pygrad.backend.cpu) against the reference
 backend: every kernel, float32 and float64, small and multi-threaded sizes, odd widths,
-non-last axes, weights / ignore_index / label smoothing / pos_weight, extreme values, both
-kernel builds (baseline and AVX2/FMA), and the errors raised for bad input."""
+non-last axes, weights / ignore_index / label smoothing / pos_weight, extreme values, every
+kernel build the CPU runs (baseline, AVX2/FMA, AVX-512), and the errors raised for bad input."""
 import os
 import subprocess
 import sys
@@ -492,5 +492,6 @@ def test_variants_agree(dtype):
                              *cpu.bce_with_logits(x, np.abs(gy) % 1, None, 1.0)]
     finally:
         _cpu.set_variant(previous)
-    for a, b in zip(results["baseline"], results["avx2"]):
-        assert_close(a, b, dtype)
+    for name in _cpu.available_variants()[1:]:
+        for a, b in zip(results["baseline"], results[name]):
+            assert_close(a, b, dtype)

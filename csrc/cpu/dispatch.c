@@ -1,4 +1,4 @@
-/* Run-time choice between the baseline and AVX2/FMA builds of the kernels. */
+/* Run-time choice between the baseline, AVX2/FMA and AVX-512 builds of the kernels. */
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -22,11 +22,23 @@ int pg_cpu_has_avx2(void)
 #endif
 }
 
+int pg_cpu_has_avx512(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    return pg_cpu_has_avx2() && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw");
+#else
+    return 0;
+#endif
+}
+
 int pg_cpu_set_variant(const char *name)
 {
-    const int avx2 = pg_cpu_has_avx2();
+    const int avx2 = pg_cpu_has_avx2(), avx512 = pg_cpu_has_avx512();
     if (!name || !*name || strcmp(name, "auto") == 0) {
-        name = avx2 ? "avx2" : "baseline";
+        name = avx512 ? "avx512" : avx2 ? "avx2" : "baseline";
     }
     if (strcmp(name, "baseline") == 0) {
         active = pg_ops_baseline;
@@ -37,6 +49,11 @@ int pg_cpu_set_variant(const char *name)
     if (strcmp(name, "avx2") == 0 && avx2) {
         active = pg_ops_avx2;
         active_name = "avx2";
+        return 0;
+    }
+    if (strcmp(name, "avx512") == 0 && avx512) {
+        active = pg_ops_avx512;
+        active_name = "avx512";
         return 0;
     }
 #endif

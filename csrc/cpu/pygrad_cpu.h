@@ -1,8 +1,9 @@
 /* pygrad CPU kernels: the table of fused kernels and the run-time variant dispatch.
  *
  * Every kernel exists for float and double (pg_ops[PG_F32], pg_ops[PG_F64]) and is built
- * twice on x86-64: a baseline x86-64 variant and an AVX2/FMA variant. pg_cpu_init() picks
- * one at import time (PYGRAD_CPU_VARIANT=baseline|avx2|auto overrides the CPU check).
+ * three times on x86-64: a baseline x86-64 variant, an AVX2/FMA variant and an AVX-512
+ * variant. pg_cpu_init() picks the best one the CPU runs at import time
+ * (PYGRAD_CPU_VARIANT=baseline|avx2|avx512|auto overrides the CPU check).
  *
  * Arrays are C-contiguous; "rows" x "c" means a row-major (rows, c) matrix whose rows are
  * independent. Array arguments are typed void* here because one table entry serves one
@@ -67,17 +68,21 @@ extern int64_t pg_cpu_par_min;
 extern const pg_ops pg_ops_baseline[2];
 #if defined(__x86_64__)
 extern const pg_ops pg_ops_avx2[2];
+extern const pg_ops pg_ops_avx512[2];
 #endif
 
 /* Chooses the variant from PYGRAD_CPU_VARIANT and the CPU. Returns 0, or -1 when the
  * variable names an unknown or unsupported variant (the baseline is then active). */
 int pg_cpu_init(void);
-/* Forces a variant: "baseline", "avx2" or "auto". Returns 0, or -1 if unknown/unsupported. */
+/* Forces a variant: "baseline", "avx2", "avx512" or "auto". Returns 0, or -1 if unknown or
+ * unsupported. */
 int pg_cpu_set_variant(const char *name);
-/* The active variant's name: "avx2" or "baseline". */
+/* The active variant's name: "avx512", "avx2" or "baseline". */
 const char *pg_cpu_variant(void);
 /* 1 when this CPU (and build) can run the AVX2/FMA variant. */
 int pg_cpu_has_avx2(void);
+/* 1 when this CPU (and build) can run the AVX-512 variant (F, VL, DQ, BW). */
+int pg_cpu_has_avx512(void);
 /* The active kernel table for a dtype code (PG_F32 / PG_F64). */
 const pg_ops *pg_cpu_ops(int dtype);
 /* OpenMP threads a parallel kernel uses (1 without OpenMP). */

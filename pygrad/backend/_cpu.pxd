@@ -38,6 +38,7 @@ cdef extern from "pygrad_cpu.h" nogil:
     int pg_cpu_set_variant(const char *name)
     const char *pg_cpu_variant()
     int pg_cpu_has_avx2()
+    int pg_cpu_has_avx512()
     const pg_ops *pg_cpu_ops(int dtype)
     int pg_cpu_num_threads()
     void pg_cpu_set_num_threads(int n)

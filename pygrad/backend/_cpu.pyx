@@ -6,8 +6,9 @@ int64), checks dtypes, shapes, contiguity and writability, and raises TypeError/
 naming the argument otherwise, so nothing invalid reaches C. ``pygrad.backend.cpu`` adapts
 arbitrary inputs (axes, strides, other dtypes) before calling here.
 
-The kernels exist in a baseline x86-64 build and an AVX2/FMA build; ``variant()`` says which
-one runs (chosen at import from the CPU, or forced by ``PYGRAD_CPU_VARIANT``).
+The kernels exist in a baseline x86-64 build, an AVX2/FMA build and an AVX-512 build;
+``variant()`` says which one runs (the best the CPU supports, chosen at import, or forced by
+``PYGRAD_CPU_VARIANT``).
 """
 import math
 
@@ -23,24 +24,27 @@ if pg_cpu_init() != 0:
     import warnings
     warnings.warn(
         f"PYGRAD_CPU_VARIANT={os.environ.get('PYGRAD_CPU_VARIANT')!r}: expected 'baseline', "
-        f"'avx2' (on a CPU with AVX2 and FMA) or 'auto'; using the baseline kernels",
+        f"'avx2' (on a CPU with AVX2 and FMA), 'avx512' (AVX-512 F/VL/DQ/BW) or 'auto'; "
+        f"using the baseline kernels",
         RuntimeWarning, stacklevel=2)
 
 
 # ----------------------------------------------------------------------------- variant
 
 def variant() -> str:
-    """The kernel build in use: "avx2" or "baseline"."""
+    """The kernel build in use: "avx512", "avx2" or "baseline"."""
     return pg_cpu_variant().decode()
 
 
 def available_variants() -> tuple:
-    """The kernel builds this CPU can run, best last: ("baseline",) or ("baseline", "avx2")."""
-    return ("baseline", "avx2") if pg_cpu_has_avx2() else ("baseline",)
+    """The kernel builds this CPU can run, best last, e.g. ("baseline", "avx2", "avx512")."""
+    return (("baseline",) + (("avx2",) if pg_cpu_has_avx2() else ())
+            + (("avx512",) if pg_cpu_has_avx512() else ()))
 
 
 def set_variant(name: str) -> str:
-    """Switch to the "baseline", "avx2" or "auto" build; returns the previous variant name."""
+    """Switch to the "baseline", "avx2", "avx512" or "auto" build; returns the previous
+    variant name."""
     previous = variant()
     if pg_cpu_set_variant(name.encode()) != 0:
         raise ValueError(f"set_variant: expected one of {available_variants() + ('auto',)}, "

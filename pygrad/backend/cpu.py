@@ -83,7 +83,8 @@ def guard(device):
 
 
 def variant() -> str:
-    """The CPU kernel build in use: "avx2", "baseline", or "reference" without the extension."""
+    """The CPU kernel build in use: "avx512", "avx2", "baseline", or "reference" without the
+    extension."""
     return _cpu.variant() if _cpu is not None else "reference"
 
 
