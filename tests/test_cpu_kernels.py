@@ -232,9 +232,6 @@ def ce_inputs(dtype, n, c, with_weight, ignore, seed=0):
     return x, t, w
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", SHAPES + [(2000, 10)])
-
 def assert_loss_and_grad(got, want, scale, dtype):
     """A fused loss kernel's (loss, grad) against the reference's; no grad without a scale."""
     assert_close(got[0], want[0], dtype)
@@ -243,6 +240,9 @@ def assert_loss_and_grad(got, want, scale, dtype):
     else:
         assert_close(got[1], want[1], dtype)
 
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES + [(2000, 10)])
 @pytest.mark.parametrize("with_weight, ignore, smoothing",
                          [(False, False, 0.0), (True, True, 0.0), (False, True, 0.1),
                           (True, False, 0.25)])
