@@ -56,6 +56,74 @@ def test_csv_errors(tmp_path, text, target, match):
         data.load_csv(_write(tmp_path, text), target)
 
 
+@pytest.mark.parametrize("text,target,match", [
+    # a duplicated column name would read one column twice
+    ("a,a,label\n1,2,0\n", "label", r"t.csv:1: column name 'a' appears twice .*fields 1 and 2"),
+    ("a, a ,label\n1,2,0\n", "label", r"t.csv:1: column name 'a' appears twice"),
+    ("a,,label\n1,2,0\n", "label", r"t.csv:1: header field 2 is empty"),
+    # an integer label beyond int64 once wrapped to -9223372036854775808
+    ("a,label\n1,0\n2,99999999999999999999999\n", "label",
+     r"t.csv:3: target column 'label' has '99999999999999999999999', beyond the largest"),
+    ("a,label\n1,0\n2,1e30\n", "label", r"t.csv:3: target column 'label' has '1e30'"),
+    ("a,label\n1,0\n2,1.5\n", "label", r"t.csv:3: target column 'label' has '1.5'.*class labels"),
+    ("a,label\n1,0\n2,-1\n", "label", r"t.csv:3: target column 'label' has '-1'.*non-negative"),
+    ("a,label\n1,0\n2,inf\n", "label", r"t.csv:3: target column 'label' has 'inf'"),
+    ("a,label\n1,0\n2,NA\n", "label", r"t.csv:3: target column 'label' is 'NA'"),
+    ("a,label\n1,0\n2,\n", "label", r"t.csv:3: target column 'label' is empty"),
+    ("a,label\n1,0\n2,1\n3,cat\n", "label",
+     r"t.csv:4: target column 'label' mixes numbers and names \('0' on line 2, 'cat' on line 4\)"),
+    ("a,label\n1,cat\n2,7\n", "label", r"t.csv:3: target column 'label' mixes"),
+    # feature values
+    ("a,b,y\n1,inf,0\n", "y", r"t.csv:2: column 'b' is infinite"),
+    ("a,b,y\n1,-Infinity,0\n", "y", r"t.csv:2: column 'b' is infinite"),
+    ("a,b,y\n1,1e400,0\n", "y", r"t.csv:2: column 'b' is infinite or beyond float64"),
+    ("a,b,y\n1,NaN,0\n", "y", r"t.csv:2: column 'b' is NaN"),
+    # ragged rows name the line (blank lines counted) and the columns concerned
+    ("a,b,y\n1,2,0\n\n1,2\n", "y", r"t.csv:4: expected 3 fields .*got 2 .*no value for column\(s\) 'y'"),
+    ("a,b,y\n1,2,0,5\n", "y", r"t.csv:2: expected 3 fields .*1 extra field\(s\) after column 'y'"),
+    ('a,b,y\n"1\n2",x,0\n3,4,1\n', "y", r"t.csv:2: column 'a' has non-numeric value '1\\n2'"),
+    ('a,b,y\n"1\n",3,0\n3,x,1\n', "y", r"t.csv:4: column 'b' has non-numeric value 'x'"),
+    # files without data
+    ("", "y", r"t.csv' is empty"),
+    ("\n\n  \n", "y", r"t.csv' is empty"),
+    ("a,y\n", "y", "has a header but no data rows"),
+])
+def test_csv_bad_input_names_file_line_and_column(tmp_path, text, target, match):
+    with pytest.raises(ValueError, match=match):
+        data.load_csv(_write(tmp_path, text), target)
+
+
+def test_csv_bad_arguments_and_encoding(tmp_path):
+    p = _write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n")
+    with pytest.raises(TypeError, match=r"features=\['a'\]"):
+        data.load_csv(p, "y", features="a")
+    with pytest.raises(ValueError, match=r"column\(s\) \['a'\] more than once"):
+        data.load_csv(p, "y", features=["a", "a"])
+    with pytest.raises(ValueError, match="target column 'y' is also listed in features"):
+        data.load_csv(p, "y", features=["a", "y"])
+    with pytest.raises(ValueError, match="delimiter must be a single character"):
+        data.load_csv(p, "y", delimiter=",,")
+    with pytest.raises(TypeError, match="target must be a column name"):
+        data.load_csv(p, 2)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("a,y\n1,0\n2,caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin.csv:3: not valid UTF-8"):
+        data.load_csv(latin, "y")
+
+
+def test_csv_accepted_edge_values(tmp_path):
+    # integral float labels, the largest class index, blank lines and delimiter-only lines
+    t = data.load_csv(_write(tmp_path, "a,y\n1,0.0\n\n,\n2,2.0\n3,1\n"), "y")
+    np.testing.assert_array_equal(t.target, [0, 2, 1])
+    assert t.target.dtype == np.int64 and t.target_names == ["0", "1", "2"]
+    np.testing.assert_array_equal(t.data, [[1], [2], [3]])
+    from pygrad.data.csv import MAX_CLASS_INDEX
+    t = data.load_csv(_write(tmp_path, f"a,y\n1,0\n2,{MAX_CLASS_INDEX}\n"), "y")
+    assert t.target.tolist() == [0, MAX_CLASS_INDEX]
+    with pytest.raises(ValueError, match="beyond the largest class index"):
+        data.load_csv(_write(tmp_path, f"a,y\n1,0\n2,{MAX_CLASS_INDEX + 1}\n"), "y")
+
+
 def test_csv_missing_file_and_unknown_feature(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         data.load_csv(tmp_path / "nope.csv", "y")
