@@ -20,16 +20,30 @@ the file's extension) that never holds pickled data:
   ======================================================  ==============================
 
 A tensor or array that appears several times is stored once and comes back as one object.
-Writing goes to a temporary file in the target directory which then replaces the target,
-so a crash never leaves a half-written file under the final name.
+Containers nest at most ``MAX_DEPTH`` levels (a tuple used as a dict key counts as one).
+Writing goes to a temporary file ``.NAME.<host>-<pid>.<random>.tmp`` in the target directory
+which then replaces the target, so a crash never leaves a half-written file under the final
+name; the next save to the same target removes the temporaries such a crash left behind.
+
+Loading checks the whole file before building anything: the zip structure and CRCs, every
+``.npy`` header against the bytes stored, the metadata against the schema above (every field
+present and of its type, no unknown fields, no duplicate JSON keys or dict keys, nesting
+depth, tensor dtypes among those pygrad supports, each node's dtype equal to its stored
+array's, no array left unreferenced). Any failure is a ValueError naming the problem.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import json
 import math
 import os
+import re
+import socket
+import stat
 import tempfile
+import time
 import zipfile
 
 import numpy as np
@@ -39,6 +53,10 @@ __all__ = ["save", "load"]
 FORMAT = "pygrad"
 VERSION = 1
 META = "__pygrad__"
+MAX_DEPTH = 100
+# a temporary file of a dead writer on another machine (shared filesystem) or from an older
+# pygrad (no owner in its name) is removed once it has not been written for this long
+STALE_AFTER_S = 3600.0
 
 
 # ----------------------------------------------------------------------------- save
@@ -47,11 +65,12 @@ def save(obj, f) -> None:
     """Write ``obj`` (tensors, arrays, dict/list/tuple, None/bool/int/float/str) to ``f``.
 
     ``f`` is a path (written atomically: temp file + rename) or a binary file object.
-    Raises TypeError naming where in ``obj`` an unsupported value sits.
+    Raises TypeError naming where in ``obj`` an unsupported value sits, and ValueError for a
+    container that contains itself or nests deeper than ``MAX_DEPTH`` levels.
     """
     arrays: dict = {}
     memo: dict = {}
-    root = _encode(obj, arrays, memo, "obj")
+    root = _encode(obj, arrays, memo, "obj", 0, set())
     meta = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=False)
     arrays[META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
     if hasattr(f, "write"):
@@ -61,16 +80,77 @@ def save(obj, f) -> None:
         np.savez(out, **arrays)
 
 
+def _host_tag() -> str:
+    return hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":          # os.kill(pid, 0) would terminate the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True                 # it exists (another user's) or cannot be asked: keep
+    return True
+
+
+def remove_stale_temporaries(path) -> list:
+    """Delete the temporary files that interrupted writes of ``path`` (by :func:`atomic_open`)
+    left beside it; returns their paths.
+
+    Only files named like this target's temporaries are considered: ``.NAME.<host>-<pid>.
+    <random>.tmp`` is removed when it was written on this machine by a process that no longer
+    exists, or, from another machine, when untouched for ``STALE_AFTER_S`` seconds;
+    ``.NAME.<random>.tmp`` (older pygrad) when untouched for ``STALE_AFTER_S`` seconds. A
+    temporary that a live process is writing is never touched.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    base = re.escape(os.path.basename(path))
+    owned = re.compile(rf"\.{base}\.([0-9a-f]{{8}})-(\d{{1,10}})\.[a-z0-9_]+\.tmp")
+    legacy = re.compile(rf"\.{base}\.[a-z0-9_]{{8}}\.tmp")
+    here, now, removed = _host_tag(), time.time(), []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = owned.fullmatch(entry.name)
+        if m is None and legacy.fullmatch(entry.name) is None:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        if m is not None and m.group(1) == here:
+            stale = not _pid_alive(int(m.group(2)))
+        else:
+            stale = now - st.st_mtime > STALE_AFTER_S
+        if stale:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(entry.path)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_open(path):
     """Open a temporary file beside ``path`` for binary writing and rename it over ``path``
     when the block succeeds, so a crash never leaves a half-written file (nor loses the old
-    one). The file gets the mode an ordinary ``open`` would give it (or keeps the old one)."""
+    one). The file gets the mode an ordinary ``open`` would give it (or keeps the old one).
+    Temporaries that earlier, killed writers of ``path`` left behind are removed first (see
+    :func:`remove_stale_temporaries`)."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot write {path!r}: directory {directory!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp",
+                               prefix=f".{os.path.basename(path)}.{_host_tag()}-{os.getpid()}.")
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
@@ -90,7 +170,10 @@ def atomic_open(path):
         raise
 
 
-def _encode(obj, arrays, memo, where):
+_KEY_TYPES = (str, int, float, bool, type(None), tuple)
+
+
+def _encode(obj, arrays, memo, where, depth, path):
     from .tensor import Tensor
     if obj is None:
         return {"type": "none"}
@@ -103,19 +186,16 @@ def _encode(obj, arrays, memo, where):
         return {"type": "float", "value": v if math.isfinite(v) else repr(v)}
     if isinstance(obj, str):
         return {"type": "str", "value": obj}
-    if isinstance(obj, (list, tuple)):
-        kind = "tuple" if isinstance(obj, tuple) else "list"
-        return {"type": kind, "items": [_encode(v, arrays, memo, f"{where}[{i}]")
-                                        for i, v in enumerate(obj)]}
-    if isinstance(obj, dict):
-        keys, values = [], []
-        for k, v in obj.items():
-            if not isinstance(k, (str, int, float, bool, type(None), tuple)):
-                raise TypeError(f"pg.save: {where} has a key of type {type(k).__name__}; "
-                                f"expected str, int, float, bool, None or tuple keys")
-            keys.append(_encode(k, arrays, memo, f"{where} key {k!r}"))
-            values.append(_encode(v, arrays, memo, f"{where}[{k!r}]"))
-        return {"type": "dict", "keys": keys, "values": values}
+    if isinstance(obj, (list, tuple, dict)):
+        if depth >= MAX_DEPTH:
+            raise ValueError(f"pg.save: {where} nests containers deeper than {MAX_DEPTH} levels")
+        if id(obj) in path:
+            raise ValueError(f"pg.save: {where} contains itself (a reference cycle)")
+        path.add(id(obj))
+        try:
+            return _encode_container(obj, arrays, memo, where, depth + 1, path)
+        finally:
+            path.discard(id(obj))
     if isinstance(obj, Tensor):
         name = _store(obj, obj.data, arrays, memo)
         from .nn.parameter import Parameter
@@ -128,6 +208,28 @@ def _encode(obj, arrays, memo, where):
         return {"type": "ndarray", "array": _store(obj, obj, arrays, memo), "dtype": str(obj.dtype)}
     raise TypeError(f"pg.save: {where} has type {type(obj).__name__}; expected a Tensor, "
                     f"ndarray, dict, list, tuple, None, bool, int, float or str")
+
+
+def _encode_container(obj, arrays, memo, where, depth, path):
+    if isinstance(obj, (list, tuple)):
+        kind = "tuple" if isinstance(obj, tuple) else "list"
+        return {"type": kind, "items": [_encode(v, arrays, memo, f"{where}[{i}]", depth, path)
+                                        for i, v in enumerate(obj)]}
+    keys, values = [], []
+    for k, v in obj.items():
+        _check_key(k, where)
+        keys.append(_encode(k, arrays, memo, f"{where} key {k!r}", depth, path))
+        values.append(_encode(v, arrays, memo, f"{where}[{k!r}]", depth, path))
+    return {"type": "dict", "keys": keys, "values": values}
+
+
+def _check_key(k, where):
+    if isinstance(k, tuple):
+        for item in k:
+            _check_key(item, where)
+    elif not isinstance(k, _KEY_TYPES):
+        raise TypeError(f"pg.save: {where} has a key of type {type(k).__name__}; expected str, "
+                        f"int, float, bool, None or tuple keys (of those types)")
 
 
 def _store(owner, array, arrays, memo) -> str:
@@ -146,50 +248,290 @@ def load(f, map_location=None, weights_only: bool = True):
     """Read what ``save`` wrote. Tensors return to the device they were saved from, or to
     ``map_location`` (a device, a device string, or a dict {"cuda:0": "cpu", ...}).
 
-    Raises ValueError for a file that is not a pygrad archive or is truncated/corrupt, and
-    RuntimeError when a saved device is not available here (pass map_location="cpu").
+    Raises FileNotFoundError (or another OSError) when the path cannot be opened, ValueError
+    naming what is wrong for a file that is not a pygrad archive, is truncated or corrupt, or
+    whose metadata does not follow the format (see the module docstring), and RuntimeError
+    when a saved device is not available here (pass map_location="cpu").
     ``weights_only`` is accepted for torch compatibility; nothing is ever unpickled.
     """
-    name = f if not hasattr(f, "read") else getattr(f, "name", "<file>")
-    source = f if hasattr(f, "read") else os.fspath(f)
-    head = _peek(source)
+    if hasattr(f, "read"):
+        name = getattr(f, "name", "<file>")
+        seekable = getattr(f, "seekable", None)
+        if seekable is None or not seekable():
+            f = io.BytesIO(f.read())
+        meta, arrays = _read(f, name)
+    else:
+        if not isinstance(f, (str, bytes, os.PathLike)):
+            raise TypeError(f"pg.load: f must be a path or a binary file object, got "
+                            f"{type(f).__name__}")
+        name = os.fspath(f)
+        with open(name, "rb") as fh:
+            meta, arrays = _read(fh, name)
+    return _decode(meta["root"], arrays, {}, _mapper(map_location), name)
+
+
+def _read(fh, name):
+    """(metadata, {array name: ndarray}) of a checked archive; ValueError for any fault."""
+    pos = fh.tell()
+    head = fh.read(8)
+    fh.seek(pos)
     if head[:2] != b"PK":
         raise ValueError(f"pg.load: {name!r} is not a pygrad file (expected an npz archive "
                          f"written by pg.save, found leading bytes {head[:8]!r})")
     try:
-        with np.load(source, allow_pickle=False) as archive:
-            if META not in archive.files:
-                raise ValueError(f"pg.load: {name!r} is an npz archive but not a pygrad file "
-                                 f"(no {META!r} entry; was it written by numpy.savez?)")
-            meta = json.loads(archive[META].tobytes().decode("utf-8"))
-            if meta.get("format") != FORMAT:
-                raise ValueError(f"pg.load: {name!r} has format {meta.get('format')!r}, "
-                                 f"expected {FORMAT!r}")
-            if not isinstance(meta.get("version"), int) or meta["version"] > VERSION:
-                raise ValueError(f"pg.load: {name!r} is format version {meta.get('version')}, "
-                                 f"this pygrad reads up to version {VERSION}; upgrade pygrad")
-            arrays = {k: archive[k] for k in archive.files if k != META}
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, UnicodeDecodeError,
-            json.JSONDecodeError) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
-        raise ValueError(f"pg.load: {name!r} is truncated or corrupt ({type(e).__name__}: {e})") \
-            from None
+        with zipfile.ZipFile(fh) as zf:
+            return _read_archive(zf, name)
+    except MemoryError:
+        raise
     except ValueError as e:
         if str(e).startswith("pg.load:"):
             raise
-        raise ValueError(f"pg.load: {name!r} is truncated or corrupt ({e})") from None
-    return _decode(meta["root"], arrays, {}, _mapper(map_location))
+        raise _corrupt(name, e) from None
+    except RecursionError:
+        raise ValueError(f"pg.load: {name!r} has metadata nested too deeply (corrupt file; "
+                         f"pg.save writes at most {MAX_DEPTH} levels)") from None
+    except Exception as e:       # zipfile, zlib, bz2, lzma, npy headers: all mean a bad file
+        raise _corrupt(name, e) from None
 
 
-def _peek(source) -> bytes:
-    if isinstance(source, str):
-        with open(source, "rb") as fh:
-            return fh.read(8)
-    pos = source.tell()
-    head = source.read(8)
-    source.seek(pos)
-    return head
+def _corrupt(name, e) -> ValueError:
+    return ValueError(f"pg.load: {name!r} is truncated or corrupt ({type(e).__name__}: {e})")
+
+
+def _read_archive(zf, name):
+    entries: dict = {}
+    for info in zf.infolist():
+        zf.open(info).close()       # the local header must agree with the directory (names)
+        key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        if key in entries:
+            raise ValueError(f"pg.load: {name!r} holds two entries named {key!r} (corrupt file)")
+        entries[key] = info
+    if META not in entries:
+        raise ValueError(f"pg.load: {name!r} is an npz archive but not a pygrad file "
+                         f"(no {META!r} entry; was it written by numpy.savez?)")
+    raw = _read_npy(zf, entries[META], name)
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ValueError(f"pg.load: {name!r}: the {META!r} entry is a {raw.dtype} array of shape "
+                         f"{raw.shape}, expected 1-D uint8 (corrupt file)")
+    meta = json.loads(raw.tobytes().decode("utf-8"),
+                      object_pairs_hook=lambda pairs: _unique_pairs(pairs, name))
+    refs = _check_meta(meta, name)
+    missing = sorted(set(refs) - set(entries))
+    if missing:
+        raise ValueError(f"pg.load: {name!r}: the archive lacks array {missing[0]!r} named in "
+                         f"its metadata (corrupt file)")
+    extra = sorted(set(entries) - set(refs) - {META})
+    if extra:
+        raise ValueError(f"pg.load: {name!r}: the archive holds entries its metadata does not "
+                         f"name ({', '.join(map(repr, extra[:5]))}); not written by pg.save or "
+                         f"corrupt")
+    arrays = {}
+    for ref, node in refs.items():
+        a = _read_npy(zf, entries[ref], name)
+        if str(a.dtype) != node["dtype"]:
+            raise ValueError(f"pg.load: {name!r}: array {ref!r} is stored as {a.dtype} but the "
+                             f"metadata says {node['dtype']} (corrupt file)")
+        arrays[ref] = a
+    return meta, arrays
+
+
+_CHUNK = 1 << 24
+
+
+def _read_npy(zf, info, name) -> np.ndarray:
+    """One .npy entry, its header checked against the size stored and its CRC verified."""
+    fmt = np.lib.format
+    with zf.open(info) as fp:
+        version = fmt.read_magic(fp)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(fp)
+        else:
+            raise ValueError(f"pg.load: {name!r}: entry {info.filename!r} is .npy format "
+                             f"{version}, which pg.save does not write (corrupt file)")
+        if dtype.hasobject:
+            raise ValueError(f"pg.load: {name!r}: entry {info.filename!r} holds Python objects "
+                             f"(pickled data is never loaded)")
+        count = math.prod(shape)
+        nbytes = count * dtype.itemsize
+        stored = info.file_size - fp.tell()
+        if nbytes != stored:
+            raise ValueError(f"pg.load: {name!r} is truncated or corrupt: entry "
+                             f"{info.filename!r} declares shape {shape} of {dtype} "
+                             f"({nbytes} bytes) but holds {stored} bytes")
+        out = np.empty(count, dtype)
+        if nbytes:
+            view = memoryview(out.view(np.uint8))
+            done = 0
+            while done < nbytes:
+                got = fp.readinto(view[done:done + _CHUNK])
+                if not got:
+                    raise ValueError(f"pg.load: {name!r} is truncated or corrupt: entry "
+                                     f"{info.filename!r} ends after {done} of {nbytes} bytes")
+                done += got
+        if fp.read(1):      # reading to the end also makes zipfile check the CRC
+            raise ValueError(f"pg.load: {name!r} is truncated or corrupt: entry "
+                             f"{info.filename!r} holds more than its header declares")
+    if fortran:
+        return out.reshape(shape[::-1]).T
+    return out.reshape(shape)
+
+
+def _unique_pairs(pairs, name):
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"pg.load: {name!r}: the metadata repeats the JSON key {dup!r} "
+                         f"(corrupt file)")
+    return d
+
+
+# node type -> its fields (besides "type") and their JSON types
+_FIELDS = {
+    "none": {},
+    "bool": {"value": (bool,)},
+    "int": {"value": (int,)},
+    "float": {"value": (int, float, str)},
+    "str": {"value": (str,)},
+    "list": {"items": (list,)},
+    "tuple": {"items": (list,)},
+    "dict": {"keys": (list,), "values": (list,)},
+    "tensor": {"array": (str,), "dtype": (str,), "device": (str,), "requires_grad": (bool,),
+               "parameter": (bool,)},
+    "ndarray": {"array": (str,), "dtype": (str,)},
+}
+_KEY_KINDS = ("none", "bool", "int", "float", "str", "tuple")
+_DEVICE = re.compile(r"cpu|cuda:\d{1,6}")
+_NONFINITE = ("nan", "inf", "-inf")
+
+
+def _check_meta(meta, name) -> dict:
+    """Check the metadata against the schema; {array name: first node naming it}."""
+    def bad(msg):
+        return ValueError(f"pg.load: {name!r}: {msg}")
+    if not isinstance(meta, dict):
+        raise bad(f"the metadata is a JSON {_json_type(meta)}, expected an object "
+                  f"(corrupt file)")
+    if meta.get("format") != FORMAT:
+        raise bad(f"format {meta.get('format')!r}, expected {FORMAT!r}")
+    version = meta.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise bad(f"format version {version!r} is not a positive integer (corrupt file)")
+    if version > VERSION:
+        raise ValueError(f"pg.load: {name!r} is format version {version}, this pygrad reads up "
+                         f"to version {VERSION}; upgrade pygrad")
+    if set(meta) != {"format", "version", "root"}:
+        raise bad(_fields_message("the metadata", meta, {"format", "version", "root"}))
+    from .tensor import _SUPPORTED
+    refs: dict = {}
+    # iterative walk: (node, where, depth, is_key)
+    stack = [(meta["root"], "root", 0, False)]
+    while stack:
+        node, where, depth, is_key = stack.pop()
+        if not isinstance(node, dict):
+            raise bad(f"{where} is a JSON {_json_type(node)}, expected a node object "
+                      f"(corrupt file)")
+        kind = node.get("type")
+        if not isinstance(kind, str) or kind not in _FIELDS:
+            raise bad(f"{where} has unknown node type {kind!r} (corrupt file or written by a "
+                      f"newer pygrad)")
+        fields = _FIELDS[kind]
+        if len(node) != len(fields) + 1 or not all(k in node for k in fields):
+            raise bad(_fields_message(f"{where} ({kind})", node, {"type", *fields}))
+        for field, types in fields.items():
+            v = node[field]
+            if not isinstance(v, types) or (bool not in types and isinstance(v, bool)):
+                raise bad(f"{where} ({kind}) field {field!r} is a JSON {_json_type(v)} "
+                          f"{_short(v)}, expected {' or '.join(_JSON_NAMES[t] for t in types)}")
+        if is_key and kind not in _KEY_KINDS:
+            raise bad(f"{where} is a {kind}, which cannot be a dict key (corrupt file)")
+        if kind in ("list", "tuple", "dict") and depth >= MAX_DEPTH:
+            raise bad(f"{where} nests containers deeper than {MAX_DEPTH} levels (pg.save "
+                      f"writes no deeper; corrupt file)")
+        if kind == "float":
+            _check_float(node["value"], where, bad)
+        elif kind in ("list", "tuple"):
+            items = node["items"]
+            stack.extend((n, f"{where}.items[{i}]", depth + 1, is_key)
+                         for i, n in enumerate(items))
+        elif kind == "dict":
+            if len(node["keys"]) != len(node["values"]):
+                raise bad(f"{where} (dict) has {len(node['keys'])} keys and "
+                          f"{len(node['values'])} values (corrupt file)")
+            stack.extend((n, f"{where}.keys[{i}]", depth + 1, True)
+                         for i, n in enumerate(node["keys"]))
+            stack.extend((n, f"{where}.values[{i}]", depth + 1, False)
+                         for i, n in enumerate(node["values"]))
+        elif kind in ("tensor", "ndarray"):
+            if kind == "tensor":
+                _check_tensor(node, where, bad, _SUPPORTED)
+            ref = node["array"]
+            first = refs.setdefault(ref, node)
+            if first is not node and first != node:
+                raise bad(f"array {ref!r} is named by two different nodes (corrupt file)")
+    return refs
+
+
+def _check_float(v, where, bad):
+    if isinstance(v, str):
+        if v not in _NONFINITE:
+            raise bad(f"{where} (float) value {_short(v)} is not a number, 'nan', 'inf' or "
+                      f"'-inf' (corrupt file)")
+    elif isinstance(v, int):
+        try:
+            float(v)
+        except OverflowError:
+            raise bad(f"{where} (float) value has {len(str(v))} digits, beyond float64 "
+                      f"(corrupt file)") from None
+
+
+def _check_tensor(node, where, bad, supported):
+    try:
+        dtype = np.dtype(node["dtype"])
+    except Exception:           # whatever numpy makes of a string that names no dtype
+        dtype = None
+    if dtype is None or dtype not in supported or str(dtype) != node["dtype"]:
+        names = ", ".join(str(d) for d in supported)
+        raise bad(f"{where} (tensor) has dtype {node['dtype']!r}; a tensor's dtype is one of "
+                  f"{names} (corrupt file)")
+    if _DEVICE.fullmatch(node["device"]) is None:
+        raise bad(f"{where} (tensor) has device {node['device']!r}, expected 'cpu' or "
+                  f"'cuda:N' (corrupt file)")
+    if node["requires_grad"] and dtype.kind != "f":
+        raise bad(f"{where} (tensor) requires grad but has dtype {dtype}; only floating-point "
+                  f"tensors can require gradients (corrupt file)")
+
+
+_JSON_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+               list: "an array", dict: "an object"}
+
+
+def _json_type(v) -> str:
+    if v is None:
+        return "null"
+    for t, n in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
+                 (list, "array"), (dict, "object")):
+        if isinstance(v, t):
+            return n
+    return type(v).__name__
+
+
+def _short(v) -> str:
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+def _fields_message(what, node, expected) -> str:
+    missing = sorted(expected - set(node))
+    unknown = sorted(set(node) - expected)
+    parts = []
+    if missing:
+        parts.append(f"lacks field(s) {', '.join(map(repr, missing))}")
+    if unknown:
+        parts.append(f"has unknown field(s) {', '.join(map(repr, unknown[:5]))}")
+    return f"{what} {' and '.join(parts)} (corrupt file)"
 
 
 def _mapper(map_location):
@@ -205,8 +547,9 @@ def _mapper(map_location):
     return lambda dev: target
 
 
-def _decode(node, arrays, cache, to_device):
-    kind = node.get("type")
+def _decode(node, arrays, cache, to_device, name):
+    """The object a checked node describes (``_check_meta`` ran first)."""
+    kind = node["type"]
     if kind == "none":
         return None
     if kind in ("bool", "int", "str"):
@@ -214,23 +557,21 @@ def _decode(node, arrays, cache, to_device):
     if kind == "float":
         return float(node["value"])
     if kind == "list":
-        return [_decode(n, arrays, cache, to_device) for n in node["items"]]
+        return [_decode(n, arrays, cache, to_device, name) for n in node["items"]]
     if kind == "tuple":
-        return tuple(_decode(n, arrays, cache, to_device) for n in node["items"])
+        return tuple(_decode(n, arrays, cache, to_device, name) for n in node["items"])
     if kind == "dict":
-        return {_decode(k, arrays, cache, to_device): _decode(v, arrays, cache, to_device)
-                for k, v in zip(node["keys"], node["values"])}
-    if kind in ("tensor", "ndarray"):
-        ref = node["array"]
-        if ref not in arrays:
-            raise ValueError(f"pg.load: the archive lacks array {ref!r} named in its metadata "
+        out = {_decode(k, arrays, cache, to_device, name):
+               _decode(v, arrays, cache, to_device, name)
+               for k, v in zip(node["keys"], node["values"])}
+        if len(out) != len(node["keys"]):
+            raise ValueError(f"pg.load: {name!r}: a dict in the metadata repeats a key "
                              f"(corrupt file)")
-        if ref not in cache:
-            cache[ref] = _tensor(node, arrays[ref], to_device) if kind == "tensor" \
-                else arrays[ref]
-        return cache[ref]
-    raise ValueError(f"pg.load: unknown node type {kind!r} in the metadata (corrupt file or "
-                     f"written by a newer pygrad)")
+        return out
+    ref = node["array"]
+    if ref not in cache:
+        cache[ref] = _tensor(node, arrays[ref], to_device) if kind == "tensor" else arrays[ref]
+    return cache[ref]
 
 
 def _tensor(node, array, to_device):
@@ -245,10 +586,9 @@ def _tensor(node, array, to_device):
     t = Tensor._make(np.ascontiguousarray(array), Device("cpu"))
     if dev.type != "cpu":
         t = t.to(dev)
-    if node.get("parameter"):
+    if node["parameter"]:
         from .nn.parameter import Parameter
-        return Parameter(t, requires_grad=bool(node.get("requires_grad", True)))
-    if node.get("requires_grad"):
+        return Parameter(t, requires_grad=node["requires_grad"])
+    if node["requires_grad"]:
         t.requires_grad_()
     return t
-

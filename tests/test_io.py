@@ -103,3 +103,400 @@ def test_map_location_cpu(tmp_path):
     path = tmp_path / "t.pg"
     pg.save(pg.ones(2), path)
     assert pg.load(path, map_location="cpu").device.type == "cpu"
+
+
+# ----------------------------------------------------------------------------- malformed files
+
+def _meta_file(path, meta, **arrays):
+    """An npz archive with ``meta`` (a JSON-able object, or raw bytes/str) as its metadata."""
+    if not isinstance(meta, (bytes, str)):
+        meta = json.dumps(meta)
+    if isinstance(meta, str):
+        meta = meta.encode("utf-8")
+    with open(path, "wb") as f:      # a file object: savez would append ".npz" to a path
+        np.savez(f, __pygrad__=np.frombuffer(meta, dtype=np.uint8), **arrays)
+    return path
+
+
+def _doc(root, **extra):
+    return {"format": "pygrad", "version": 1, "root": root, **extra}
+
+
+def _tensor_node(array="a0", dtype="float32", device="cpu", requires_grad=False,
+                 parameter=False):
+    return {"type": "tensor", "array": array, "dtype": dtype, "device": device,
+            "requires_grad": requires_grad, "parameter": parameter}
+
+
+def _nested(depth):
+    node = {"type": "list", "items": []}
+    for _ in range(depth - 1):
+        node = {"type": "list", "items": [node]}
+    return node
+
+
+_INT = {"type": "int", "value": 1}
+_F32 = np.zeros(3, np.float32)
+
+MALFORMED = [
+    # (metadata, arrays, what the message must say)
+    ([], {}, r"the metadata is a JSON array, expected an object"),
+    ("null", {}, r"the metadata is a JSON null"),
+    ({"format": "pygrad", "version": 1}, {}, r"lacks field\(s\) 'root'"),
+    (_doc(_INT, extra=1), {}, r"has unknown field\(s\) 'extra'"),
+    ({"format": "other", "version": 1, "root": _INT}, {}, r"format 'other', expected 'pygrad'"),
+    ({"format": "pygrad", "version": "1", "root": _INT}, {}, r"version '1' is not a positive"),
+    ({"format": "pygrad", "version": True, "root": _INT}, {}, r"version True is not a positive"),
+    ({"format": "pygrad", "version": 0, "root": _INT}, {}, r"version 0 is not a positive"),
+    ({"format": "pygrad", "version": 7, "root": _INT}, {}, r"version 7, this pygrad reads up to"),
+    (_doc(5), {}, r"root is a JSON integer, expected a node object"),
+    (_doc(["x"]), {}, r"root is a JSON array"),
+    (_doc({"type": "bogus"}), {}, r"root has unknown node type 'bogus'"),
+    (_doc({"type": ["list"]}), {}, r"root has unknown node type \['list'\]"),
+    (_doc({"value": 1}), {}, r"root has unknown node type None"),
+    (_doc({"type": "int"}), {}, r"root \(int\) lacks field\(s\) 'value'"),
+    (_doc({"type": "int", "value": 1, "x": 2}), {}, r"root \(int\) has unknown field\(s\) 'x'"),
+    (_doc({"type": "int", "value": "1"}), {}, r"root \(int\) field 'value' is a JSON string"),
+    (_doc({"type": "int", "value": True}), {}, r"root \(int\) field 'value' is a JSON boolean"),
+    (_doc({"type": "int", "value": 1.5}), {}, r"field 'value' is a JSON number"),
+    (_doc({"type": "bool", "value": 1}), {}, r"root \(bool\) field 'value' is a JSON integer"),
+    (_doc({"type": "str", "value": None}), {}, r"root \(str\) field 'value' is a JSON null"),
+    (_doc({"type": "float", "value": "1.5"}), {}, r"value '1.5' is not a number, 'nan'"),
+    (_doc({"type": "float", "value": 10 ** 400}), {}, r"401 digits, beyond float64"),
+    (_doc({"type": "list", "items": {}}), {}, r"root \(list\) field 'items' is a JSON object"),
+    (_doc({"type": "list", "items": [5]}), {}, r"root.items\[0\] is a JSON integer"),
+    (_doc({"type": "dict", "keys": [_INT], "values": []}), {}, r"has 1 keys and 0 values"),
+    # unhashable dict keys once raised TypeError
+    (_doc({"type": "dict", "keys": [{"type": "list", "items": []}], "values": [_INT]}), {},
+     r"root.keys\[0\] is a list, which cannot be a dict key"),
+    (_doc({"type": "dict", "keys": [{"type": "tuple", "items": [{"type": "dict", "keys": [],
+                                                                  "values": []}]}],
+           "values": [_INT]}), {}, r"root.keys\[0\].items\[0\] is a dict, which cannot be"),
+    (_doc({"type": "dict", "keys": [_tensor_node()], "values": [_INT]}), {"a0": _F32},
+     r"is a tensor, which cannot be a dict key"),
+    # keys that collapse into one (1 == True == 1.0) would lose a value
+    (_doc({"type": "dict", "keys": [_INT, {"type": "bool", "value": True}],
+           "values": [_INT, _INT]}), {}, r"a dict in the metadata repeats a key"),
+    ('{"format": "pygrad", "version": 1, "root": {"type": "int", "value": 1, "value": 2}}', {},
+     r"repeats the JSON key 'value'"),
+    # nesting: deeper than pg.save writes, and deeper than the JSON parser's stack
+    (_doc(_nested(101)), {}, r"nests containers deeper than 100 levels"),
+    ('{"format": "pygrad", "version": 1, "root": ' + "[" * 100000 + "]" * 100000 + "}", {},
+     r"nested too deeply|truncated or corrupt"),
+    (b"\xff\xfe{}", {}, r"truncated or corrupt \(UnicodeDecodeError"),
+    (b"{not json", {}, r"truncated or corrupt \(JSONDecodeError"),
+    # tensors: dtype, device and requires_grad checked against the schema and the array
+    (_doc(_tensor_node(dtype="float16")), {"a0": np.zeros(3, np.float16)},
+     r"root \(tensor\) has dtype 'float16'; a tensor's dtype is one of float32, float64"),
+    (_doc(_tensor_node(dtype="complex128", parameter=True, requires_grad=True)),
+     {"a0": np.zeros(3, np.complex128)}, r"has dtype 'complex128'"),
+    (_doc(_tensor_node(dtype="float32", parameter=True, requires_grad=True)),
+     {"a0": np.zeros(3, np.float16)}, r"array 'a0' is stored as float16 but the metadata says "
+                                      r"float32"),
+    (_doc(_tensor_node(dtype="float64")), {"a0": np.zeros(3, np.complex128)},
+     r"stored as complex128 but the metadata says float64"),
+    (_doc(_tensor_node(dtype="f4")), {"a0": _F32}, r"has dtype 'f4'"),
+    (_doc(_tensor_node(dtype="not a dtype")), {"a0": _F32}, r"has dtype 'not a dtype'"),
+    (_doc(_tensor_node(dtype="int64", requires_grad=True)), {"a0": np.zeros(2, np.int64)},
+     r"requires grad but has dtype int64"),
+    (_doc(_tensor_node(device="tpu:0")), {"a0": _F32}, r"has device 'tpu:0'"),
+    (_doc(_tensor_node(device="cuda")), {"a0": _F32}, r"has device 'cuda'"),
+    (_doc(_tensor_node(requires_grad=1)), {"a0": _F32}, r"'requires_grad' is a JSON integer"),
+    (_doc({k: v for k, v in _tensor_node().items() if k != "parameter"}), {"a0": _F32},
+     r"lacks field\(s\) 'parameter'"),
+    (_doc({"type": "ndarray", "array": "a0", "dtype": "int64"}), {"a0": _F32},
+     r"stored as float32 but the metadata says int64"),
+    (_doc({"type": "ndarray", "array": 0, "dtype": "int64"}), {"a0": _F32},
+     r"field 'array' is a JSON integer"),
+    # arrays missing, unreferenced, or named by two disagreeing nodes
+    (_doc(_tensor_node(array="a9")), {"a0": _F32}, r"lacks array 'a9' named in its metadata"),
+    (_doc(_INT), {"a0": _F32}, r"holds entries its metadata does not name \('a0'\)"),
+    (_doc({"type": "list", "items": [_tensor_node(),
+                                     {"type": "ndarray", "array": "a0", "dtype": "float32"}]}),
+     {"a0": _F32}, r"array 'a0' is named by two different nodes"),
+    # pickled object arrays are never loaded
+    (_doc({"type": "ndarray", "array": "a0", "dtype": "object"}),
+     {"a0": np.array([{"x": 1}], dtype=object)}, r"holds Python objects"),
+]
+
+
+@pytest.mark.parametrize("meta,arrays,match", MALFORMED,
+                         ids=[f"case{i}" for i in range(len(MALFORMED))])
+def test_malformed_metadata_is_a_value_error(tmp_path, meta, arrays, match):
+    path = _meta_file(tmp_path / "bad.pg", meta, **arrays)
+    with pytest.raises(ValueError, match=match) as info:
+        pio.load(path)
+    assert type(info.value) is ValueError and str(info.value).startswith("pg.load:")
+    assert "bad.pg" in str(info.value)
+
+
+def test_metadata_entry_must_be_uint8(tmp_path):
+    path = tmp_path / "bad.pg"
+    with open(path, "wb") as f:
+        np.savez(f, __pygrad__=np.zeros(4, np.float64))
+    with pytest.raises(ValueError, match=r"'__pygrad__' entry is a float64 array"):
+        pio.load(path)
+
+
+def test_hand_made_valid_files_load(tmp_path):
+    # what the schema allows, written by hand: JSON numbers for floats, compressed entries
+    meta = _doc({"type": "dict", "keys": [{"type": "str", "value": "w"},
+                                          {"type": "tuple", "items": [_INT, {"type": "none"}]}],
+                 "values": [_tensor_node(requires_grad=True, parameter=True),
+                            {"type": "float", "value": 2}]})
+    path = tmp_path / "hand.pg"
+    with open(path, "wb") as f:
+        np.savez_compressed(f, __pygrad__=np.frombuffer(json.dumps(meta).encode(), np.uint8),
+                            a0=np.arange(3, dtype=np.float32))
+    got = pio.load(path)
+    assert got[(1, None)] == 2.0 and isinstance(got[(1, None)], float)
+    w = got["w"]
+    assert type(w).__name__ == "Parameter" and w.requires_grad and w.dtype == np.float32
+    np.testing.assert_array_equal(w.numpy(), [0, 1, 2])
+    deep = tmp_path / "deep.pg"
+    _meta_file(deep, _doc(_nested(100)))
+    depth, x = 0, pio.load(deep)
+    while x:
+        x, depth = x[0], depth + 1
+    assert depth == 99
+
+
+def test_save_refuses_cycles_and_too_deep_nesting(tmp_path):
+    a = [1]
+    a.append(a)
+    with pytest.raises(ValueError, match=r"obj\[1\] contains itself"):
+        pio.save(a, tmp_path / "c.pg")
+    d = {}
+    d["self"] = {"again": d}
+    with pytest.raises(ValueError, match=r"contains itself"):
+        pio.save(d, tmp_path / "c.pg")
+    ok = []
+    for _ in range(99):
+        ok = [ok]
+    pio.save(ok, tmp_path / "deep.pg")
+    assert pio.load(tmp_path / "deep.pg") == ok
+    with pytest.raises(ValueError, match=r"deeper than 100 levels"):
+        pio.save([ok], tmp_path / "deep.pg")
+    shared = [1, 2]
+    pio.save([shared, shared, (shared,)], tmp_path / "s.pg")      # repeated, not a cycle
+    assert pio.load(tmp_path / "s.pg") == [[1, 2], [1, 2], ([1, 2],)]
+    with pytest.raises(TypeError, match="key of type object"):     # inside a tuple key
+        pio.save({(1, object()): 1}, tmp_path / "k.pg")
+
+
+def test_load_argument_and_unseekable_stream(tmp_path):
+    with pytest.raises(TypeError, match="f must be a path or a binary file object"):
+        pio.load(3)
+    buf = io.BytesIO()
+    pio.save({"v": np.arange(4)}, buf)
+
+    class Pipe(io.RawIOBase):
+        def __init__(self, data):
+            self._data = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            return self._data.readinto(b)
+
+        def seekable(self):
+            return False
+
+    got = pio.load(io.BufferedReader(Pipe(buf.getvalue())))
+    np.testing.assert_array_equal(got["v"], np.arange(4))
+
+
+# ----------------------------------------------------------------------------- fuzzing
+
+def _same(a, b) -> bool:
+    """Deep equality that also compares types, dtypes, devices and NaNs."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, float):
+        return (math.isnan(a) and math.isnan(b)) or a == b
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    if hasattr(a, "requires_grad"):
+        return (a.dtype == b.dtype and str(a.device) == str(b.device)
+                and a.requires_grad == b.requires_grad
+                and np.array_equal(a.numpy(), b.numpy(), equal_nan=True))
+    return a == b
+
+
+def _sample_object():
+    obj = {"ints": np.arange(7, dtype=np.int64), "f": [1.5, float("nan"), -math.inf],
+           "s": "pygrad", (1, "k"): (None, True, 3), "nested": {"deeper": [[], {}]}}
+    if hasattr(pg, "tensor"):
+        import pygrad.nn as nn
+        obj["t"] = pg.tensor([[1.0, 2.0], [3.0, float("nan")]], requires_grad=True)
+        obj["p"] = nn.Parameter(pg.tensor([0.25, -1.0], dtype=pg.float64))
+        obj["i"] = pg.tensor([1, 2, 3])
+        obj["again"] = obj["t"]
+    return obj
+
+
+def _mutations(raw, rng):
+    """Seeded corruptions of ``raw``: every byte inverted once, then random bit flips,
+    truncations, zeroed ranges, inserted and deleted bytes."""
+    for i in range(len(raw)):
+        b = bytearray(raw)
+        b[i] ^= 0xFF
+        yield bytes(b)
+    for _ in range(1500):
+        b = bytearray(raw)
+        kind = rng.integers(5)
+        if kind == 0:
+            for _ in range(rng.integers(1, 4)):
+                b[rng.integers(len(b))] ^= 1 << int(rng.integers(8))
+        elif kind == 1:
+            b = b[:rng.integers(len(b))]
+        elif kind == 2:
+            i = int(rng.integers(len(b)))
+            b[i:i + int(rng.integers(1, 64))] = bytes(min(len(b) - i, 1))
+        elif kind == 3:
+            i = int(rng.integers(len(b)))
+            b[i:i] = rng.integers(0, 256, int(rng.integers(1, 16)), dtype=np.uint8).tobytes()
+        else:
+            i = int(rng.integers(len(b)))
+            del b[i:i + int(rng.integers(1, 16))]
+        yield bytes(b)
+
+
+def test_fuzz_corrupted_files_load_right_or_raise_value_error():
+    obj = _sample_object()
+    buf = io.BytesIO()
+    pio.save(obj, buf)
+    raw = buf.getvalue()
+    assert _same(pio.load(io.BytesIO(raw)), obj)
+    rng = np.random.default_rng(20240611)
+    outcomes = {"same": 0, "ValueError": 0}
+    for k, data in enumerate(_mutations(raw, rng)):
+        try:
+            got = pio.load(io.BytesIO(data))
+        except ValueError as e:
+            assert str(e).startswith("pg.load:"), (k, e)
+            outcomes["ValueError"] += 1
+            continue
+        except Exception as e:      # noqa: BLE001 - the point of the test
+            pytest.fail(f"mutation {k}: {type(e).__name__}: {e}")
+        assert _same(got, obj), f"mutation {k} loaded a different object"
+        outcomes["same"] += 1
+    assert outcomes["ValueError"] > 1000 and outcomes["same"] > 0
+
+
+def _json_mutations(meta, rng, n):
+    """Seeded edits of the metadata tree: a value replaced, a field dropped or added."""
+    junk = [None, 0, -1, 1.5, 10 ** 30, "x", "a0", "nan", "float64", "int64", True, [], {},
+            {"type": "int"}, {"type": "list", "items": [[]]}, [{"type": "none"}],
+            _tensor_node("a0"), {"type": "ndarray", "array": "a1", "dtype": "float16"}]
+
+    def places(node, out):
+        if isinstance(node, dict):
+            for k in node:
+                out.append((node, k))
+                places(node[k], out)
+        elif isinstance(node, list):
+            for i in range(len(node)):
+                out.append((node, i))
+                places(node[i], out)
+        return out
+
+    for _ in range(n):
+        m = json.loads(json.dumps(meta))
+        spots = places(m, [])
+        container, key = spots[int(rng.integers(len(spots)))]
+        action = rng.integers(3)
+        if action == 0:
+            container[key] = json.loads(json.dumps(junk[int(rng.integers(len(junk)))]))
+        elif action == 1 or not isinstance(container, dict):
+            del container[key]
+        else:
+            container["extra"] = 1
+        yield m
+
+
+def test_fuzz_edited_metadata_never_raises_anything_but_value_error(tmp_path):
+    obj = _sample_object()
+    path = tmp_path / "good.pg"
+    pio.save(obj, path)
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(z["__pygrad__"].tobytes())
+        arrays = {k: z[k] for k in z.files if k != "__pygrad__"}
+    rng = np.random.default_rng(7)
+    errors = 0
+    for k, m in enumerate(_json_mutations(meta, rng, 600)):
+        bad = _meta_file(tmp_path / "m.pg", m, **arrays)
+        try:
+            pio.load(bad)
+        except ValueError as e:
+            assert str(e).startswith("pg.load:"), (k, e)
+            errors += 1
+        except Exception as e:      # noqa: BLE001 - the point of the test
+            pytest.fail(f"edit {k} ({json.dumps(m)[:300]}): {type(e).__name__}: {e}")
+    assert errors > 300
+
+
+# ----------------------------------------------------------------------------- temporaries
+
+def _dead_pid():
+    import subprocess
+    import sys
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_killed_save_leaves_a_temporary_that_the_next_save_removes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    if os.name != "posix":
+        pytest.skip("needs POSIX signals")
+    path = tmp_path / "ckpt.pg"
+    code = ("import os, signal, sys\n"
+            "from pygrad.io import atomic_open\n"
+            "with atomic_open(sys.argv[1]) as f:\n"
+            "    f.write(b'half a checkpoint')\n"
+            "    f.flush()\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", code, str(path)], env=env)
+    assert r.returncode == -signal.SIGKILL
+    left = [n for n in os.listdir(tmp_path) if n.startswith(".ckpt.pg.")]
+    assert len(left) == 1 and left[0].endswith(".tmp") and not path.exists()
+    pio.save({"v": 1}, path)
+    assert os.listdir(tmp_path) == ["ckpt.pg"] and pio.load(path) == {"v": 1}
+
+
+def test_stale_temporaries_only_of_dead_writers_and_this_target(tmp_path):
+    import time
+    tag = pio._host_tag()
+    dead, alive = _dead_pid(), os.getpid()
+    names = {
+        f".m.pg.{tag}-{dead}.abcd1234.tmp": False,        # dead writer here: removed
+        f".m.pg.{tag}-{alive}.abcd1234.tmp": True,        # a live writer: kept
+        f".m.pg.{'0' * 8}-{dead}.abcd1234.tmp": True,     # other machine, fresh: kept
+        f".m.pg.{'1' * 8}-{dead}.abcd1234.tmp": False,    # other machine, old: removed
+        ".m.pg.abcd1234.tmp": True,                       # older pygrad, fresh: kept
+        ".m.pg.efgh5678.tmp": False,                      # older pygrad, old: removed
+        f".other.pg.{tag}-{dead}.abcd1234.tmp": True,     # another target: kept
+        f".m.pg.{tag}-{dead}.abcd1234.tmp.keep": True,    # not a temporary name: kept
+        "m.pg.bak": True,
+    }
+    old = time.time() - pio.STALE_AFTER_S - 60
+    for n in names:
+        (tmp_path / n).write_bytes(b"x")
+        if n in (f".m.pg.{'1' * 8}-{dead}.abcd1234.tmp", ".m.pg.efgh5678.tmp"):
+            os.utime(tmp_path / n, (old, old))
+    os.mkdir(tmp_path / f".m.pg.{tag}-{dead}.dir12345.tmp")   # not a regular file: kept
+    pio.save([1], tmp_path / "m.pg")
+    kept = set(os.listdir(tmp_path))
+    for n, keep in names.items():
+        assert (n in kept) == keep, n
+    assert f".m.pg.{tag}-{dead}.dir12345.tmp" in kept and "m.pg" in kept
