@@ -11,6 +11,7 @@ from .autograd.function import Function
 from .autograd.grad_mode import _mode
 from .device import Device, get_default_device
 from .ops import activation, math, reduce, shape, unary
+from .ops.dtypes import result_type
 
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
@@ -84,7 +85,7 @@ class Tensor:
     Create tensors with :func:`tensor` and the creation functions; ``Tensor(data)`` works too.
     """
 
-    __slots__ = ("data", "device", "grad", "_requires_grad", "_ctx", "_unit", "_version",
+    __slots__ = ("data", "device", "_grad", "_requires_grad", "_ctx", "_unit", "_version",
                  "__weakref__")
     __array_priority__ = 1000   # numpy scalars on the left defer to Tensor's operators
     _inplace_ops = 0            # in-place changes so far, any tensor (see the engine)
@@ -96,7 +97,7 @@ class Tensor:
             data = data.data
         self.data = _to_device_array(data, as_dtype(dtype), dev)
         self.device = dev
-        self.grad = None
+        self._grad = None
         self._ctx = None
         self._unit = False
         self._version = 0
@@ -112,7 +113,7 @@ class Tensor:
             array = np.asarray(array)      # numpy turns 0-d results into scalars
         t.data = array
         t.device = device
-        t.grad = None
+        t._grad = None
         t._requires_grad = requires_grad
         t._ctx = None
         t._unit = False
@@ -131,6 +132,28 @@ class Tensor:
     @property
     def dtype(self):
         return self.data.dtype
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, g):
+        if g is not None:
+            if not isinstance(g, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(g).__name__}")
+            if g.device is not self.device:
+                raise RuntimeError(f"assigned grad is on {g.device} but the tensor is on "
+                                   f"{self.device}")
+            if g.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has dtype {g.dtype} but the tensor has "
+                                   f"dtype {self.dtype}")
+            if g.shape != self.shape:
+                raise RuntimeError(f"assigned grad has shape {tuple(g.shape)} but the tensor "
+                                   f"has shape {tuple(self.shape)}")
+        self._grad = g
 
     @property
     def requires_grad(self) -> bool:
@@ -193,8 +216,8 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted to Python "
-                             f"scalars, got shape {tuple(self.shape)}")
+            raise RuntimeError(f"item(): only one-element tensors can be converted to Python "
+                               f"scalars, got shape {tuple(self.shape)}")
         return self.data.reshape(()).item() if self.device.type == "cpu" else \
             self.data.reshape(()).get().item()
 
@@ -358,7 +381,12 @@ class Tensor:
                                "pg.stack instead, or detach() the value")
         self._check_inplace("__setitem__")
         index = shape.normalize_index(index, self)
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):
+            if value.device is not self.device:
+                raise RuntimeError(f"__setitem__: value is on {value.device} but the tensor "
+                                   f"is on {self.device}")
+            value = value.data
+        index.set(self.data, value)
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other):
@@ -513,16 +541,10 @@ class Tensor:
         return reduce.argmin(self, dim, keepdim)
 
     def var(self, dim=None, keepdim=False, unbiased=True):
-        n = self.data.size if dim is None else int(np.prod(
-            [self.shape[d] for d in reduce.normalize_dims(dim, self.ndim, "var")]))
-        d = self - self.mean(dim, keepdim=True)
-        dof = n - int(unbiased)
-        # no degrees of freedom left: nan, as torch
-        return (d * d).sum(dim, keepdim) / dof if dof > 0 else (d * d).sum(dim, keepdim) * \
-            float("nan")
+        return reduce.var(self, dim, keepdim, unbiased)
 
     def std(self, dim=None, keepdim=False, unbiased=True):
-        return self.var(dim, keepdim, unbiased).sqrt()
+        return reduce.std(self, dim, keepdim, unbiased)
 
     def reshape(self, *shape_):
         return shape.reshape(self, *shape_)
@@ -542,10 +564,7 @@ class Tensor:
         return shape.permute(self, *dims)
 
     def movedim(self, source, destination):
-        n = self.ndim
-        dims = [d for d in range(n) if d != source % n]
-        dims.insert(destination % n, source % n)
-        return shape.permute(self, dims)
+        return shape.movedim(self, source, destination)
 
     @property
     def T(self):
@@ -566,17 +585,17 @@ class Tensor:
             sizes = tuple(sizes[0])
         lead = len(sizes) - self.ndim
         if lead < 0:
-            raise ValueError(f"expand: got {len(sizes)} sizes for a tensor with {self.ndim} "
-                             f"dimensions")
+            raise RuntimeError(f"expand: got {len(sizes)} sizes for a tensor with {self.ndim} "
+                               f"dimensions")
         if any(s == -1 for s in sizes[:lead]):
-            raise ValueError(f"expand: -1 is not allowed for a new leading dimension, got "
-                             f"{tuple(sizes)}")
+            raise RuntimeError(f"expand: -1 is not allowed for a new leading dimension, got "
+                               f"{tuple(sizes)}")
         target = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         try:
             return math.broadcast_to(self, target)
-        except ValueError:
-            raise ValueError(f"expand: cannot expand shape {tuple(self.shape)} to "
-                             f"{target}") from None
+        except (ValueError, RuntimeError):
+            raise RuntimeError(f"expand: cannot expand shape {tuple(self.shape)} to "
+                               f"{target}") from None
 
     def masked_fill(self, mask, value):
         return math.where(mask, value, self)
@@ -601,6 +620,8 @@ _function_module.Tensor = Tensor
 
 
 class _Clone(Function):
+    saves_values = False
+
     def forward(self, x):
         return x.copy()
 
@@ -610,6 +631,8 @@ class _Clone(Function):
 
 class ToDevice(Function):
     """Copy to another device; the gradient flows back to the source device."""
+
+    saves_values = False
 
     def __init__(self, device):
         self.device = device
@@ -658,13 +681,13 @@ def _arith(op, a, b):
             return Tensor._make(op.forward(a, b), dev)
         with dev.backend.guard(dev):
             return Tensor._make(op.forward(a, b), dev)
-    except ValueError as e:
-        raise ValueError(f"{op.__name__}: {e}") from None
+    except ValueError as e:                 # e.g. shapes that do not broadcast
+        raise RuntimeError(f"{op.__name__}: {e}") from None
 
 
 def _promote(op, a, b):
-    """torch's result dtype where NumPy's differs: an integer or bool tensor meeting a float
-    tensor takes the float's dtype, and dividing integers gives float32 (NumPy: float64)."""
+    """torch's result dtype where NumPy's differs (see ops.dtypes): operands of two dtypes
+    meet in torch's common dtype, and dividing integers gives float32 (NumPy: float64)."""
     da = a.data.dtype if isinstance(a, Tensor) else None
     db = b.data.dtype if isinstance(b, Tensor) else None
     if da is db or da is None or db is None or da == db:      # one dtype among the tensors
@@ -672,13 +695,10 @@ def _promote(op, a, b):
         if op is not math.Div or d.kind == "f":
             return a, b
         return (a.to(float32) if da is not None else a), (b.to(float32) if db is not None else b)
-    if da.kind == "f" and db.kind != "f":
-        return a, b.to(da)
-    if db.kind == "f" and da.kind != "f":
-        return a.to(db), b
-    if op is math.Div:
-        return a.to(float32), b.to(float32)
-    return a, b
+    r = result_type(a, b)
+    if op is math.Div and r.kind != "f":
+        r = float32
+    return (a if da == r else a.to(r)), (b if db == r else b.to(r))
 
 
 def _operand(value, like, scalars=True):
@@ -745,8 +765,10 @@ def _size(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
-        if not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"size: expected non-negative ints, got {tuple(size)}")
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"size: expected a sequence of ints, got {tuple(size)}")
+        if s < 0:
+            raise RuntimeError(f"size: negative dimension {s} in {tuple(size)}")
     return tuple(int(s) for s in size)
 
 
@@ -809,7 +831,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise ValueError("arange: step must be nonzero")
+        raise RuntimeError("arange: step must be nonzero")
     ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     dtype = as_dtype(dtype) or (int64 if ints else float32)
     return tensor(np.arange(start, end, step, dtype=dtype), device=device,
@@ -817,8 +839,26 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return tensor(np.linspace(start, end, steps, dtype=as_dtype(dtype) or float32),
-                  device=device, requires_grad=requires_grad)
+    """``steps`` values from ``start`` to ``end`` inclusive, evenly spaced, computed as torch
+    does: the first half counts up from start, the second half down from end, in the
+    result's dtype (in float64 for integer dtypes, then truncated)."""
+    dtype = as_dtype(dtype) or float32
+    if dtype.kind == "b":
+        raise NotImplementedError("linspace: not implemented for dtype bool")
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"linspace: steps must be an int, got {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    work = float64 if dtype.kind in "iu" else dtype
+    lo, hi = np.asarray(start).astype(dtype), np.asarray(end).astype(dtype)
+    lo, hi = lo.astype(work), hi.astype(work)
+    step = (hi - lo) / work.type(max(steps - 1, 1))
+    idx = np.arange(steps)
+    half = steps // 2 if steps > 1 else 1       # one step is start
+    with np.errstate(invalid="ignore"):
+        values = np.where(idx < half, lo + step * idx.astype(work),
+                          hi - step * (steps - idx - 1).astype(work))
+    return tensor(values.astype(dtype), device=device, requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:

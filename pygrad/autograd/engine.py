@@ -89,7 +89,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 out = node._output()
                 if out is not None:
                     g = gy if create_graph else gy.detach()
-                    out.grad = g if out.grad is None else out.grad + g
+                    out._grad = g if out._grad is None else out._grad + g
             gxs = node.backward(gy)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
@@ -112,13 +112,13 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                     pending[ctx] = gx if prev is None else prev + gx
                 elif plain and x._requires_grad and not gx._requires_grad:
                     # the common case, inlined: accumulate into .grad, out of place
-                    g = x.grad
+                    g = x._grad
                     if g is None:
-                        x.grad = _owned(gx, shared)
+                        x._grad = _owned(gx, shared)
                     elif x.device.index is None:
-                        x.grad = Tensor._make(g.data + gx.data, x.device)
+                        x._grad = Tensor._make(g.data + gx.data, x.device)
                     else:
-                        x.grad = g + gx
+                        x._grad = g + gx
                 else:
                     _deliver_leaf(x, gx, create_graph, capture, shared)
     if not retain_graph:
@@ -175,12 +175,12 @@ def _deliver_leaf(x, gx, create_graph, capture, shared):
     if not x._requires_grad:
         return
     if create_graph:
-        x.grad = gx if x.grad is None else x.grad + gx
+        x._grad = gx if x._grad is None else x._grad + gx
         return
     if gx._ctx is not None or gx._requires_grad:
         gx = gx.detach()
     # out of place, never +=: a .grad may share its array with another tensor
-    x.grad = _owned(gx, shared) if x.grad is None else x.grad + gx
+    x._grad = _owned(gx, shared) if x._grad is None else x._grad + gx
 
 
 def _as_tuple(x):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import weakref
 
+from ..backend.reference import get_xp
 from .grad_mode import _mode
 
 # Set by pygrad.onnx while tracing a model: a list that every recorded call is appended to.
@@ -30,6 +31,10 @@ class Function:
     _retain_output_grad = False
     _vsum = 0           # the inputs' in-place versions when recorded (see the engine)
     _epoch = 0          # Tensor._inplace_ops when recorded
+    # False for ops whose backward reads only the inputs' shapes and dtypes, never their
+    # values (add, sum, reshape, ...): as in torch, nothing of theirs is freed by backward,
+    # so a graph made of them alone can be backpropagated again
+    saves_values = True
 
     def __call__(self, *inputs):
         device = None
@@ -65,7 +70,7 @@ class Function:
                 with backend.guard(device):
                     y = self.forward(*arrays)
         except ValueError as e:                 # e.g. shapes that do not broadcast
-            raise ValueError(f"{type(self).__name__}: {e}") from None
+            raise RuntimeError(f"{type(self).__name__}: {e}") from None
         out = Tensor._make(y, device)
         if record:
             out._requires_grad = True
@@ -96,9 +101,25 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
     def release(self):
-        """Drop saved arrays and inputs after backward (retain_graph=False)."""
-        self.__dict__.clear()
-        self.inputs = None
+        """Drop saved arrays and inputs after backward (retain_graph=False). An op that
+        saves no values keeps its links to the graph, with stand-ins for the arrays."""
+        if self.saves_values:
+            self.__dict__.clear()
+            self.inputs = None
+        else:
+            self.inputs = tuple(_shell(t) for t in self.inputs)
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _shell(t):
+    """A stand-in for the non-leaf input ``t`` of a released op: the same graph link, shape,
+    dtype and device over a zero-byte array, so that ``t``'s values can be freed."""
+    if t.__class__ is not Tensor or t._ctx is None or 0 in t.data.strides:
+        return t
+    xp = get_xp(t.data)
+    shell = Tensor._make(xp.broadcast_to(xp.empty((), t.data.dtype), t.data.shape), t.device,
+                         t._requires_grad)
+    shell._ctx, shell._version = t._ctx, t._version
+    return shell

@@ -10,6 +10,9 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import _mode
+from ..backend.reference import get_xp
+from .dtypes import promote, result_type
+from .unary import _constant
 
 
 def _shape(x):
@@ -19,6 +22,8 @@ def _shape(x):
 # ----------------------------------------------------------------------------- broadcasting
 
 class SumTo(Function):
+    saves_values = False
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -30,6 +35,8 @@ class SumTo(Function):
 
 
 class BroadcastTo(Function):
+    saves_values = False
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -70,6 +77,8 @@ def _reduce(g, x):
 # ----------------------------------------------------------------------------- arithmetic
 
 class Add(Function):
+    saves_values = False
+
     @staticmethod
     def forward(a, b):
         return a + b
@@ -81,6 +90,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves_values = False
+
     @staticmethod
     def forward(a, b):
         return a - b
@@ -92,6 +103,11 @@ class Sub(Function):
 
 
 class Mul(Function):
+    @property
+    def saves_values(self):       # times / over a Python number: only the number is kept
+        a, b = self.inputs
+        return hasattr(a, "shape") and hasattr(b, "shape")
+
     @staticmethod
     def forward(a, b):
         return a * b
@@ -103,6 +119,11 @@ class Mul(Function):
 
 
 class Div(Function):
+    @property
+    def saves_values(self):       # times / over a Python number: only the number is kept
+        a, b = self.inputs
+        return hasattr(a, "shape") and hasattr(b, "shape")
+
     @staticmethod
     def forward(a, b):
         return a / b
@@ -119,6 +140,11 @@ class Pow(Function):
     @staticmethod
     def forward(a, b):
         with np.errstate(divide="ignore", invalid="ignore"):   # 0**-1 = inf, as torch
+            if b.__class__ is float and (b == 0.5 or b == -0.5):
+                # torch computes these as sqrt / rsqrt, which differ from pow at -0.0:
+                # sqrt(-0.0) is -0.0, so rsqrt(-0.0) is -inf
+                r = get_xp(a).sqrt(a)
+                return r if b > 0 else 1 / r
             return a ** b
 
     def backward(self, gy):
@@ -148,6 +174,8 @@ def _constant_like(value, like):
 
 
 class Neg(Function):
+    saves_values = False
+
     def forward(self, x):
         return -x
 
@@ -157,6 +185,8 @@ class Neg(Function):
 
 class Cast(Function):
     """Change dtype; the gradient is cast back to the input's dtype."""
+
+    saves_values = False
 
     def __init__(self, dtype):
         self.dtype = dtype
@@ -183,21 +213,31 @@ class Where(Function):
 
 
 def where(cond, a, b):
+    """``a`` where ``cond`` is true, else ``b`` (broadcasting; torch's dtype promotion)."""
     from ..tensor import Tensor, _as_tensor_like
     like = next((t for t in (a, b, cond) if isinstance(t, Tensor)), None)
     if like is None:
         raise TypeError("where: expected at least one Tensor argument")
     if not isinstance(cond, Tensor):
         cond = _as_tensor_like(cond, like, dtype=bool)
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = _as_tensor_like(a, cond, dtype="float32")   # two Python numbers: float32, as torch
     if cond.dtype != bool:
-        raise TypeError(f"where: expected cond of dtype bool, got {cond.dtype}")
+        raise RuntimeError(f"where: expected cond of dtype bool, got {cond.dtype}")
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if not (ta and tb and a.dtype == b.dtype):
+        r = result_type(a, b)
+        if not ta and not tb:
+            a = _as_tensor_like(a, cond, dtype=r)
+        if ta and a.dtype != r:
+            a = a.to(r)
+        if tb and b.dtype != r:
+            b = b.to(r)
     return Where()(cond, a, b)
 
 
 class _Extremum(Function):
-    """Elementwise maximum / minimum; at ties the gradient is split evenly (as torch)."""
+    """Elementwise maximum / minimum. The gradient is selected, never multiplied in (an
+    infinite upstream gradient must not turn into nan): it goes to the larger (smaller)
+    side, half to each at ties, and all of it to both sides where one is nan (as torch)."""
 
     pick = None
 
@@ -208,9 +248,12 @@ class _Extremum(Function):
         a, b = self.inputs
         na, nb = self.needs_input_grad
         x, y = a.data, b.data
-        share = ((x > y) if self.pick == "maximum" else (x < y)) + 0.5 * (x == y)
-        wa = _constant_like(share.astype(gy.dtype), gy)
-        return (_reduce(gy * wa, a) if na else None), (_reduce(gy * (1 - wa), b) if nb else None)
+        tie = _constant(x == y, gy)
+        half = where(tie, gy * 0.5, gy)
+        a_lost, b_lost = (x < y, x > y) if self.pick == "maximum" else (x > y, x < y)
+        ga = _reduce(where(_constant(a_lost, gy), 0.0, half), a) if na else None
+        gb = _reduce(where(_constant(b_lost, gy), 0.0, half), b) if nb else None
+        return ga, gb
 
 
 class Maximum(_Extremum):
@@ -222,13 +265,13 @@ class Minimum(_Extremum):
 
 
 def maximum(a, b):
-    """Elementwise maximum of two tensors (broadcasting)."""
-    return Maximum()(a, b)
+    """Elementwise maximum of two tensors (broadcasting; nan if either is nan)."""
+    return Maximum()(*promote(a, b))
 
 
 def minimum(a, b):
-    """Elementwise minimum of two tensors (broadcasting)."""
-    return Minimum()(a, b)
+    """Elementwise minimum of two tensors (broadcasting; nan if either is nan)."""
+    return Minimum()(*promote(a, b))
 
 
 # ----------------------------------------------------------------------------- matmul
@@ -263,16 +306,16 @@ def matmul(a, b):
         raise TypeError(f"matmul: expected two Tensors, got {type(a).__name__} and "
                         f"{type(b).__name__}")
     if a.dtype != b.dtype:
-        raise TypeError(f"matmul: expected both operands to have the same dtype, got "
+        raise RuntimeError(f"matmul: expected both operands to have the same dtype, got "
                         f"{a.dtype} and {b.dtype}")
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                           f"{tuple(a.shape)} and {tuple(b.shape)}")
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:
-        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
-                         f"multiplied ({ka} != {kb})")
+        raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                           f"multiplied ({ka} != {kb})")
     return MatMul()(a, b)
 
 
@@ -299,14 +342,15 @@ class Linear(Function):
 def linear(x, weight, bias=None):
     """Affine map ``x @ weight.T + bias``: x (..., in), weight (out, in), bias (out,)."""
     if x.shape[-1] != weight.shape[-1]:
-        raise ValueError(f"linear: input has {x.shape[-1]} features (shape {tuple(x.shape)}) "
-                         f"but weight expects {weight.shape[-1]} (shape {tuple(weight.shape)})")
+        raise RuntimeError(f"linear: input has {x.shape[-1]} features (shape "
+                           f"{tuple(x.shape)}) but weight expects {weight.shape[-1]} (shape "
+                           f"{tuple(weight.shape)})")
     if x.dtype != weight.dtype:
-        raise TypeError(f"linear: input dtype {x.dtype} does not match weight dtype "
+        raise RuntimeError(f"linear: input dtype {x.dtype} does not match weight dtype "
                         f"{weight.dtype}")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got "
-                         f"{tuple(bias.shape)}")
+        raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got "
+                           f"{tuple(bias.shape)}")
     return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
 
 

@@ -7,7 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.function import Function
-from .math import broadcast_to
+from .math import broadcast_to, where
 from .unary import _constant
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -30,7 +30,7 @@ def normalize_dims(dim, ndim, what):
     if ndim == 0:
         return ()                     # dim 0 / -1 of a 0-d tensor: nothing to reduce
     if len(set(out)) != len(out):
-        raise ValueError(f"{what}: dim {dim} repeats an axis")
+        raise RuntimeError(f"{what}: dim {dim} repeats an axis")
     return tuple(sorted(out))
 
 
@@ -47,6 +47,8 @@ def _expand_back(gy, shape, axes, keepdim):
 
 
 class Sum(Function):
+    saves_values = False
+
     def __init__(self, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
 
@@ -58,8 +60,9 @@ class Sum(Function):
 
 
 class _Extreme(Function):
-    """max / min: with a dim the gradient goes to the index returned (first occurrence),
-    over everything it is shared evenly among ties (as torch)."""
+    """max / min: with a dim the gradient goes to the index returned (first occurrence);
+    over everything it is shared evenly among the entries equal to the result (the nan
+    entries when the result is nan), as torch."""
 
     reduce = None
     arg = None
@@ -69,13 +72,15 @@ class _Extreme(Function):
 
     def forward(self, x):
         xp = self.backend.xp
-        if x.size == 0:
-            raise ValueError(f"{type(self).__name__.lower()}: expected a non-empty tensor")
+        name = type(self).__name__.lower()
         if self.axis is None:
-            y = getattr(x, self.reduce)()
-            mask = x == y
-            self.mask = (mask / mask.sum()).astype(x.dtype)
-            return y
+            if x.size == 0:
+                raise RuntimeError(f"{name}(): expected a non-empty tensor; specify the "
+                                   f"reduction dim with the 'dim' argument")
+            return getattr(x, self.reduce)()
+        if x.shape[self.axis] == 0:
+            raise IndexError(f"{name}(): expected reduction dim {self.axis} to have "
+                             f"non-zero size")
         idx = getattr(x, self.arg)(axis=self.axis, keepdims=True)
         self.indices = idx
         y = xp.take_along_axis(x, idx, axis=self.axis)
@@ -83,13 +88,45 @@ class _Extreme(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        xp = self.backend.xp
         if self.axis is None:
-            return gy * _constant(self.mask, x)
-        one_hot = xp.zeros(x.shape, dtype=x.dtype)
-        xp.put_along_axis(one_hot, self.indices, 1, axis=self.axis)
-        axes = (self.axis,)
-        return _expand_back(gy, x.shape, axes, self.keepdim) * _constant(one_hot, x)
+            xp, a, y = self.backend.xp, x.data, self.output.data
+            mask = xp.isnan(a) if xp.isnan(y) else a == y
+            return where(_constant(mask, x), gy / mask.sum().item(), 0.0)
+        if not self.keepdim:
+            gy = gy.unsqueeze(self.axis)
+        return PutAlongAxis(self.indices, self.axis, x.shape)(gy)
+
+
+class PutAlongAxis(Function):
+    """Zeros of ``shape`` with ``gy`` written at ``indices`` along ``axis`` (gy and
+    indices have size 1 there): the gradient of picking one entry per slice."""
+
+    saves_values = False
+
+    def __init__(self, indices, axis, shape):
+        self.indices, self.axis, self.shape = indices, axis, shape
+
+    def forward(self, gy):
+        xp = self.backend.xp
+        gx = xp.zeros(self.shape, dtype=gy.dtype)
+        xp.put_along_axis(gx, self.indices, gy, axis=self.axis)
+        return gx
+
+    def backward(self, ggx):
+        return TakeAlongAxis(self.indices, self.axis)(ggx)
+
+
+class TakeAlongAxis(Function):
+    saves_values = False
+
+    def __init__(self, indices, axis):
+        self.indices, self.axis = indices, axis
+
+    def forward(self, x):
+        return self.backend.xp.take_along_axis(x, self.indices, axis=self.axis)
+
+    def backward(self, gy):
+        return PutAlongAxis(self.indices, self.axis, self.inputs[0].shape)(gy)
 
 
 class Max(_Extreme):
@@ -106,6 +143,10 @@ class LogSumExp(Function):
 
     def forward(self, x):
         xp = self.backend.xp
+        if x.size == 0:                       # an empty sum: log 0 = -inf
+            y = xp.full(x.sum(axis=self.axes, keepdims=self.keepdim).shape, -np.inf,
+                        dtype=x.dtype)
+            return y
         m = x.max(axis=self.axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         y = xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True)) + m
@@ -125,7 +166,7 @@ def sum(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
 def mean(x, dim=None, keepdim=False):
     """Mean over ``dim`` (an int, a tuple, or None for all)."""
     if x.dtype.kind != "f":
-        raise TypeError(f"mean: expected a floating-point tensor, got dtype {x.dtype}")
+        raise RuntimeError(f"mean: expected a floating-point tensor, got dtype {x.dtype}")
     axes = normalize_dims(dim, x.ndim, "mean")
     n = 1
     for a in (range(x.ndim) if axes is None else axes):
@@ -164,17 +205,56 @@ def logsumexp(x, dim=None, keepdim=False):
     return LogSumExp(normalize_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
 
 
+class StdSqrt(Function):
+    """The square root that turns a variance into a standard deviation; its gradient is 0
+    where the deviation is 0 (a constant slice), not gy / 0, as torch's std."""
+
+    def forward(self, v):
+        return self.backend.xp.sqrt(v)
+
+    def backward(self, gy):
+        y = self.output
+        return where(_constant(y.data == 0, y), 0.0, gy / (2 * y))
+
+
+def var(x, dim=None, keepdim=False, unbiased=True):
+    """Variance over ``dim`` with Bessel's correction when ``unbiased`` (nan when no degree
+    of freedom is left, as torch)."""
+    axes = normalize_dims(dim, x.ndim, "var")
+    n = 1
+    for a in (range(x.ndim) if axes is None else axes):
+        n *= x.shape[a]
+    d = x - mean(x, axes, keepdim=True)
+    dof = n - int(unbiased)
+    ss = sum(d * d, axes, keepdim)
+    return ss / dof if dof > 0 else ss * float("nan")
+
+
+def std(x, dim=None, keepdim=False, unbiased=True):
+    """Standard deviation over ``dim``: the square root of :func:`var`."""
+    return StdSqrt()(var(x, dim, keepdim, unbiased))
+
+
 def _arg(x, dim, keepdim, what):
     from ..tensor import Tensor
-    if x.data.size == 0:
-        raise ValueError(f"{what}: expected a non-empty tensor")
     a = x.data
     if dim is None:
+        if a.size == 0:
+            raise IndexError(f"{what}(): expected a non-empty tensor when no dim is given")
         idx = getattr(a, what)()
         if keepdim:
             idx = idx.reshape((1,) * x.ndim)
+    elif x.ndim == 0:
+        normalize_dims(dim, 0, what)
+        idx = 0
     else:
-        axis = normalize_dims(dim, x.ndim, what)[0]
+        axis = normalize_dims(dim, x.ndim, what)
+        if len(axis) != 1:
+            raise TypeError(f"{what}(): dim must be a single int, got {dim!r}")
+        axis = axis[0]
+        if a.shape[axis] == 0:
+            raise IndexError(f"{what}(): expected reduction dim {axis} to have non-zero "
+                             f"size")
         idx = getattr(a, what)(axis=axis, keepdims=keepdim)
     xp = x.backend.xp
     return Tensor._make(xp.asarray(idx, dtype="int64"), x.device)

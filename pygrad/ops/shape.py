@@ -4,9 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from .dtypes import promote
 
 
 class Reshape(Function):
+    saves_values = False
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -20,21 +23,21 @@ class Reshape(Function):
 def _infer_shape(shape, size, old):
     shape = list(shape)
     if shape.count(-1) > 1:
-        raise ValueError(f"reshape: only one dimension can be -1, got {tuple(shape)}")
+        raise RuntimeError(f"reshape: only one dimension can be -1, got {tuple(shape)}")
     known = 1
     for s in shape:
         if s != -1:
             if not isinstance(s, (int, np.integer)) or s < 0:
-                raise ValueError(f"reshape: invalid size {s!r} in {tuple(shape)}")
+                raise RuntimeError(f"reshape: invalid size {s!r} in {tuple(shape)}")
             known *= s
     if -1 in shape:
         if known == 0 or size % known:
-            raise ValueError(f"reshape: shape {tuple(shape)} is invalid for input of shape "
-                             f"{tuple(old)} ({size} elements)")
+            raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for input of shape "
+                               f"{tuple(old)} ({size} elements)")
         shape[shape.index(-1)] = size // known
     elif known != size:
-        raise ValueError(f"reshape: shape {tuple(shape)} is invalid for input of shape "
-                         f"{tuple(old)} ({size} elements)")
+        raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for input of shape "
+                           f"{tuple(old)} ({size} elements)")
     return tuple(int(s) for s in shape)
 
 
@@ -47,6 +50,8 @@ def reshape(x, *shape):
 
 
 class Permute(Function):
+    saves_values = False
+
     def __init__(self, dims):
         self.dims = dims
 
@@ -64,8 +69,8 @@ def permute(x, *dims):
         dims = tuple(dims[0])
     n = x.ndim
     if sorted(d % n if n else d for d in dims) != list(range(n)):
-        raise ValueError(f"permute: dims {tuple(dims)} is not a permutation of "
-                         f"{tuple(range(n))}")
+        raise RuntimeError(f"permute: dims {tuple(dims)} is not a permutation of "
+                           f"{tuple(range(n))}")
     dims = tuple(d % n for d in dims)
     return x if dims == tuple(range(n)) else Permute(dims)(x)
 
@@ -79,6 +84,21 @@ def transpose(x, dim0, dim1):
                              f"dimensions")
     dims = list(range(n))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return permute(x, dims)
+
+
+def movedim(x, source, destination):
+    """Move dimension ``source`` to position ``destination``, the others keeping their
+    order."""
+    n = x.ndim
+    for name, d in (("source", source), ("destination", destination)):
+        if not -max(n, 1) <= d < max(n, 1):
+            raise IndexError(f"movedim: {name} dim {d} is out of range for a tensor with {n} "
+                             f"dimensions")
+    if n == 0:
+        return x
+    dims = [d for d in range(n) if d != source % n]
+    dims.insert(destination % n, source % n)
     return permute(x, dims)
 
 
@@ -116,7 +136,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, (1,))
     s, e = start_dim % n, end_dim % n
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     size = 1
     for d in x.shape[s:e + 1]:
         size *= d
@@ -125,12 +145,131 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 # ----------------------------------------------------------------------------- indexing
 
+class Index:
+    """An index split into torch's two steps: ``basic`` (ints, slices, None — a view of the
+    tensor) then ``advanced`` (integer / bool arrays applied to that view, or None).
+
+    torch treats an integer as basic indexing even beside index arrays, where NumPy would
+    broadcast it with them; after the first step only arrays and full slices are left, and
+    there NumPy's placement of the result dims (in place when the arrays are adjacent, else
+    first) is torch's.
+    """
+
+    __slots__ = ("basic", "advanced")
+
+    def __init__(self, basic, advanced=None):
+        self.basic, self.advanced = basic, advanced
+
+    def get(self, a):
+        """``a`` indexed (a view when there is no advanced part)."""
+        y = a[self.basic] if self.basic else a
+        return y if self.advanced is None else y[self.advanced]
+
+    def set(self, a, value):
+        """``a[index] = value`` in place."""
+        if self.advanced is None:
+            a[self.basic] = value
+        else:
+            (a[self.basic] if self.basic else a)[self.advanced] = value
+
+    def add_at(self, xp, a, value):
+        """``a[index] += value`` in place, repeated positions adding up."""
+        if self.advanced is None:
+            a[self.basic] += value
+        else:
+            xp.add.at(a[self.basic] if self.basic else a, self.advanced, value)
+
+
+def _index_item(item, xp, device):
+    """One index entry as an int, slice, None, Ellipsis, bool, or an int / bool array."""
+    from ..tensor import Tensor
+    if isinstance(item, Tensor):
+        if item.device is not device:
+            raise RuntimeError(f"indexing: index tensor is on {item.device} but the indexed "
+                               f"tensor is on {device}")
+        item = item.data
+    elif isinstance(item, (bool, np.bool_)):
+        return bool(item)
+    elif isinstance(item, (int, np.integer)):
+        return int(item)
+    elif isinstance(item, slice):
+        if item.step is not None and int(item.step) <= 0:
+            raise ValueError(f"indexing: step must be greater than zero, got {item.step}")
+        return item
+    elif item is None or item is Ellipsis:
+        return item
+    elif isinstance(item, (list, tuple, np.ndarray)):
+        item = xp.asarray(item)
+        if item.size == 0 and item.dtype.kind == "f":     # [] is an empty integer index
+            item = item.astype(np.int64)
+    else:
+        raise IndexError(f"indexing: only integers, slices, None, Ellipsis, bool and integer "
+                         f"tensors are valid indices, got {type(item).__name__}")
+    if item.dtype.kind not in "iub":
+        raise IndexError(f"indexing: tensors used as indices must be integer or bool, got "
+                         f"dtype {item.dtype}")
+    if item.ndim == 0:
+        # a 0-d integer tensor selects like an int, a 0-d bool like True / False (torch)
+        return bool(item) if item.dtype.kind == "b" else int(item)
+    return item
+
+
+def normalize_index(index, x):
+    """``index`` (anything ``x[index]`` accepts) as an :class:`Index` of arrays on x's
+    device, with torch's semantics."""
+    if isinstance(index, Index):
+        return index
+    xp = x.backend.xp
+    items = [_index_item(i, xp, x.device)
+             for i in (index if isinstance(index, tuple) else (index,))]
+    # dims each entry consumes: ints, slices and integer arrays one, a k-d bool mask k
+    used = 0
+    for i in items:
+        if i is None or i is Ellipsis or i is True or i is False:
+            continue
+        used += i.ndim if hasattr(i, "ndim") and i.dtype.kind == "b" else 1
+    if used > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
+    if sum(i is Ellipsis for i in items) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    basic, advanced, has_array = [], [], False
+    for i in items:
+        if i is Ellipsis:
+            fill = [slice(None)] * (x.ndim - used)
+            basic += fill
+            advanced += fill
+        elif isinstance(i, int):          # bool is an int too: True / False are advanced
+            if i is True or i is False:
+                advanced.append(i)
+                has_array = True
+            else:
+                basic.append(i)
+        elif i is None or isinstance(i, slice):
+            basic.append(i)
+            advanced.append(slice(None))
+        else:
+            n = i.ndim if i.dtype.kind == "b" else 1
+            basic += [slice(None)] * n
+            advanced.append(i)
+            has_array = True
+    if not has_array:
+        return Index(tuple(basic))
+    while advanced and isinstance(advanced[-1], slice):
+        advanced.pop()
+    # the basic step keeps only what changes the view: full slices at the end are implied
+    while basic and isinstance(basic[-1], slice) and basic[-1] == slice(None):
+        basic.pop()
+    return Index(tuple(basic), tuple(advanced))
+
+
 class GetItem(Function):
+    saves_values = False
+
     def __init__(self, index):
         self.index = index
 
     def forward(self, x):
-        return x[self.index]
+        return self.index.get(x)
 
     def backward(self, gy):
         return GetItemGrad(self.index, self.inputs[0].shape)(gy)
@@ -139,47 +278,18 @@ class GetItem(Function):
 class GetItemGrad(Function):
     """Scatter-add ``gy`` into zeros of the indexed tensor's shape (repeated indices add)."""
 
+    saves_values = False
+
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
 
     def forward(self, gy):
-        xp = self.backend.xp
-        gx = xp.zeros(self.shape, dtype=gy.dtype)
-        if _is_basic(self.index):
-            gx[self.index] = gy
-        else:
-            xp.add.at(gx, self.index, gy)
+        gx = self.backend.xp.zeros(self.shape, dtype=gy.dtype)
+        self.index.add_at(self.backend.xp, gx, gy)
         return gx
 
     def backward(self, ggx):
         return GetItem(self.index)(ggx)
-
-
-def _is_basic(index):
-    items = index if isinstance(index, tuple) else (index,)
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer))
-               for i in items)
-
-
-def normalize_index(index, x):
-    """Turn Tensors and lists inside an index into arrays on x's device; validate bounds."""
-    from ..tensor import Tensor
-    xp = x.backend.xp
-    items = index if isinstance(index, tuple) else (index,)
-    out = []
-    for item in items:
-        if isinstance(item, Tensor):
-            if item.device is not x.device:
-                raise RuntimeError(f"indexing: index tensor is on {item.device} but the "
-                                   f"indexed tensor is on {x.device}")
-            item = item.data
-        elif isinstance(item, (list, np.ndarray)) and not isinstance(item, bool):
-            item = xp.asarray(item)
-        if hasattr(item, "dtype") and item.dtype.kind not in "iub":
-            raise IndexError(f"indexing: index arrays must be integer or bool, got dtype "
-                             f"{item.dtype}")
-        out.append(item)
-    return tuple(out) if isinstance(index, tuple) else out[0]
 
 
 def getitem(x, index):
@@ -193,6 +303,8 @@ def getitem(x, index):
 # ----------------------------------------------------------------------------- joining
 
 class Cat(Function):
+    saves_values = False
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -204,7 +316,7 @@ class Cat(Function):
         for x, need in zip(self.inputs, self.needs_input_grad):
             n = x.shape[self.axis]
             if need:
-                index = (slice(None),) * self.axis + (slice(start, start + n),)
+                index = Index((slice(None),) * self.axis + (slice(start, start + n),))
                 grads.append(GetItem(index)(gy))
             else:
                 grads.append(None)
@@ -220,17 +332,17 @@ def cat(tensors, dim=0):
     ref = tensors[0]
     n = ref.ndim
     if n == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated")
+        raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated")
     if not -n <= dim < n:
         raise IndexError(f"cat: dim {dim} is out of range for tensors with {n} dimensions")
     axis = dim % n
     for i, t in enumerate(tensors):
         if t.ndim != n or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape))
                               if j != axis):
-            raise ValueError(f"cat: tensor {i} has shape {tuple(t.shape)}, which does not "
-                             f"match {tuple(ref.shape)} outside dim {axis}")
-        if t.dtype != ref.dtype:
-            raise TypeError(f"cat: tensor {i} has dtype {t.dtype}, expected {ref.dtype}")
+            raise RuntimeError(f"cat: tensor {i} has shape {tuple(t.shape)}, which does not "
+                               f"match {tuple(ref.shape)} outside dim {axis}")
+    if any(t.dtype != ref.dtype for t in tensors):
+        tensors = promote(*tensors)
     return Cat(axis)(*tensors)
 
 
@@ -238,10 +350,10 @@ def stack(tensors, dim=0):
     """Join tensors of equal shape along a new dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise RuntimeError("stack: expected a non-empty sequence of tensors")
     shape = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.shape != shape:
-            raise ValueError(f"stack: tensor {i} has shape {tuple(t.shape)}, expected "
-                             f"{tuple(shape)}")
+            raise RuntimeError(f"stack: tensor {i} has shape {tuple(t.shape)}, expected "
+                               f"{tuple(shape)}")
     return cat([unsqueeze(t, dim) for t in tensors], dim)

@@ -53,13 +53,14 @@ class Clamp(Function):
         return y
 
     def backward(self, gy):
-        x = self.inputs[0]
-        mask = self.backend.xp.ones(x.shape, dtype=bool)
-        if self.min is not None:
-            mask &= x.data >= self.min
-        if self.max is not None:
-            mask &= x.data <= self.max
-        return gy * _constant(mask.astype(x.dtype), x)
+        x = self.inputs[0].data
+        if self.min is None:
+            keep = x <= self.max
+        elif self.max is None:
+            keep = x >= self.min
+        else:
+            keep = (x >= self.min) & (x <= self.max)
+        return _select(keep, gy)
 
 
 class Relu(Function):
@@ -67,8 +68,8 @@ class Relu(Function):
         return self.backend.xp.maximum(x, 0).astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        x = self.inputs[0]
-        return gy * _constant((x.data > 0).astype(x.dtype), x)
+        # torch's threshold_backward: zero where y <= 0, so a nan input passes its gradient
+        return _select(~(self.output.data <= 0), gy)
 
 
 class Tanh(Function):
@@ -84,6 +85,13 @@ def _constant(array, like):
     """A Tensor that carries no gradient, on ``like``'s device."""
     from ..tensor import Tensor
     return Tensor._make(array, like.device)
+
+
+def _select(keep, gy):
+    """``gy`` where the bool array ``keep`` is true, else 0: a mask selected, never multiplied
+    in, so an infinite or nan upstream gradient stays out of the masked entries."""
+    from .math import where
+    return where(_constant(keep, gy), gy, 0.0)
 
 
 def _floating(x):
@@ -114,7 +122,7 @@ def abs(x):  # noqa: A001 - torch's name
 def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
     """Clip ``x`` to [min, max]; either bound may be None."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise RuntimeError("clamp: at least one of min and max must be given")
     return Clamp(min, max)(x)
 
 

@@ -1,0 +1,69 @@
+"""torch's type promotion: which dtype an op on mixed operands computes in.
+
+Categories rank bool < integer < floating. Among operands of the same kind (tensors with
+dimensions, 0-d tensors, Python scalars) the dtypes promote as usual; a lower kind only
+decides the result when its category is higher — so ``int32 tensor + 1.5`` is float32 (the
+default float dtype) and ``float32 tensor + 0-d float64 tensor`` stays float32.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+bool_ = np.dtype("bool")
+int64 = np.dtype("int64")
+float32 = np.dtype("float32")
+
+
+def _category(dtype) -> int:
+    return 2 if dtype.kind == "f" else 0 if dtype.kind == "b" else 1
+
+
+def promote_types(a, b):
+    """The smallest dtype both ``a`` and ``b`` convert to (torch.promote_types)."""
+    if a == b:
+        return a
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)      # same category: int8 + uint8 -> int16, f32 + f64 -> f64
+
+
+def _combine(higher, lower):
+    """Fold a lower-priority operand class into a higher one (torch's combine_categories)."""
+    if higher is None:
+        return lower
+    if lower is None or higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands):
+    """The dtype torch computes ``operands`` (Tensors and Python numbers) in."""
+    dim = zero = wrapped = None
+    for o in operands:
+        data = getattr(o, "data", None)
+        if data is not None and hasattr(data, "dtype"):
+            d = data.dtype
+            if data.ndim:
+                dim = d if dim is None else promote_types(dim, d)
+            else:
+                zero = d if zero is None else promote_types(zero, d)
+            continue
+        if isinstance(o, (bool, np.bool_)):
+            d = bool_
+        elif isinstance(o, (int, np.integer)):
+            d = int64
+        elif isinstance(o, (float, np.floating)):
+            d = float32
+        else:
+            continue
+        wrapped = d if wrapped is None else promote_types(wrapped, d)
+    return _combine(dim, _combine(zero, wrapped))
+
+
+def promote(*tensors):
+    """``tensors`` cast to their common dtype (only those that differ are cast)."""
+    r = result_type(*tensors)
+    return [t if t.data.dtype == r else t.to(r) for t in tensors]
