@@ -230,3 +230,69 @@ def test_multi_tensor_path_follows_the_documented_signature(name, kw, monkeypatc
         monkeypatch.setattr(cpu, "_backend", original)
     assert calls == [2] * 10      # both parameters, one call per step
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def _set_grad_array(p, array):
+    """Give ``p`` a .grad holding ``array`` whatever its shape or dtype: the grad setter
+    refuses a mismatch, so the array is swapped inside a grad that was accepted (as code that
+    writes ``p.grad.data = ...`` does)."""
+    p.grad = pg.zeros_like(p)
+    p.grad.data = array
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9)),
+                                     ("Adagrad", {}), ("RMSprop", {}), ("Adam", {}),
+                                     ("AdamW", {})])
+def test_step_with_a_wrong_shaped_grad_names_the_parameter(name, kw):
+    a = pg.ones(3, requires_grad=True)
+    b = pg.ones(2, 3, requires_grad=True)
+    c = pg.ones(4, requires_grad=True)
+    opt = getattr(optim, name)([{"params": [a]}, {"params": [b, c]}], **kw)
+    a.grad = pg.ones(3)
+    b.grad = pg.ones(2, 3)
+    _set_grad_array(c, np.ones(1, np.float32))      # would broadcast into c without the check
+    with pytest.raises(RuntimeError, match=rf"{name}.step: parameter 1 of param group 1 "
+                                           rf"\(shape \(4,\), float32, cpu\) has a .grad of "
+                                           rf"shape \(1,\)"):
+        opt.step()
+    assert a.numpy().tolist() == [1, 1, 1] and c.numpy().tolist() == [1, 1, 1, 1]
+    _set_grad_array(c, np.ones((2, 2), np.float32))  # same size, another shape
+    with pytest.raises(RuntimeError, match=r"has a .grad of shape \(2, 2\)"):
+        opt.step()
+    _set_grad_array(c, np.ones(5, np.float32))
+    with pytest.raises(RuntimeError, match=r"has a .grad of shape \(5,\)"):
+        opt.step()
+    # a parameter whose array was replaced after backward (p.data = ...)
+    c.grad = pg.ones(4)
+    c.data = np.ones(6, np.float32)
+    with pytest.raises(RuntimeError, match=r"parameter 1 of param group 1 \(shape \(6,\), "
+                                           r"float32, cpu\) has a .grad of shape \(4,\)"):
+        opt.step()
+    c.data = np.ones(4, np.float32)
+    _set_grad_array(c, np.ones(4, np.float64))      # another dtype is cast to p's
+    opt.step()
+    assert c.dtype == pg.float32 and not np.array_equal(c.numpy(), np.ones(4))
+
+
+def test_step_with_a_grad_that_is_not_a_tensor():
+    a = pg.ones(3, requires_grad=True)
+    opt = optim.SGD([a], lr=0.1)
+    try:
+        a.grad = np.ones(3, np.float32)
+    except TypeError:
+        return                  # refused where it is assigned: step never sees it
+    with pytest.raises(TypeError, match=r"parameter 0 of param group 0 .* has a .grad of type "
+                                        r"ndarray"):
+        opt.step()
+
+
+def test_step_with_a_grad_on_another_device():
+    from pygrad.device import Device
+    a = pg.ones(3, requires_grad=True)
+    opt = optim.SGD([a], lr=0.1)
+    a.grad = pg.ones(3)
+    a.grad.device = Device("cuda:0")     # a label only: no GPU needed to reach the check
+    with pytest.raises(RuntimeError, match=r"parameter 0 of param group 0 .* has its .grad on "
+                                           r"cuda:0"):
+        opt.step()
+    assert a.numpy().tolist() == [1, 1, 1]

@@ -82,16 +82,32 @@ class Optimizer:
                 clear_grad(p, set_to_none)
 
     def step(self, closure=None):
-        """Update every parameter that has a gradient; ``closure`` re-evaluates the loss."""
+        """Update every parameter that has a gradient; ``closure`` re-evaluates the loss.
+
+        A gradient whose shape or device differs from its parameter's is a RuntimeError
+        naming the group and parameter indices and both shapes, raised before any parameter
+        changes; a gradient of another dtype is cast to the parameter's."""
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
+        work = []           # every gradient is checked before any parameter changes
+        for gi, group in enumerate(self.param_groups):
             by_device: dict = {}
-            for p in group["params"]:
-                if p.grad is not None:
+            for i, p in enumerate(group["params"]):
+                g = p.grad
+                if g is not None:
+                    # one identity and one tuple compare per parameter: the kernels would
+                    # otherwise broadcast, fail inside NumPy/CuPy or read another device
+                    try:
+                        ok = g.device is p.device and g.data.shape == p.data.shape
+                    except AttributeError:
+                        ok = False
+                    if not ok:
+                        raise _grad_mismatch(self, gi, i, p, g)
                     by_device.setdefault(p.device, []).append(p)
+            work.append((group, by_device))
+        for group, by_device in work:
             for device, params in by_device.items():
                 # state is created and kernels launch on the parameters' own GPU
                 with device.backend.guard(device):
@@ -185,6 +201,19 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
+
+
+def _grad_mismatch(opt, gi, i, p, g) -> Exception:
+    where = (f"{type(opt).__name__}.step: parameter {i} of param group {gi} "
+             f"(shape {tuple(p.shape)}, {p.dtype}, {p.device})")
+    if not isinstance(g, Tensor):
+        return TypeError(f"{where} has a .grad of type {type(g).__name__}; expected a Tensor "
+                         f"or None")
+    if g.device is not p.device:
+        return RuntimeError(f"{where} has its .grad on {g.device}; a gradient must be on its "
+                            f"parameter's device")
+    return RuntimeError(f"{where} has a .grad of shape {tuple(g.shape)}; a gradient must have "
+                        f"its parameter's shape")
 
 
 def _wrap(v, p):
