@@ -242,7 +242,8 @@ class _Extremum(Function):
     pick = None
 
     def forward(self, a, b):
-        return getattr(self.backend.xp, self.pick)(a, b)
+        # (b, a): NumPy returns its second argument at ties, torch its first (-0.0 vs 0.0)
+        return getattr(self.backend.xp, self.pick)(b, a)
 
     def backward(self, gy):
         a, b = self.inputs

@@ -44,12 +44,13 @@ class Clamp(Function):
         self.min, self.max = min, max
 
     def forward(self, x):
+        # bound first: NumPy returns the second argument at ties, torch keeps x (-0.0 at 0)
         xp = self.backend.xp
         y = x
         if self.min is not None:
-            y = xp.maximum(y, xp.asarray(self.min, dtype=x.dtype))
+            y = xp.maximum(xp.asarray(self.min, dtype=x.dtype), y)
         if self.max is not None:
-            y = xp.minimum(y, xp.asarray(self.max, dtype=x.dtype))
+            y = xp.minimum(xp.asarray(self.max, dtype=x.dtype), y)
         return y
 
     def backward(self, gy):
@@ -65,7 +66,7 @@ class Clamp(Function):
 
 class Relu(Function):
     def forward(self, x):
-        return self.backend.xp.maximum(x, 0).astype(x.dtype, copy=False)
+        return self.backend.xp.maximum(0, x).astype(x.dtype, copy=False)   # keeps -0.0
 
     def backward(self, gy):
         # torch's threshold_backward: zero where y <= 0, so a nan input passes its gradient
