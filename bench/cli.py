@@ -23,7 +23,8 @@ TORCH_MISSING = ("pygrad bench: PyTorch is the baseline every number is compared
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``pygrad bench``."""
-    p = argparse.ArgumentParser(
+    from pygrad.cli import Parser
+    p = Parser(
         prog="pygrad bench",
         description="Compare pygrad's fused kernels and MLP train step with PyTorch "
                     "(ratio = torch time / pygrad time; higher is better).")
@@ -113,32 +114,9 @@ def run_suite(suite: str, device: str, quick: bool, repeat: int | None) -> list[
     return cpu.run(quick=quick, repeat=repeat)
 
 
-def main(argv=None) -> int:
-    """Entry point of ``pygrad bench``; returns the exit status (0 ok, 1 a suite failed)."""
-    args = build_parser().parse_args(argv)
-    # before torch is imported, so its OpenMP pool starts at the requested size
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    # torch and pygrad share one OpenMP runtime in this process, and its wait policy is read
-    # once, when the first of them loads it. Idle threads that spin steal the cores from
-    # NumPy's BLAS threads, so both sides run with sleeping threads (pygrad's own default).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    if not _torch_available():
-        print(TORCH_MISSING, file=sys.stderr)
-        return 1
-    threads = harness.set_threads(args.threads)
-    if args.device == "cuda":
-        problem = _cuda_problem()
-        if problem:
-            print(f"pygrad bench --device cuda: {problem}", file=sys.stderr)
-            return 1
-
-    load = harness.busy_cores()
-    if load is not None and load >= 0.5:
-        print(f"pygrad bench: note: load average {load:.2f} on {os.cpu_count()} cores before "
-              f"starting; other processes share the machine, so times will be noisy",
-              file=sys.stderr)
-    suites = ["kernels", "mlp"] if args.suite == "all" else [args.suite]
-    rows, failed = [], []
+def _run_suites(args, suites: list, rows: list, failed: list) -> None:
+    """Run each suite, print its table and add its rows to ``rows`` (its name to ``failed``
+    when it raises: the traceback is printed and the other suites still run)."""
     for suite in suites:
         print(f"running the {suite} suite on {args.device} "
               f"({args.threads} thread{'s' * (args.threads != 1)}"
@@ -154,14 +132,59 @@ def main(argv=None) -> int:
         print(f"\n== {suite} ({args.device}) ==")
         print(harness.format_table(got), flush=True)
 
+
+def main(argv=None) -> int:
+    """Entry point of ``pygrad bench``; returns the exit status (0 ok, 1 a suite failed or
+    torch or CUDA is missing, 2 bad input)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:    # --help (0) or a bad option (2), already printed
+        return e.code
+    # before torch is imported, so its OpenMP pool starts at the requested size
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    # torch and pygrad share one OpenMP runtime in this process, and its wait policy is read
+    # once, when the first of them loads it. Idle threads that spin steal the cores from
+    # NumPy's BLAS threads, so both sides run with sleeping threads (pygrad's own default).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if not _torch_available():
+        print(TORCH_MISSING, file=sys.stderr)
+        return 1
+    threads = harness.set_threads(args.threads)
+    if args.device == "cuda":
+        problem = _cuda_problem()
+        if problem:
+            print(f"pygrad bench --device cuda: {problem}", file=sys.stderr)
+            return 1
+    # before the suites, so a bad --out is not found only when the results are written
+    from pygrad.cli import default_device, writable_dir_problem
+    problem = writable_dir_problem(args.out)
+    if problem:
+        print(f"pygrad bench: error: {problem}", file=sys.stderr)
+        return 2
+
+    load = harness.busy_cores()
+    if load is not None and load >= 0.5:
+        print(f"pygrad bench: note: load average {load:.2f} on {os.cpu_count()} cores before "
+              f"starting; other processes share the machine, so times will be noisy",
+              file=sys.stderr)
+    suites = ["kernels", "mlp"] if args.suite == "all" else [args.suite]
+    rows, failed = [], []
+    with default_device(args.device):      # --device wins over $PYGRAD_DEVICE
+        _run_suites(args, suites, rows, failed)
+
     meta = {**harness.environment(), "device": args.device, "threads": threads,
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "suites": suites, "failed": failed, "quick": args.quick, "repeat": args.repeat,
             "loadavg_1m_before": load}
     stem = os.path.join(args.out, f"bench-{args.device}")
-    print(f"\nwrote {harness.write_json(rows, stem + '.json', meta)}")
-    png = harness.plot_ratios(rows, stem + ".png",
-                              title=f"pygrad vs torch, {args.device}, {args.threads} threads")
+    try:
+        print(f"\nwrote {harness.write_json(rows, stem + '.json', meta)}")
+        png = harness.plot_ratios(rows, stem + ".png",
+                                  title=f"pygrad vs torch, {args.device}, {args.threads} threads")
+    except OSError as e:
+        print(f"pygrad bench: cannot write the results into --out {args.out!r}: {e}",
+              file=sys.stderr)
+        return 1
     if png:
         print(f"wrote {png}")
     return 1 if failed else 0

@@ -20,6 +20,19 @@ def _version(module: str):
     return None
 
 
+def _default_device() -> str:
+    """``$PYGRAD_DEVICE`` as the default device it names ("cpu" when unset), or the value
+    with the reason it is not a device."""
+    spec = os.environ.get("PYGRAD_DEVICE", "").strip()
+    if not spec:
+        return "cpu"
+    import pygrad as pg
+    try:
+        return str(pg.device(spec))
+    except (ValueError, TypeError, RuntimeError) as e:
+        return f"PYGRAD_DEVICE={spec!r} is not usable: {str(e).removeprefix('device: ')}"
+
+
 def collect() -> dict:
     """Everything ``pygrad info`` reports, as a dict (also what ``--json`` prints)."""
     import pygrad as pg
@@ -36,7 +49,7 @@ def collect() -> dict:
         info["cpu_kernel_variants"] = []
         info["openmp_threads"] = None
     info["cpu_count"] = os.cpu_count()
-    info["default_device"] = os.environ.get("PYGRAD_DEVICE") or "cpu"
+    info["default_device"] = _default_device()
     from . import cuda
     count = cuda.device_count()
     info["cuda_available"] = count > 0

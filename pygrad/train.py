@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -26,8 +27,49 @@ DEFAULT_LR = {"sgd": 0.1, "adagrad": 0.05, "rmsprop": 0.003, "adam": 0.01, "adam
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:     # also false for nan
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from .cli import Parser
+    p = Parser(
         prog="pygrad train",
         description="Train Linear → Sigmoid → Linear on a bundled dataset or your CSV.")
     p.add_argument("--task", choices=("multiclass", "binary"), default=None,
@@ -36,15 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="FILE.csv", help="train on a CSV with a header row")
     p.add_argument("--target", metavar="COL", help="the label column of --data")
     p.add_argument("--optim", choices=OPTIMIZERS, default="adam", help="optimizer (adam)")
-    p.add_argument("--lr", type=float, default=None,
+    p.add_argument("--lr", type=_learning_rate, default=None,
                    help="learning rate (default per optimizer: "
                         + ", ".join(f"{k} {v}" for k, v in DEFAULT_LR.items()) + ")")
-    p.add_argument("--epochs", type=int, default=30, help="passes over the training set (30)")
-    p.add_argument("--batch-size", type=int, default=64, help="mini-batch size (64)")
-    p.add_argument("--hidden", type=int, default=64, help="hidden units (64)")
-    p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: best available)")
-    p.add_argument("--seed", type=int, default=0, help="seed for split, init and batches (0)")
-    p.add_argument("--test-size", type=float, default=0.2, help="held-out fraction (0.2)")
+    p.add_argument("--epochs", type=_positive_int, default=30,
+                   help="passes over the training set (30)")
+    p.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size (64)")
+    p.add_argument("--hidden", type=_positive_int, default=64, help="hidden units (64)")
+    p.add_argument("--device", default=None,
+                   help="cpu, cuda or cuda:N (default: $PYGRAD_DEVICE if set, else the best "
+                        "available)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed for split, init and batches (0)")
+    p.add_argument("--test-size", type=_fraction, default=0.2, help="held-out fraction (0.2)")
     p.add_argument("--out", metavar="DIR", help="write model.pg, model.onnx, metrics.json and PNG plots")
     p.add_argument("--compare-torch", action="store_true",
                    help="also train the identical torch model and compare")
@@ -68,19 +113,36 @@ class Split:
     positive: str = ""
 
 
+def input_problem(args) -> str | None:
+    """Why ``--data`` / ``--target`` cannot be used (the file first), or None."""
+    if args.data:
+        if not os.path.exists(args.data):
+            return f"argument --data: no such file: {args.data!r}"
+        if not os.path.isfile(args.data):
+            return f"argument --data: {args.data!r} is not a file"
+        if not os.access(args.data, os.R_OK):
+            return f"argument --data: {args.data!r} cannot be read (permission denied)"
+        if not args.target:
+            return "argument --data: needs --target COL (the label column)"
+    elif args.target:
+        return "argument --target: only used with --data"
+    return None
+
+
 def load_split(args) -> Split:
     """Load the dataset named by ``args``, split it (stratified) and standardise it on the
-    training part only."""
+    training part only. Raises ValueError (or OSError) with a one-line reason."""
     from . import data
     positive = ""
     if args.data:
-        if not args.target:
-            raise SystemExit("pygrad train: --data needs --target COL (the label column)")
+        problem = input_problem(args)
+        if problem:
+            raise ValueError(problem)
         table = data.load_csv(args.data, args.target)
         names = table.target_names
         task = args.task or ("binary" if len(np.unique(table.target)) <= 2 else "multiclass")
         if task == "binary" and table.target.max() > 1:
-            raise SystemExit(f"pygrad train: --task binary needs labels 0/1 in {args.target!r}, "
+            raise ValueError(f"--task binary needs labels 0/1 in {args.target!r}, "
                              f"found {sorted(set(table.target.tolist()))}")
         x, y = table.data, table.target
         if task == "binary":
@@ -94,7 +156,7 @@ def load_split(args) -> Split:
         table = data.load_digits()
         x, y, names, task = table.data, table.target, table.target_names, "multiclass"
     if args.target and not args.data:
-        raise SystemExit("pygrad train: --target is only used with --data")
+        raise ValueError("argument --target: only used with --data")
     x_tr, x_te, y_tr, y_te = data.train_test_split(x, y, test_size=args.test_size,
                                                    random_state=args.seed, stratify=y)
     scaler = data.StandardScaler().fit(x_tr)
@@ -122,12 +184,27 @@ def make_optimizer(module, name: str, params, lr: float):
 
 
 def pick_device(spec):
-    """The device to train on: ``spec`` if given, else cuda when available, else cpu."""
+    """The device to train on: ``spec`` (``--device``) if given, else ``$PYGRAD_DEVICE`` if
+    set, else cuda when available, else cpu.
+
+    A device that is not one, or a GPU that cannot be reached, raises ValueError or
+    RuntimeError whose message names where it came from, before any training.
+    """
     import pygrad as pg
+    source = f"argument --device {spec!r}"
+    if not spec:
+        spec = os.environ.get("PYGRAD_DEVICE", "").strip()
+        source = f"PYGRAD_DEVICE={spec!r}"
     if spec:
-        device = pg.device(spec)
+        try:
+            device = pg.device(spec)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{source} is not a device: {str(e).removeprefix('device: ')}") \
+                from None
+        except RuntimeError as e:      # "cuda" asks CUDA for the current device
+            raise RuntimeError(f"{source}: {e}") from None
         if device.type == "cuda":      # fail here, with the reason, not mid-training
-            pg.cuda._check_index(device.index, source=f"--device {spec}")
+            pg.cuda._check_index(device.index, source=source)
         return device
     try:
         if pg.cuda.is_available():
@@ -152,7 +229,8 @@ class Run:
 
 
 def _progress(total, enabled, desc):
-    if enabled:
+    # a bar only on a terminal: redirected to a log, its \r frames would fill the file
+    if enabled and sys.stderr.isatty():
         try:
             from tqdm.auto import tqdm
             return tqdm(total=total, desc=desc, unit="epoch", leave=False, file=sys.stderr)
@@ -166,6 +244,10 @@ def _say(bar, text):
         bar.write(text)
     else:
         print(text, flush=True)
+
+
+class Diverged(ArithmeticError):
+    """The training loss stopped being a finite number."""
 
 
 def train_pygrad(split: Split, args, device, lr: float, log=True) -> tuple:
@@ -200,6 +282,11 @@ def train_pygrad(split: Split, args, device, lr: float, log=True) -> tuple:
             part = loss.detach() * xb.shape[0]
             total = part if total is None else total + part
         run.losses.append(total.item() / len(ds))
+        if not math.isfinite(run.losses[-1]):
+            if bar is not None:
+                bar.close()
+            raise Diverged(f"training diverged: train loss {run.losses[-1]} at epoch {epoch}; "
+                           f"try a smaller --lr (it was {lr})")
         pred = predict(model, x_test, binary)
         run.accuracies.append(float(np.mean(pred == split.y_test)))
         if bar is not None:
@@ -350,8 +437,10 @@ def _matrix_text(cm, names) -> str:
     return "\n".join([head] + rows)
 
 
-def compare(split: Split, ours: Run, theirs: Run, final_weights: dict) -> dict:
-    """Print pygrad and torch side by side; returns the comparison."""
+def compare(split: Split, ours: Run, theirs: Run, final_weights: dict,
+            threads: dict | None = None) -> dict:
+    """Print pygrad and torch side by side; returns the comparison. ``threads`` is what
+    each side ran with, e.g. ``{"pygrad": 4, "torch": 4}`` (printed and returned)."""
     from . import metrics as M
     avg = "binary" if split.task == "binary" else "macro"
     rows = []
@@ -369,7 +458,29 @@ def compare(split: Split, ours: Run, theirs: Run, final_weights: dict) -> dict:
     drift = max(float(np.abs(final_weights[k] - theirs.weights[k]).max()) for k in final_weights)
     print(f"pygrad took {ours.seconds:.2f}s, torch {theirs.seconds:.2f}s "
           f"(pygrad {ratio:.2f}x torch's speed); final weights differ by at most {drift:.2e}")
-    return {"rows": rows, "speed_ratio": ratio, "max_weight_difference": drift}
+    out = {"rows": rows, "speed_ratio": ratio, "max_weight_difference": drift}
+    if threads:
+        print("threads: " + ", ".join(f"{k} {v}" for k, v in threads.items()))
+        out["threads"] = dict(threads)
+    return out
+
+
+def compare_with_torch(split: Split, args, lr: float, model, run: Run, device) -> dict:
+    """Train the torch twin of ``model`` on the CPU with as many threads as pygrad's CPU
+    kernels use (torch's own count is restored afterwards) and print the comparison."""
+    import torch
+    from .backend import cpu
+    before = torch.get_num_threads()
+    n = cpu.num_threads()
+    torch.set_num_threads(n)
+    try:
+        threads = {"pygrad": n if device.type == "cpu" else str(device),
+                   "torch": torch.get_num_threads()}
+        theirs = train_torch(split, args, lr, run.weights, batch_order(len(split.x_train), args))
+    finally:
+        torch.set_num_threads(before)
+    final = {k: v.to("cpu").numpy() for k, v in model.state_dict().items()}
+    return compare(split, run, theirs, final, threads)
 
 
 # ----------------------------------------------------------------------------- --out
@@ -389,7 +500,8 @@ def write_outputs(out_dir: str, model, split: Split, run: Run, results: dict) ->
     try:
         import onnx  # noqa: F401
     except ImportError:
-        print('note: onnx is not installed; skipping model.onnx (pip install "pygrad[onnx]")')
+        print('note: onnx is not installed, so model.onnx is skipped '
+              '(pip install onnx, or "pygrad[train]")')
     else:
         path = os.path.join(out_dir, "model.onnx")
         device = next(model.parameters()).device
@@ -466,20 +578,47 @@ def _plots(out_dir, split: Split, run: Run, results: dict) -> list:
 
 # ----------------------------------------------------------------------------- main
 
-def main(argv=None) -> int:
-    """Entry point of ``pygrad train``; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    for name in ("epochs", "batch_size", "hidden"):
-        if getattr(args, name) < 1:
-            print(f"pygrad train: --{name.replace('_', '-')} must be >= 1, got "
-                  f"{getattr(args, name)}", file=sys.stderr)
-            return 2
+def _torch_problem() -> str | None:
+    """Why ``--compare-torch`` cannot run (torch missing or broken), or None."""
     try:
-        split = load_split(args)
-        device = pick_device(args.device)
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
-        print(f"pygrad train: {e}", file=sys.stderr)
+        import torch  # noqa: F401
+    except ImportError:
+        from .cli import TORCH_INSTALL
+        return f"argument --compare-torch: torch is not installed; install it with: {TORCH_INSTALL}"
+    except Exception as e:   # installed but failing to load: say why
+        return f"argument --compare-torch: torch cannot be imported: {type(e).__name__}: {e}"
+    return None
+
+
+def main(argv=None) -> int:
+    """Entry point of ``pygrad train``; returns the exit status.
+
+    Every check of the input (options, files, torch for ``--compare-torch``, the device,
+    the ``--out`` folder) runs before training; a failed one prints one line,
+    ``pygrad train: error: ...``, and returns 2.
+    """
+    from .cli import default_device, writable_dir_problem
+
+    def error(message) -> int:
+        print(f"pygrad train: error: {message}", file=sys.stderr)
         return 2
+
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:    # --help (0) or a bad option (2), already printed
+        return e.code
+    problem = input_problem(args) or (args.compare_torch and _torch_problem())
+    if problem:
+        return error(problem)
+    try:
+        device = pick_device(args.device)
+        split = load_split(args)
+    except (OSError, ValueError, RuntimeError) as e:
+        return error(e)
+    if args.out:
+        problem = writable_dir_problem(args.out)
+        if problem:
+            return error(problem)
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optim]
     n_classes = len(split.class_names)
     print(f"data: {split.name}, {len(split.x_train)} train / {len(split.x_test)} test rows, "
@@ -489,25 +628,32 @@ def main(argv=None) -> int:
           f"{'BCE-with-logits' if split.task == 'binary' else 'softmax cross-entropy'}; "
           f"{args.optim} lr={lr}; batch {args.batch_size}; {args.epochs} epochs; "
           f"device {device}; seed {args.seed}")
-    model, run = train_pygrad(split, args, device, lr)
-    print(f"trained in {run.seconds:.2f}s")
-    results = report(split, run)
-    results.update({"optimizer": args.optim, "lr": lr, "epochs": args.epochs,
-                    "batch_size": args.batch_size, "hidden": args.hidden,
-                    "device": str(device), "seed": args.seed})
-    if args.compare_torch:
+    # overflow in a diverging run is reported once, below, not as NumPy warnings per op
+    with default_device(device), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            import torch  # noqa: F401
-        except ImportError:
-            print("\n--compare-torch: torch is not installed; skipping the comparison")
-        else:
-            theirs = train_torch(split, args, lr, run.weights,
-                                 batch_order(len(split.x_train), args))
-            final = {k: v.to("cpu").numpy() for k, v in model.state_dict().items()}
-            results["torch_comparison"] = compare(split, run, theirs, final)
-    if args.out:
-        for path in write_outputs(args.out, model, split, run, results):
-            print(f"wrote {path}")
+            model, run = train_pygrad(split, args, device, lr)
+        except Diverged as e:
+            print(f"pygrad train: {e}", file=sys.stderr)
+            return 1
+        except MemoryError as e:    # also CuPy's OutOfMemoryError
+            print(f"pygrad train: out of memory on {device} ({e}); try a smaller --hidden or "
+                  f"--batch-size", file=sys.stderr)
+            return 1
+        print(f"trained in {run.seconds:.2f}s")
+        results = report(split, run)
+        results.update({"optimizer": args.optim, "lr": lr, "epochs": args.epochs,
+                        "batch_size": args.batch_size, "hidden": args.hidden,
+                        "device": str(device), "seed": args.seed})
+        if args.compare_torch:
+            results["torch_comparison"] = compare_with_torch(split, args, lr, model, run, device)
+        if args.out:
+            try:
+                written = write_outputs(args.out, model, split, run, results)
+            except OSError as e:
+                print(f"pygrad train: cannot write into --out {args.out!r}: {e}", file=sys.stderr)
+                return 1
+            for path in written:
+                print(f"wrote {path}")
     return 0
 
 
