@@ -35,15 +35,20 @@ def to_numpy(x, name: str = "input") -> np.ndarray:
     """A host NumPy array from a pygrad Tensor, CuPy/NumPy array, torch CPU tensor or list."""
     if x is None:
         raise TypeError(f"{name}: expected an array or tensor, got None")
-    data = getattr(x, "data", x)
-    if hasattr(x, "detach") and hasattr(x, "numpy") and not isinstance(data, np.ndarray) \
-            and type(x).__module__.startswith("torch"):
+    from .tensor import Tensor
+    if isinstance(x, Tensor):
+        x = x.data          # the device array (NumPy or CuPy)
+    if _is_cupy(x):         # checked before NumPy: a CuPy array's .data is a device pointer
+        return x.get()
+    if isinstance(x, np.ndarray):
+        return x
+    if type(x).__module__.startswith("torch") and hasattr(x, "detach"):
         return x.detach().cpu().numpy()
-    if type(data).__module__.startswith("cupy"):
-        return data.get()
-    if isinstance(data, np.ndarray):
-        return data
     return np.asarray(x)
+
+
+def _is_cupy(x) -> bool:
+    return type(x).__module__.split(".", 1)[0] == "cupy"
 
 
 def _labels_1d(y, name):

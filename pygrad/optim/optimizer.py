@@ -7,6 +7,10 @@ backends; ``pygrad.backend.reference`` is the readable version.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
+
 from ..autograd import enable_grad
 from ..tensor import Tensor
 
@@ -170,28 +174,47 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyperparameters and state saved by ``state_dict`` (groups must match in
-        number and size). State arrays are cast to each parameter's dtype and device."""
+        number and size). State values may be pygrad Tensors (any device), NumPy or CuPy
+        arrays, torch CPU tensors or numbers; arrays are cast to each parameter's dtype and
+        device. Nothing changes unless the whole state dict is usable."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         groups = state_dict.get("param_groups")
-        if groups is None or "state" not in state_dict:
-            raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups'")
+        saved_state = state_dict.get("state")
+        if not isinstance(groups, (list, tuple)) or not isinstance(saved_state, Mapping):
+            raise ValueError("load_state_dict: expected a dict with 'state' (a dict) and "
+                             "'param_groups' (a list)")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(groups)} parameter groups, the "
                              f"optimizer has {len(self.param_groups)}")
         for k, (saved, own) in enumerate(zip(groups, self.param_groups)):
+            if not isinstance(saved, Mapping) or not isinstance(saved.get("params"),
+                                                                (list, tuple)):
+                raise ValueError(f"load_state_dict: parameter group {k} must be a dict with a "
+                                 f"'params' list")
             if len(saved["params"]) != len(own["params"]):
                 raise ValueError(f"loaded state dict contains a parameter group {k} of "
                                  f"{len(saved['params'])} parameters that doesn't match the "
                                  f"size of optimizer's group ({len(own['params'])})")
-        saved_state = state_dict["state"]
-        self.state = {}
-        for saved, own in zip(groups, self.param_groups):
-            for key, value in saved.items():
-                if key != "params":
-                    own[key] = tuple(value) if isinstance(value, list) else value
-            for idx, p in zip(saved["params"], own["params"]):
+        state, hyper = {}, []
+        for k, (saved, own) in enumerate(zip(groups, self.param_groups)):
+            hyper.append({key: tuple(value) if isinstance(value, list) else value
+                          for key, value in saved.items() if key != "params"})
+            for i, (idx, p) in enumerate(zip(saved["params"], own["params"])):
+                if not isinstance(idx, (int, str)):
+                    raise ValueError(f"load_state_dict: parameter group {k} lists parameter "
+                                     f"{idx!r}; expected the integer indices of state_dict()")
                 s = saved_state.get(idx, saved_state.get(str(idx)))
-                if s is not None:
-                    self.state[p] = {k: _unwrap(v, p, k) for k, v in s.items()}
+                if s is None:
+                    continue
+                if not isinstance(s, Mapping):
+                    raise ValueError(f"load_state_dict: the state of parameter {i} in group {k} "
+                                     f"is a {type(s).__name__}, expected a dict")
+                state[p] = {name: _unwrap(v, p, name, f"parameter {i} in group {k}")
+                            for name, v in s.items()}
+        for own, h in zip(self.param_groups, hyper):
+            own.update(h)
+        self.state = state
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -222,19 +245,34 @@ def _wrap(v, p):
     return Tensor._make(v, p.device)
 
 
-def _unwrap(v, p, name):
+def _unwrap(v, p, name, where):
     if v is None or isinstance(v, (int, float)):
         return v
+    if isinstance(v, Tensor):
+        v = v.data
     if name == "step":
-        return int(v.item()) if hasattr(v, "item") else int(v)
-    data = getattr(v, "data", v)
+        try:
+            return int(v.item()) if hasattr(v, "item") else int(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"load_state_dict: state 'step' of {where} is {v!r}, expected an "
+                             f"integer") from None
     xp = p.device.backend.xp
-    if type(data).__module__.startswith("cupy") and xp.__name__ == "numpy":
-        data = data.get()
-    arr = xp.array(data, dtype=p.data.dtype, copy=True)
+    if type(v).__module__.split(".", 1)[0] == "cupy":    # its .data is a device pointer
+        if xp.__name__ == "numpy":
+            v = v.get()
+    elif type(v).__module__.startswith("torch") and hasattr(v, "detach"):
+        v = v.detach().cpu().numpy()
+    elif isinstance(v, (list, tuple)):
+        v = np.asarray(v)
+    kind = getattr(getattr(v, "dtype", None), "kind", None)
+    if kind is None or kind not in "biuf" or not hasattr(v, "shape"):
+        what = f"an array of dtype {v.dtype}" if kind else f"a {type(v).__name__}"
+        raise ValueError(f"load_state_dict: state {name!r} of {where} is {what}, expected a "
+                         f"Tensor, an array of numbers or a number")
+    arr = xp.array(v, dtype=p.data.dtype, copy=True)
     if arr.shape != p.data.shape:
-        raise ValueError(f"load_state_dict: state {name!r} has shape {arr.shape}, the "
-                         f"parameter has shape {p.data.shape}")
+        raise ValueError(f"load_state_dict: state {name!r} of {where} has shape {arr.shape}, "
+                         f"the parameter has shape {p.data.shape}")
     return xp.ascontiguousarray(arr)
 
 

@@ -238,8 +238,12 @@ class Module:
 
         Values are cast to each parameter's dtype and device. A shape mismatch is always an
         error; with ``strict`` missing and unexpected keys are too. The RuntimeError lists
-        every problem. Returns (missing_keys, unexpected_keys).
+        every problem, and nothing is copied unless every value is usable. Values may be
+        pygrad Tensors (any device), NumPy or CuPy arrays, or torch CPU tensors.
         """
+        from collections.abc import Mapping
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -248,7 +252,12 @@ class Module:
             if k not in state_dict:
                 continue
             value = state_dict[k]
-            shape = tuple(getattr(value, "shape", ()))
+            problem = _not_an_array(value)
+            if problem:
+                errors.append(f'While copying the parameter named "{k}", expected a Tensor or '
+                              f"an array from checkpoint but received {problem}")
+                continue
+            shape = tuple(value.shape)
             if shape != tuple(target.shape):
                 errors.append(f"size mismatch for {k}: copying a param with shape {shape} from "
                               f"checkpoint, the shape in current model is {tuple(target.shape)}")
@@ -309,11 +318,28 @@ def _parse_to(args, kwargs):
     return device, dtype
 
 
+def _not_an_array(value) -> str:
+    """'' when ``value`` can be copied into a parameter, else what it is."""
+    from ...tensor import Tensor
+    if isinstance(value, Tensor):
+        return ""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if not hasattr(value, "shape") or not hasattr(value, "dtype"):
+        return f"{type(value)}"
+    if kind is not None and kind not in "biuf":
+        return f"an array of dtype {value.dtype}"
+    return ""
+
+
 def _copy_into(target, value):
     """target.data[...] = value, cast to target's dtype and device, without a graph."""
     import numpy as np
-    src = getattr(value, "data", value)
+    from ...tensor import Tensor
+    src = value.data if isinstance(value, Tensor) else value
     xp = target.device.backend.xp
-    if type(src).__module__.startswith("cupy") and xp is np:
-        src = src.get()
+    if type(src).__module__.split(".", 1)[0] == "cupy":   # its .data is a device pointer
+        if xp is np:
+            src = src.get()
+    elif type(src).__module__.startswith("torch"):
+        src = src.detach().cpu().numpy()
     target.data[...] = xp.asarray(src, dtype=target.dtype)
