@@ -22,7 +22,7 @@ the file's extension) that never holds pickled data:
 A tensor or array that appears several times is stored once and comes back as one object.
 Containers nest at most ``MAX_DEPTH`` levels (a tuple used as a dict key counts as one).
 Writing goes to a temporary file ``.NAME.<host>-<pid>.<random>.tmp`` in the target directory
-which then replaces the target, so a crash never leaves a half-written file under the final
+(a NAME over 200 bytes is shortened, with a hash of the whole) which then replaces the target, so a crash never leaves a half-written file under the final
 name; the next save to the same target removes the temporaries such a crash left behind.
 
 Loading checks the whole file before building anything: the zip structure and CRCs, every
@@ -84,6 +84,15 @@ def _host_tag() -> str:
     return hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
 
 
+def _temp_stem(base: str) -> str:
+    """The target's name in its temporaries' names; a long one is shortened (with a hash of
+    the whole name) so that the temporary's name stays within the usual 255-byte limit."""
+    if len(base.encode("utf-8", "surrogateescape")) <= 200:
+        return base
+    digest = hashlib.sha1(base.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"{base[:40]}~{digest}"
+
+
 def _pid_alive(pid: int) -> bool:
     if os.name != "posix":          # os.kill(pid, 0) would terminate the process on Windows
         return True
@@ -108,8 +117,9 @@ def remove_stale_temporaries(path) -> list:
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    stem = re.escape(_temp_stem(os.path.basename(path)))
     base = re.escape(os.path.basename(path))
-    owned = re.compile(rf"\.{base}\.([0-9a-f]{{8}})-(\d{{1,10}})\.[a-z0-9_]+\.tmp")
+    owned = re.compile(rf"\.{stem}\.([0-9a-f]{{8}})-(\d{{1,10}})\.[a-z0-9_]+\.tmp")
     legacy = re.compile(rf"\.{base}\.[a-z0-9_]{{8}}\.tmp")
     here, now, removed = _host_tag(), time.time(), []
     try:
@@ -149,8 +159,9 @@ def atomic_open(path):
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot write {path!r}: directory {directory!r} does not exist")
     remove_stale_temporaries(path)
+    stem = _temp_stem(os.path.basename(path))
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp",
-                               prefix=f".{os.path.basename(path)}.{_host_tag()}-{os.getpid()}.")
+                               prefix=f".{stem}.{_host_tag()}-{os.getpid()}.")
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
@@ -256,6 +267,8 @@ def load(f, map_location=None, weights_only: bool = True):
     """
     if hasattr(f, "read"):
         name = getattr(f, "name", "<file>")
+        if isinstance(f, io.TextIOBase):
+            raise TypeError(f"pg.load: {name!r} is open in text mode; open it with 'rb'")
         seekable = getattr(f, "seekable", None)
         if seekable is None or not seekable():
             f = io.BytesIO(f.read())

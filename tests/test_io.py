@@ -305,6 +305,10 @@ def test_load_argument_and_unseekable_stream(tmp_path):
 
     got = pio.load(io.BufferedReader(Pipe(buf.getvalue())))
     np.testing.assert_array_equal(got["v"], np.arange(4))
+    path = tmp_path / "t.pg"
+    path.write_bytes(buf.getvalue())
+    with open(path) as text, pytest.raises(TypeError, match="open in text mode; open it with 'rb'"):
+        pio.load(text)
 
 
 # ----------------------------------------------------------------------------- fuzzing
@@ -500,3 +504,17 @@ def test_stale_temporaries_only_of_dead_writers_and_this_target(tmp_path):
     for n, keep in names.items():
         assert (n in kept) == keep, n
     assert f".m.pg.{tag}-{dead}.dir12345.tmp" in kept and "m.pg" in kept
+
+
+def test_long_target_names_keep_temporary_names_short(tmp_path):
+    name = "m" * 230 + ".pg"
+    path = tmp_path / name
+    stem = pio._temp_stem(name)
+    assert len(stem) < 60
+    stale = tmp_path / f".{stem}.{pio._host_tag()}-{_dead_pid()}.abcd1234.tmp"
+    stale.write_bytes(b"x")
+    other = tmp_path / f".{pio._temp_stem('n' * 230 + '.pg')}.{pio._host_tag()}-1.abcd1234.tmp"
+    other.write_bytes(b"x")
+    pio.save({"v": 2}, path)
+    assert pio.load(path) == {"v": 2}
+    assert sorted(os.listdir(tmp_path)) == sorted([name, other.name])
