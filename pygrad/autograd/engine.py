@@ -8,6 +8,7 @@ walk is done, and a second backward through them raises.
 """
 from __future__ import annotations
 
+from .function import unit_gradient
 from .grad_mode import set_grad_enabled
 
 _FREED = ("Trying to backward through the graph a second time (or to use saved values after "
@@ -53,14 +54,20 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
     grad. With ``capture`` (a dict id(tensor) -> None for the wanted inputs) nothing is
     accumulated: the gradient of each wanted tensor is stored in the dict instead, and only
     the nodes between the roots and the wanted tensors run (and are freed).
+
+    Without ``create_graph`` the walk carries raw arrays and calls each op's array-level
+    ``vjp``; with it, Tensors through each op's ``backward`` (recorded, so differentiable).
     """
     from ..tensor import Tensor
 
+    arrays = not create_graph
     pending = {}  # node -> gradient of its output, summed over its consumers
     # arrays a leaf must not keep as its .grad without a copy: the caller's gradients and
     # arrays already handed to another leaf in this pass
     shared = {id(g.data) for g in grads}
     for r, g in zip(roots, grads):
+        if arrays:
+            g = g.data
         if r._ctx is None:
             _deliver_leaf(r, g, create_graph, capture, shared)
         else:
@@ -70,7 +77,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
     if capture is not None:
         captured_nodes, run = _capture_plan(order, capture)
 
-    plain = capture is None and not create_graph
+    plain = capture is None and arrays
     ran = []
     with set_grad_enabled(create_graph):
         for node in reversed(order):
@@ -86,44 +93,64 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
             if node._epoch != Tensor._inplace_ops and node._vsum != _version_sum(node):
                 raise RuntimeError(_MODIFIED.format(op=type(node).__name__))
             if node._retain_output_grad:
-                out = node._output()
-                if out is not None:
-                    g = gy if create_graph else gy.detach()
-                    out._grad = g if out._grad is None else out._grad + g
-            gxs = node.backward(gy)
-            if not isinstance(gxs, tuple):
+                _retain(node, gy, create_graph, shared)
+            gxs = node.vjp(gy) if arrays else node.backward(gy)
+            if gxs.__class__ is not tuple:
                 gxs = (gxs,)
             for x, need, gx in zip(node.inputs, node.needs_input_grad, gxs):
                 if not need or gx is None:
                     continue
-                if gx.__class__ is not Tensor and not isinstance(gx, Tensor):
-                    raise TypeError(f"{type(node).__name__}.backward returned "
-                                    f"{type(gx).__name__}, expected a Tensor")
-                gd, xd = gx.data, x.data
-                if gd.shape != xd.shape:
-                    raise RuntimeError(
-                        f"{type(node).__name__}.backward returned a gradient of shape "
-                        f"{tuple(gd.shape)} for an input of shape {tuple(xd.shape)}")
-                if gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
-                    gx = gx.to(x.dtype)
+                gx = _checked(node, x, gx, arrays)
                 ctx = x._ctx
                 if ctx is not None:
                     prev = pending.get(ctx)
                     pending[ctx] = gx if prev is None else prev + gx
-                elif plain and x._requires_grad and not gx._requires_grad:
+                elif plain and x._requires_grad:
                     # the common case, inlined: accumulate into .grad, out of place
                     g = x._grad
-                    if g is None:
-                        x._grad = _owned(gx, shared)
-                    elif x.device.index is None:
-                        x._grad = Tensor._make(g.data + gx.data, x.device)
-                    else:
-                        x._grad = g + gx
+                    x._grad = Tensor._make(_owned(gx, shared) if g is None else g.data + gx,
+                                           x.device)
                 else:
                     _deliver_leaf(x, gx, create_graph, capture, shared)
     if not retain_graph:
         for node in ran:
             node.release()
+
+
+def _checked(node, x, gx, arrays):
+    """``gx`` as the gradient of input ``x`` of ``node``: an array (or a Tensor when the
+    graph is recorded) of x's shape, cast to x's dtype."""
+    from ..tensor import Tensor
+    if arrays:
+        gd = gx
+        if gd.__class__ is Tensor or isinstance(gd, Tensor):
+            raise TypeError(f"{type(node).__name__}.vjp returned a Tensor, expected an array")
+    else:
+        if gx.__class__ is not Tensor and not isinstance(gx, Tensor):
+            raise TypeError(f"{type(node).__name__}.backward returned {type(gx).__name__}, "
+                            f"expected a Tensor")
+        gd = gx.data
+    xd = x.data
+    if gd.shape != xd.shape:
+        raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "
+                           f"{tuple(gd.shape)} for an input of shape {tuple(xd.shape)}")
+    if gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
+        return gd.astype(xd.dtype) if arrays else gx.to(x.dtype)
+    return gx
+
+
+def _retain(node, gy, create_graph, shared):
+    """Store ``gy`` (summed over the output's consumers) as the output's ``.grad``."""
+    out = node._output()
+    if out is None:
+        return
+    if create_graph:
+        out._grad = gy if out._grad is None else out._grad + gy
+        return
+    from ..tensor import Tensor
+    g = gy.data if isinstance(gy, Tensor) else gy
+    out._grad = Tensor._make(_owned(g, shared) if out._grad is None else out._grad.data + g,
+                             out.device)
 
 
 def _version_sum(node):
@@ -155,18 +182,19 @@ def _capture_plan(order, capture):
     return captured_nodes, run
 
 
-def _owned(gx, shared):
-    """``gx`` itself, or a copy when its array is a view, read-only, or already shared —
+def _owned(a, shared):
+    """The array ``a`` itself, or a copy when it is a view, read-only, or already shared —
     a leaf's .grad must be its own (``w.grad.zero_()`` must not touch anything else)."""
-    a = gx.data
     if id(a) in shared or a.base is not None or not getattr(a.flags, "writeable", True):
-        with gx.device.backend.guard(gx.device):
-            gx = gx.__class__._make(a.copy(), gx.device)
-    shared.add(id(gx.data))
-    return gx
+        a = a.copy()
+    shared.add(id(a))
+    return a
 
 
 def _deliver_leaf(x, gx, create_graph, capture, shared):
+    """Hand the gradient ``gx`` (an array, or a Tensor when create_graph) to the leaf ``x``:
+    into ``capture`` for autograd.grad, else added to ``x.grad`` out of place."""
+    from ..tensor import Tensor
     if capture is not None:
         key = id(x)
         if key in capture:
@@ -177,10 +205,9 @@ def _deliver_leaf(x, gx, create_graph, capture, shared):
     if create_graph:
         x._grad = gx if x._grad is None else x._grad + gx
         return
-    if gx._ctx is not None or gx._requires_grad:
-        gx = gx.detach()
     # out of place, never +=: a .grad may share its array with another tensor
-    x._grad = _owned(gx, shared) if x._grad is None else x._grad + gx
+    g = x._grad
+    x._grad = Tensor._make(_owned(gx, shared) if g is None else g.data + gx, x.device)
 
 
 def _as_tuple(x):
@@ -208,8 +235,7 @@ def _seed_grads(outputs, grad_outputs, what):
             if y.data.size != 1:
                 raise RuntimeError(f"{what}: grad can be implicitly created only for scalar "
                                    f"outputs; got shape {tuple(y.shape)}: pass gradient=")
-            from ..tensor import ones
-            g = ones(y.shape, dtype=y.dtype, device=y.device)
+            g = Tensor._make(unit_gradient(y.shape, y.dtype, y.device), y.device)
             g._unit = True
         else:
             if not isinstance(g, Tensor):
@@ -242,6 +268,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple (torch's
     ``autograd.grad``). Nothing is accumulated into ``.grad``."""
+    from ..tensor import Tensor
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
@@ -261,5 +288,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} was not used to compute the outputs; pass "
                                f"allow_unused=True to get None for it")
+        if g is not None and not create_graph:        # an array: the caller gets its own
+            if g.base is not None or not getattr(g.flags, "writeable", True) or any(
+                    g is r for r in result):
+                g = g.copy()
+            g = x.__class__._make(g, x.device) if x.__class__ is Tensor else \
+                Tensor._make(g, x.device)
         result.append(g)
     return tuple(result)

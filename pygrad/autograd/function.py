@@ -100,6 +100,19 @@ class Function:
     def backward(self, gy):
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
+    def vjp(self, gy):
+        """``backward`` on raw arrays: what the engine calls when the backward pass itself
+        is not recorded (``create_graph=False``). Ops on the hot path override it with the
+        same formula written on arrays; this default runs ``backward`` on wrapped arrays."""
+        dev = self.inputs[0].device if isinstance(self.inputs[0], Tensor) else \
+            next(t.device for t in self.inputs if isinstance(t, Tensor))
+        g = Tensor._make(gy, dev)
+        g._unit = id(gy) in _unit_ids
+        gxs = self.backward(g)
+        if gxs.__class__ is not tuple:
+            return None if gxs is None else gxs.data
+        return tuple(None if g is None else g.data for g in gxs)
+
     def release(self):
         """Drop saved arrays and inputs after backward (retain_graph=False). An op that
         saves no values keeps its links to the graph, with stand-ins for the arrays."""
@@ -123,3 +136,29 @@ def _shell(t):
                          t._requires_grad)
     shell._ctx, shell._version = t._ctx, t._version
     return shell
+
+
+# The implicit gradient 1 of ``loss.backward()``: one cached read-only array per shape, dtype
+# and device, so an op can tell it from any other gradient by identity (the fused losses skip
+# scaling by it). Cached arrays are never freed, so their ids are never reused.
+_units = {}
+_unit_ids = set()
+
+
+def unit_gradient(shape, dtype, device):
+    """The cached array of ones that seeds ``backward()`` of a one-element output."""
+    key = (shape, dtype, device)
+    a = _units.get(key)
+    if a is None:
+        from ..tensor import ones
+        a = ones(shape, dtype=dtype, device=device).data
+        if hasattr(a.flags, "writeable"):
+            a.flags.writeable = False
+        _units[key] = a
+        _unit_ids.add(id(a))
+    return a
+
+
+def is_unit(a) -> bool:
+    """Whether the array ``a`` is the implicit gradient 1 of ``backward()``."""
+    return id(a) in _unit_ids

@@ -20,6 +20,9 @@ class Sigmoid(Function):
     def forward(self, x):
         return self.backend.sigmoid(x)
 
+    def vjp(self, gy):
+        return self.backend.sigmoid_bwd(self.output.data, gy)
+
     def backward(self, gy):
         return SigmoidGrad()(self.output, gy)
 
@@ -44,6 +47,9 @@ class Softmax(Function):
 
     def forward(self, x):
         return self.backend.softmax(x, self.axis)
+
+    def vjp(self, gy):
+        return self.backend.softmax_bwd(self.output.data, gy, self.axis)
 
     def backward(self, gy):
         return SoftmaxGrad(self.axis)(self.output, gy)
@@ -75,6 +81,9 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         return self.backend.log_softmax(x, self.axis)
+
+    def vjp(self, gy):
+        return self.backend.log_softmax_bwd(self.output.data, gy, self.axis)
 
     def backward(self, gy):
         return LogSoftmaxGrad(self.axis)(self.output, gy)

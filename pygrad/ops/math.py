@@ -19,6 +19,11 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
+def _value(x):
+    """A Tensor's array, or the Python number itself."""
+    return x.data if hasattr(x, "data") else x
+
+
 # ----------------------------------------------------------------------------- broadcasting
 
 class SumTo(Function):
@@ -29,6 +34,9 @@ class SumTo(Function):
 
     def forward(self, x):
         return sum_to_array(x, self.shape)
+
+    def vjp(self, gy):
+        return get_xp(gy).broadcast_to(gy, self.inputs[0].shape)
 
     def backward(self, gy):
         return broadcast_to(gy, self.inputs[0].shape)
@@ -42,6 +50,9 @@ class BroadcastTo(Function):
 
     def forward(self, x):
         return self.backend.xp.broadcast_to(x, self.shape)
+
+    def vjp(self, gy):
+        return sum_to_array(gy, self.inputs[0].shape)
 
     def backward(self, gy):
         return sum_to(gy, self.inputs[0].shape)
@@ -83,6 +94,12 @@ class Add(Function):
     def forward(a, b):
         return a + b
 
+    def vjp(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to_array(gy, a.shape) if na else None,
+                sum_to_array(gy, b.shape) if nb else None)
+
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
@@ -95,6 +112,12 @@ class Sub(Function):
     @staticmethod
     def forward(a, b):
         return a - b
+
+    def vjp(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to_array(gy, a.shape) if na else None,
+                sum_to_array(-gy, b.shape) if nb else None)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -112,6 +135,12 @@ class Mul(Function):
     def forward(a, b):
         return a * b
 
+    def vjp(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to_array(gy * _value(b), a.shape) if na else None,
+                sum_to_array(gy * _value(a), b.shape) if nb else None)
+
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
@@ -127,6 +156,14 @@ class Div(Function):
     @staticmethod
     def forward(a, b):
         return a / b
+
+    def vjp(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        bv = _value(b)
+        ga = sum_to_array(gy / bv, a.shape) if na else None
+        gb = sum_to_array(-gy * _value(a) / (bv * bv), b.shape) if nb else None
+        return ga, gb
 
     def backward(self, gy):
         a, b = self.inputs
@@ -179,6 +216,9 @@ class Neg(Function):
     def forward(self, x):
         return -x
 
+    def vjp(self, gy):
+        return -gy
+
     def backward(self, gy):
         return -gy
 
@@ -194,6 +234,9 @@ class Cast(Function):
     def forward(self, x):
         return x.astype(self.dtype)
 
+    def vjp(self, gy):
+        return gy.astype(self.inputs[0].dtype)
+
     def backward(self, gy):
         return Cast(self.inputs[0].dtype)(gy)
 
@@ -203,6 +246,13 @@ class Where(Function):
 
     def forward(self, cond, a, b):
         return self.backend.xp.where(cond, a, b)
+
+    def vjp(self, gy):
+        cond, a, b = self.inputs
+        _, na, nb = self.needs_input_grad
+        xp, c = get_xp(gy), cond.data
+        return (None, sum_to_array(xp.where(c, gy, 0), a.shape) if na else None,
+                sum_to_array(xp.where(c, 0, gy), b.shape) if nb else None)
 
     def backward(self, gy):
         cond, a, b = self.inputs
@@ -283,6 +333,13 @@ class MatMul(Function):
     def forward(self, a, b):
         return self.backend.xp.matmul(a, b)
 
+    def vjp(self, gy):
+        a, b = self.inputs
+        if a.ndim != 2 or b.ndim != 2:
+            return Function.vjp(self, gy)
+        na, nb = self.needs_input_grad
+        return (gy @ b.data.T if na else None), (a.data.T @ gy if nb else None)
+
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
@@ -328,6 +385,16 @@ class Linear(Function):
         if b is not None:
             y += b
         return y
+
+    def vjp(self, gy):
+        x, w = self.inputs[0].data, self.inputs[1].data
+        need = self.needs_input_grad
+        gx = gy @ w if need[0] else None
+        g2 = gy.reshape(-1, gy.shape[-1]) if gy.ndim != 2 else gy
+        gw = g2.T @ (x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) if need[1] else None
+        if len(self.inputs) == 2:
+            return gx, gw
+        return gx, gw, (g2.sum(0) if need[2] else None)
 
     def backward(self, gy):
         x, w = self.inputs[0], self.inputs[1]

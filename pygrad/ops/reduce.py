@@ -7,6 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend.reference import get_xp
 from .math import broadcast_to, where
 from .unary import _constant
 
@@ -54,6 +55,15 @@ class Sum(Function):
 
     def forward(self, x):
         return x.sum(axis=self.axes, keepdims=self.keepdim)
+
+    def vjp(self, gy):
+        shape, axes = self.inputs[0].shape, self.axes
+        if not self.keepdim:
+            kept = list(shape)
+            for a in (range(len(shape)) if axes is None else axes):
+                kept[a] = 1
+            gy = gy.reshape(kept)
+        return get_xp(gy).broadcast_to(gy, shape)
 
     def backward(self, gy):
         return _expand_back(gy, self.inputs[0].shape, self.axes, self.keepdim)

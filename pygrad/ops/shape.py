@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend.reference import get_xp
 from .dtypes import promote
 
 
@@ -15,6 +16,9 @@ class Reshape(Function):
 
     def forward(self, x):
         return x.reshape(self.shape)
+
+    def vjp(self, gy):
+        return gy.reshape(self.inputs[0].shape)
 
     def backward(self, gy):
         return reshape(gy, self.inputs[0].shape)
@@ -57,6 +61,9 @@ class Permute(Function):
 
     def forward(self, x):
         return x.transpose(self.dims)
+
+    def vjp(self, gy):
+        return gy.transpose(tuple(int(i) for i in np.argsort(self.dims)))
 
     def backward(self, gy):
         inverse = tuple(int(i) for i in np.argsort(self.dims))
@@ -270,6 +277,12 @@ class GetItem(Function):
 
     def forward(self, x):
         return self.index.get(x)
+
+    def vjp(self, gy):
+        xp = get_xp(gy)
+        gx = xp.zeros(self.inputs[0].shape, dtype=gy.dtype)
+        self.index.add_at(xp, gx, gy)
+        return gx
 
     def backward(self, gy):
         return GetItemGrad(self.index, self.inputs[0].shape)(gy)

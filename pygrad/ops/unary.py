@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
+from ..backend.reference import get_xp
 
 
 class Exp(Function):
     def forward(self, x):
         return self.backend.xp.exp(x)
+
+    def vjp(self, gy):
+        return gy * self.output.data
 
     def backward(self, gy):
         return gy * self.output
@@ -16,6 +20,9 @@ class Log(Function):
     def forward(self, x):
         return self.backend.xp.log(x)
 
+    def vjp(self, gy):
+        return gy / self.inputs[0].data
+
     def backward(self, gy):
         return gy / self.inputs[0]
 
@@ -23,6 +30,9 @@ class Log(Function):
 class Sqrt(Function):
     def forward(self, x):
         return self.backend.xp.sqrt(x)
+
+    def vjp(self, gy):
+        return gy / (2 * self.output.data)
 
     def backward(self, gy):
         return gy / (2 * self.output)
@@ -68,6 +78,9 @@ class Relu(Function):
     def forward(self, x):
         return self.backend.xp.maximum(0, x).astype(x.dtype, copy=False)   # keeps -0.0
 
+    def vjp(self, gy):
+        return get_xp(gy).where(self.output.data <= 0, 0, gy)
+
     def backward(self, gy):
         # torch's threshold_backward: zero where y <= 0, so a nan input passes its gradient
         return _select(~(self.output.data <= 0), gy)
@@ -76,6 +89,10 @@ class Relu(Function):
 class Tanh(Function):
     def forward(self, x):
         return self.backend.xp.tanh(x)
+
+    def vjp(self, gy):
+        y = self.output.data
+        return gy * (1 - y * y)
 
     def backward(self, gy):
         y = self.output
