@@ -1140,6 +1140,15 @@ gy = m.ones(2)
     _regression("cat-skips-legacy-empty-1d", """
 y = m.cat([m.zeros(0), m.ones(2, 2)], dim=1)      # torch: the (0,) tensor is skipped
 """),
+    _regression("cross-entropy-label-smoothing-no-classes", """
+y = F.cross_entropy(m.zeros(1, 0), m.zeros(1, 0), reduction='sum', label_smoothing=0.1)
+"""),
+    _regression("nll-loss-empty-input-0d-target", """
+y = F.nll_loss(m.zeros(0), m.tensor(-100), reduction='none')    # torch: nan
+"""),
+    _regression("nll-loss-int-input", """
+y = F.nll_loss(m.tensor([[5, 5]]), m.tensor([0]))           # torch: NotImplementedError
+"""),
     # ---- backward
     _regression("std-backward-at-zero", """
 x0 = m.tensor([3., 3.], dtype=m.float64, requires_grad=True)
@@ -1216,6 +1225,21 @@ x0 = m.tensor(1.5, dtype=m.float64, requires_grad=True)
 y = x0.var()                              # nan (no degrees of freedom)
 gy = m.tensor(-0., dtype=m.float64)       # torch: grad 0
 """),
+    _regression("var-0d-over-dim-backward-no-dof", """
+x0 = m.tensor(1.5, requires_grad=True)
+y = x0.var(dim=-1, keepdim=True)          # nan (no degrees of freedom)
+gy = m.tensor(-0.)                        # torch: grad 0
+"""),
+    _regression("cross-entropy-mean-ignored-row-inf-upstream", """
+x0 = m.ones(2, 2, dtype=m.float64, requires_grad=True)
+y = F.cross_entropy(x0, m.tensor([1, -100]))
+gy = m.tensor(inf, dtype=m.float64)       # torch: the ignored row's grad is 0
+"""),
+    _regression("cross-entropy-all-ignored-backward", """
+x0 = m.zeros(3, requires_grad=True)
+y = F.cross_entropy(x0, m.tensor(-100))  # nan: no target counted
+gy = m.tensor(-0.)                        # torch: grad 0
+"""),
     _regression("std-backward-inf-upstream", """
 x0 = m.tensor([-0.5, 2.0], dtype=m.float64, requires_grad=True)
 y = x0.std()
@@ -1260,6 +1284,12 @@ x0 = m.tensor([2.], dtype=m.float64, requires_grad=True)
 g, = m.autograd.grad(x0.var(), [x0], create_graph=True)      # nan
 y = g
 gy = m.ones(1, dtype=m.float64)           # torch: 0
+"""),
+    _regression("sqrt-double-backward-at-0", """
+x0 = m.tensor([0.0], dtype=m.float64, requires_grad=True)
+g, = m.autograd.grad(x0.sqrt(), [x0], m.tensor([1e-249], dtype=m.float64), create_graph=True)
+y = g
+gy = m.ones(1, dtype=m.float64)           # torch: -inf
 """),
     _regression("div-double-backward-underflow", """
 x0 = m.tensor([1e-91], dtype=m.float64, requires_grad=True)
