@@ -1149,6 +1149,11 @@ y = F.nll_loss(m.zeros(0), m.tensor(-100), reduction='none')    # torch: nan
     _regression("nll-loss-int-input", """
 y = F.nll_loss(m.tensor([[5, 5]]), m.tensor([0]))           # torch: NotImplementedError
 """),
+    _regression("log-softmax-0d-dim-minus-1", """
+x0 = m.tensor(3., dtype=m.float64, requires_grad=True)
+y = m.log_softmax(x0, dim=-1)             # torch: 0.
+gy = m.tensor(1., dtype=m.float64)
+"""),
     # ---- backward
     _regression("std-backward-at-zero", """
 x0 = m.tensor([3., 3.], dtype=m.float64, requires_grad=True)
@@ -1239,6 +1244,17 @@ gy = m.tensor(inf, dtype=m.float64)       # torch: the ignored row's grad is 0
 x0 = m.zeros(3, requires_grad=True)
 y = F.cross_entropy(x0, m.tensor(-100))  # nan: no target counted
 gy = m.tensor(-0.)                        # torch: grad 0
+"""),
+    _regression("abs-0d-backward", """
+x0 = m.tensor(-0.0, requires_grad=True)
+y = x0.abs()
+gy = m.tensor(-3.5)
+"""),
+    _regression("div-backward-tiny-divisor", """
+x0 = m.tensor([0.1, 8.7e-285], dtype=m.float64, requires_grad=True)
+x1 = m.tensor(-6.3e-199, dtype=m.float64, requires_grad=True)
+y = x0 / x1
+gy = m.tensor([-2.8e-290, 0.58], dtype=m.float64)     # torch: x1.grad = inf
 """),
     _regression("std-backward-inf-upstream", """
 x0 = m.tensor([-0.5, 2.0], dtype=m.float64, requires_grad=True)
