@@ -549,7 +549,8 @@ class Tensor:
     def reshape(self, *shape_):
         return shape.reshape(self, *shape_)
 
-    view = reshape
+    def view(self, *shape_):
+        return shape.view(self, *shape_)
 
     def view_as(self, other):
         return shape.reshape(self, other.shape)
@@ -598,6 +599,23 @@ class Tensor:
                                f"{target}") from None
 
     def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is true, else self; the result keeps self's dtype (the
+        value is converted, as torch)."""
+        if not isinstance(mask, Tensor) or mask.dtype != bool_:
+            raise RuntimeError(f"masked_fill: expected a bool mask tensor, got "
+                               f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(f"masked_fill: only a 0-d value tensor is supported, got "
+                                   f"shape {tuple(value.shape)}")
+            if value.dtype != self.dtype:
+                value = value.to(self.dtype)
+        elif self.dtype.kind != "f":
+            if isinstance(value, float) and not np.isfinite(value):
+                raise RuntimeError(f"masked_fill: value {value} cannot be converted to "
+                                   f"dtype {self.dtype} without overflow")
+            value = Tensor._make(_to_device_array(int(value), self.dtype, self.device),
+                                 self.device)
         return math.where(mask, value, self)
 
     # ------------------------------------------------------------------ printing

@@ -7,13 +7,11 @@ and higher-order gradients coexist.
 from __future__ import annotations
 
 from ..autograd.function import Function
+from .shape import wrap_dim
 
 
 def _axis(dim, ndim, what):
-    if not -ndim <= dim < max(ndim, 1):
-        raise IndexError(f"{what}: dim {dim} is out of range for a tensor with {ndim} "
-                         f"dimensions")
-    return dim % ndim if ndim else 0
+    return wrap_dim(dim, ndim, what)
 
 
 class Sigmoid(Function):
@@ -119,7 +117,11 @@ class LogSigmoid(Function):
 
 
 def sigmoid(x):
-    """σ(x) = 1 / (1 + e^−x), elementwise; one fused kernel each way."""
+    """σ(x) = 1 / (1 + e^−x), elementwise; one fused kernel each way. Integer and bool
+    tensors give float32, as in torch."""
+    from ..tensor import Tensor
+    if isinstance(x, Tensor) and x.dtype.kind != "f":
+        x = x.to("float32")
     _check_float(x, "sigmoid")
     return Sigmoid()(x)
 
@@ -128,6 +130,7 @@ def softmax(x, dim=-1):
     """exp(x) / Σ exp(x) along ``dim`` (max-subtracted, one fused kernel each way)."""
     _check_float(x, "softmax")
     if x.ndim == 0:
+        _axis(dim, 0, "softmax")
         return softmax(x.reshape(1), 0).reshape(())
     return Softmax(_axis(dim, x.ndim, "softmax"))(x)
 
@@ -136,6 +139,7 @@ def log_softmax(x, dim=-1):
     """x − logsumexp(x) along ``dim`` (one fused kernel each way)."""
     _check_float(x, "log_softmax")
     if x.ndim == 0:
+        _axis(dim, 0, "log_softmax")
         return log_softmax(x.reshape(1), 0).reshape(())
     return LogSoftmax(_axis(dim, x.ndim, "log_softmax"))(x)
 

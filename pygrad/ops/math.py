@@ -162,15 +162,24 @@ class Div(Function):
         na, nb = self.needs_input_grad
         bv = _value(b)
         ga = sum_to_array(gy / bv, a.shape) if na else None
-        gb = sum_to_array(-gy * _value(a) / (bv * bv), b.shape) if nb else None
+        gb = sum_to_array(_div_grad_b(gy, _value(a), bv), b.shape) if nb else None
         return ga, gb
 
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
         ga = _reduce(gy / b, a) if na else None
-        gb = _reduce(-gy * a / (b * b), b) if nb else None
+        gb = _reduce(_div_grad_b(gy, a, b), b) if nb else None
         return ga, gb
+
+
+def _div_grad_b(gy, a, b):
+    """∂(a / b)/∂b · gy in torch's order of operations (which decides where it under- or
+    overflows): a number over a tensor is a·reciprocal(b), else −gy·((a / b) / b)."""
+    if not hasattr(a, "shape"):
+        r = 1 / b
+        return -(gy * a) * (r * r)
+    return -gy * ((a / b) / b)
 
 
 class Pow(Function):
@@ -182,6 +191,9 @@ class Pow(Function):
                 # sqrt(-0.0) is -0.0, so rsqrt(-0.0) is -inf
                 r = get_xp(a).sqrt(a)
                 return r if b > 0 else 1 / r
+            if getattr(b, "dtype", np.dtype("f")).kind in "iu" and \
+                    getattr(a, "dtype", np.dtype("i")).kind in "iu" and (b < 0).any():
+                return _int_pow(a, b)
             return a ** b
 
     def backward(self, gy):
@@ -190,18 +202,31 @@ class Pow(Function):
         ga = gb = None
         if na:
             # b·a^(b−1), and 0 where b == 0 (not 0·0^−1 = nan), as torch
+            # (selected, never multiplied: an inf upstream gradient stays out)
             if not hasattr(b, "shape"):
-                ga = gy * (b * a ** (b - 1)) if b != 0 else gy * 0.0
+                ga = gy * (b * a ** (b - 1)) if b != 0 else _constant_like(
+                    get_xp(a.data).zeros(a.shape), a)
             else:
-                ga = _reduce(gy * (b * where(b == 0, 1.0, a) ** (b - 1)), a)
+                ga = _reduce(where(b == 0, 0.0, gy * (b * where(b == 0, 1.0, a) ** (b - 1))),
+                             a)
         if nb:
             from .unary import log
             base = a if hasattr(a, "shape") else _constant_like(a, b)
             # a^b·log a, and 0 where a == 0 and b ≥ 0 (the limit), as torch
             zero = (base == 0) & (b >= 0)
-            d = where(zero, 0.0, self.output * log(where(zero, 1.0, base)))
-            gb = _reduce(gy * d, b)
+            gb = _reduce(where(zero, 0.0, gy * self.output * log(where(zero, 1.0, base))), b)
         return ga, gb
+
+
+def _int_pow(a, b):
+    """Integer a ** b with some b < 0, as torch: 1 and -1 keep their powers, anything else
+    gives 0 (NumPy refuses negative integer powers)."""
+    xp = get_xp(b)
+    a = xp.asarray(a)
+    pos = a ** xp.maximum(b, 0)
+    odd = (b % 2).astype(bool)
+    neg = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(b < 0, neg, pos).astype(pos.dtype, copy=False)
 
 
 def _constant_like(value, like):

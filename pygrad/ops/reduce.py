@@ -211,7 +211,9 @@ def min(x, dim=None, keepdim=False):  # noqa: A001
 
 
 def logsumexp(x, dim=None, keepdim=False):
-    """log Σ exp(x) over ``dim``, computed stably."""
+    """log Σ exp(x) over ``dim``, computed stably (integer tensors give float32)."""
+    if x.dtype.kind != "f":
+        x = x.to("float32")
     return LogSumExp(normalize_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
 
 
@@ -227,17 +229,44 @@ class StdSqrt(Function):
         return where(_constant(y.data == 0, y), 0.0, gy / (2 * y))
 
 
+class Var(Function):
+    """Σ (x − mean)² / (n − correction) over ``axes``; the gradient is torch's closed form
+    2·gy·(x − mean) / (n − correction), not the chain rule through the mean (which would
+    spread a nan or inf from one element to all)."""
+
+    def __init__(self, axes, keepdim, correction):
+        self.axes, self.keepdim, self.correction = axes, keepdim, correction
+
+    def forward(self, x):
+        xp = self.backend.xp
+        n = _count(x.shape, self.axes)
+        d = x - x.mean(axis=self.axes, keepdims=True)
+        ss = (d * d).sum(axis=self.axes, keepdims=self.keepdim)
+        dof = n - self.correction
+        return (ss / dof if dof > 0 else ss * xp.asarray(np.nan, dtype=x.dtype)).astype(
+            x.dtype, copy=False)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        dof = _count(x.shape, self.axes) - self.correction
+        g = _expand_back(gy, x.shape, self.axes, self.keepdim)
+        d = x - mean(x, self.axes, keepdim=True)
+        return g * d * (2.0 / dof if dof else float("inf"))
+
+
+def _count(shape, axes):
+    n = 1
+    for a in (range(len(shape)) if axes is None else axes):
+        n *= shape[a]
+    return n
+
+
 def var(x, dim=None, keepdim=False, unbiased=True):
     """Variance over ``dim`` with Bessel's correction when ``unbiased`` (nan when no degree
     of freedom is left, as torch)."""
-    axes = normalize_dims(dim, x.ndim, "var")
-    n = 1
-    for a in (range(x.ndim) if axes is None else axes):
-        n *= x.shape[a]
-    d = x - mean(x, axes, keepdim=True)
-    dof = n - int(unbiased)
-    ss = sum(d * d, axes, keepdim)
-    return ss / dof if dof > 0 else ss * float("nan")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"var: expected a floating-point tensor, got dtype {x.dtype}")
+    return Var(normalize_dims(dim, x.ndim, "var"), keepdim, int(unbiased))(x)
 
 
 def std(x, dim=None, keepdim=False, unbiased=True):

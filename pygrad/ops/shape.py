@@ -82,13 +82,22 @@ def permute(x, *dims):
     return x if dims == tuple(range(n)) else Permute(dims)(x)
 
 
+def wrap_dim(d, ndim, what):
+    """``d`` as an axis in [0, ndim) — negative counts from the end; a 0-d tensor takes 0 and
+    -1 (torch's rule) — or an IndexError naming the op."""
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"{what}: dim {d} is out of range for a tensor with {ndim} "
+                         f"dimensions (expected in [{-n}, {n - 1}])")
+    return d % n
+
+
 def transpose(x, dim0, dim1):
     """Swap two dimensions."""
     n = x.ndim
-    for d in (dim0, dim1):
-        if not -n <= d < n:
-            raise IndexError(f"transpose: dim {d} is out of range for a tensor with {n} "
-                             f"dimensions")
+    dim0, dim1 = wrap_dim(dim0, n, "transpose"), wrap_dim(dim1, n, "transpose")
+    if n == 0:
+        return x
     dims = list(range(n))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return permute(x, dims)
@@ -98,14 +107,11 @@ def movedim(x, source, destination):
     """Move dimension ``source`` to position ``destination``, the others keeping their
     order."""
     n = x.ndim
-    for name, d in (("source", source), ("destination", destination)):
-        if not -max(n, 1) <= d < max(n, 1):
-            raise IndexError(f"movedim: {name} dim {d} is out of range for a tensor with {n} "
-                             f"dimensions")
+    source, destination = wrap_dim(source, n, "movedim"), wrap_dim(destination, n, "movedim")
     if n == 0:
         return x
-    dims = [d for d in range(n) if d != source % n]
-    dims.insert(destination % n, source % n)
+    dims = [d for d in range(n) if d != source]
+    dims.insert(destination, source)
     return permute(x, dims)
 
 
@@ -139,15 +145,32 @@ def unsqueeze(x, dim):
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge dimensions start_dim..end_dim into one."""
     n = x.ndim
+    s, e = wrap_dim(start_dim, n, "flatten"), wrap_dim(end_dim, n, "flatten")
     if n == 0:
         return reshape(x, (1,))
-    s, e = start_dim % n, end_dim % n
     if s > e:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     size = 1
     for d in x.shape[s:e + 1]:
         size *= d
     return reshape(x, x.shape[:s] + (size,) + x.shape[e + 1:])
+
+
+def view(x, *shape):
+    """``reshape`` that never copies: the new shape must fit the tensor's strides, else a
+    RuntimeError (call ``.contiguous()`` or ``.reshape()``), as torch."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = _infer_shape(shape, x.data.size, x.shape)
+    a = x.data
+    if isinstance(a, np.ndarray) and not a.flags.c_contiguous and shape != x.shape:
+        try:
+            a.reshape(shape, copy=False)
+        except ValueError:
+            raise RuntimeError(f"view: shape {shape} is not compatible with the strides of a "
+                               f"non-contiguous tensor of shape {tuple(x.shape)}; use "
+                               f".reshape(...) or .contiguous() first") from None
+    return x if shape == x.shape else Reshape(shape)(x)
 
 
 # ----------------------------------------------------------------------------- indexing
@@ -227,6 +250,10 @@ def normalize_index(index, x):
     if isinstance(index, Index):
         return index
     xp = x.backend.xp
+    if index.__class__ is list and len(index) < 32 and any(
+            isinstance(i, (list, tuple, slice, np.ndarray)) or i is None or i is Ellipsis
+            or hasattr(i, "_ctx") for i in index):
+        index = tuple(index)   # torch (and old NumPy) read such a list as a tuple of indices
     items = [_index_item(i, xp, x.device)
              for i in (index if isinstance(index, tuple) else (index,))]
     # dims each entry consumes: ints, slices and integer arrays one, a k-d bool mask k
@@ -342,6 +369,12 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    if any(t.shape == (0,) for t in tensors):
+        # torch skips 1-d empty tensors whatever the other shapes (a legacy rule)
+        rest = [t for t in tensors if t.shape != (0,)]
+        if not rest:
+            return tensors[0] * 1 if len(tensors) == 1 else Cat(0)(*promote(*tensors))
+        tensors = rest
     ref = tensors[0]
     n = ref.ndim
     if n == 0:
@@ -369,4 +402,5 @@ def stack(tensors, dim=0):
         if t.shape != shape:
             raise RuntimeError(f"stack: tensor {i} has shape {tuple(t.shape)}, expected "
                                f"{tuple(shape)}")
+    dim = wrap_dim(dim, len(shape) + 1, "stack")
     return cat([unsqueeze(t, dim) for t in tensors], dim)

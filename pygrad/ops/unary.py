@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from ..backend.reference import get_xp
+from .dtypes import result_type
 
 
 class Exp(Function):
@@ -44,7 +45,10 @@ class Abs(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        return gy * _constant(self.backend.xp.sign(x.data), x)
+        xp = self.backend.xp
+        sgn = xp.sign(x.data)
+        sgn = xp.where(sgn != sgn, 0, sgn).astype(sgn.dtype, copy=False)   # sgn(nan) is 0
+        return gy * _constant(sgn, x)
 
 
 class Clamp(Function):
@@ -141,7 +145,8 @@ def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
     """Clip ``x`` to [min, max]; either bound may be None."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min and max must be given")
-    return Clamp(min, max)(x)
+    r = result_type(x, *(b for b in (min, max) if b is not None))
+    return Clamp(min, max)(x if x.dtype == r else x.to(r))
 
 
 def relu(x):
