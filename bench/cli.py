@@ -1,6 +1,6 @@
 """``pygrad bench``: run the benchmark suites, print a table, save JSON and a PNG chart.
 
-    pygrad bench [--device cpu|cuda] [--suite kernels|mlp|all] [--quick] [--threads N]
+    pygrad bench [--device cpu|cuda] [--suite kernels|mlp|engine|all] [--quick] [--threads N]
                  [--out DIR] [--repeat N]
 
 Also ``python -m pygrad.bench.cli``. Results go to ``DIR/bench-<device>.json`` and, when
@@ -30,8 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "(ratio = torch time / pygrad time; higher is better).")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                    help="where to run (default: cpu)")
-    p.add_argument("--suite", choices=("kernels", "mlp", "all"), default="all",
-                   help="kernels: fused ops vs torch and NumPy; mlp: train steps; all: both")
+    p.add_argument("--suite", choices=("kernels", "mlp", "engine", "all"), default="all",
+                   help="kernels: fused ops vs torch and NumPy; mlp: train steps; engine: "
+                        "per-op overhead and the main job's step vs torch and a NumPy floor "
+                        "(cpu only; fairest with --threads 1); all: every suite of the device")
     p.add_argument("--quick", action="store_true",
                    help="small shapes and few repeats: a smoke run, not a measurement")
     p.add_argument("--threads", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
@@ -96,10 +98,13 @@ def gpu_target(row) -> dict | None:
 
 
 def run_suite(suite: str, device: str, quick: bool, repeat: int | None) -> list[dict]:
-    """The rows of one suite ("kernels" or "mlp") on ``device``."""
+    """The rows of one suite ("kernels", "mlp" or "engine") on ``device``."""
     if suite == "mlp":
         from . import mlp
         return mlp.run(device=device, quick=quick, repeat=repeat)
+    if suite == "engine":
+        from . import engine
+        return engine.run(device=device, quick=quick, repeat=repeat)
     if device == "cuda":
         from . import gpu
         rows = gpu.run(quick=quick)
@@ -167,7 +172,10 @@ def main(argv=None) -> int:
         print(f"pygrad bench: note: load average {load:.2f} on {os.cpu_count()} cores before "
               f"starting; other processes share the machine, so times will be noisy",
               file=sys.stderr)
-    suites = ["kernels", "mlp"] if args.suite == "all" else [args.suite]
+    if args.suite == "all":
+        suites = ["kernels", "mlp"] + (["engine"] if args.device == "cpu" else [])
+    else:
+        suites = [args.suite]
     rows, failed = [], []
     with default_device(args.device):      # --device wins over $PYGRAD_DEVICE
         _run_suites(args, suites, rows, failed)

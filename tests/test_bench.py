@@ -264,13 +264,13 @@ def test_cli_without_torch_says_how_to_install(monkeypatch, tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("suite", ["kernels", "mlp"])
+@pytest.mark.parametrize("suite", ["kernels", "mlp", "engine"])
 def test_cli_quick_writes_valid_json(suite, tmp_path, capsys):
     pytest.importorskip("torch")
     pg = pytest.importorskip("pygrad")
     if not hasattr(pg, "from_numpy"):
         pytest.skip("pygrad's Tensor API is not available")
-    if suite == "mlp":
+    if suite in ("mlp", "engine"):
         pytest.importorskip("pygrad.optim")
     cli = _bench("cli")
     status = cli.main(["--quick", "--suite", suite, "--threads", "1", "--repeat", "1",
