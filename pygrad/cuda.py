@@ -6,10 +6,14 @@ with ``CUDA_VISIBLE_DEVICES=2,3``, ``cuda:0`` is physical GPU 2.
 
 ``current_device()`` returns 0 when no GPU can be reached, so ``pg.device("cuda")`` still names
 ``cuda:0``; the clear error comes when that device is first used (a tensor is created on it).
+
+Errors the GPU finds without a host sync — an out-of-range cross_entropy target — surface at the
+next point where the host waits for that device, not at the call: see ``synchronize``.
 """
 from __future__ import annotations
 
 import os
+import sys
 
 __all__ = ["is_available", "device_count", "current_device", "get_device_name", "set_device",
            "synchronize", "CudaUnavailableError", "CupyNotInstalledError", "NoCudaDeviceError",
@@ -127,12 +131,25 @@ def get_device_name(index=None) -> str:
 
 
 def synchronize(device=None) -> None:
-    """Wait until every kernel queued on ``device`` (default: the current one) has finished."""
+    """Wait until every kernel queued on ``device`` (default: the current one) has finished.
+
+    Errors that the GPU found without a host sync surface here, as torch's device-side asserts
+    surface at its next synchronizing call: an out-of-range cross_entropy target raises an
+    IndexError at the first of ``pg.cuda.synchronize()``, ``item()``, ``tolist()``, printing or
+    ``cpu()`` of a tensor on that device after the call that had it — not at the call itself,
+    and not at ``backward()``, which does not wait for the GPU. The message names the class
+    count and ignore_index but not the call (which one is not known); each bad target is reported
+    once. ``PYGRAD_CHECK_TARGETS=sync`` raises at the call instead (a sync per call), ``=0``
+    checks nothing (see ``pygrad.backend.cuda``).
+    """
     cupy = _cupy()
     index = current_device() if device is None else _index_of(device)
     _check_index(index)
     with cupy.cuda.Device(index):
         cupy.cuda.runtime.deviceSynchronize()
+    backend = sys.modules.get("pygrad.backend.cuda")   # not imported: no kernel ran
+    if backend is not None:
+        backend.check_pending(index)
 
 
 def _index_of(spec) -> int:

@@ -26,10 +26,27 @@ Python numbers; ``step`` is the step count after incrementing (torch's, starting
         max_exp_avg_sqs used when amsgrad (else may be None); decoupled=True is AdamW
 
 The per-parameter steps ``sgd_step, adagrad_step, rmsprop_step, adam_step`` keep the reference
-signatures (one parameter, in place). ``PYGRAD_CHECK_TARGETS`` chooses how cross_entropy reports a
-target outside [0, C): "1" (default) reads a device flag right after the kernel — one 8-byte
-copy, a host sync per call — and raises the reference's IndexError at the call site; "0" skips the
-read (no sync): such rows then get a NaN loss and gradient.
+signatures (one parameter, in place).
+
+Out-of-range cross_entropy targets. The kernel writes the lowest row whose target is outside
+[0, C) and not ignore_index into a per-device flag and gives that row a NaN loss and gradient.
+Reading the flag back after every call would be a host sync in every training step, so by
+default it is read where the host waits anyway, as torch's device-side asserts surface: the
+next ``to_numpy`` of an array on that device (``tolist()``, printing, ``item()``, ``.cpu()``),
+``pg.cuda.synchronize()``, or an explicit ``check_pending()``. There an IndexError says that an
+earlier cross_entropy call on that device had a bad target (which call is not known), naming the
+class count and ignore_index of the calls since the last check; the flag is then cleared, so
+each bad target is reported once. The next cross_entropy call does not read the flag (that
+would be the per-step sync again). ``PYGRAD_CHECK_TARGETS`` (read at import; the module
+attribute ``CHECK_TARGETS`` may be set at run time) chooses:
+
+* "1" (default): the deferred check above; no host transfer inside cross_entropy;
+* "sync": read the flag right after the kernel (one 8-byte copy, a host sync per call) and
+  raise the reference's IndexError, naming the first bad target, at the call itself — for
+  finding the call that has the bad target;
+* "0": no check: such rows keep their NaN loss and gradient and nothing is raised. The first
+  checked call after unchecked ones on a device clears the flag (their bad rows are not its
+  own), which also drops a report still pending from checked calls before them.
 """
 from __future__ import annotations
 
@@ -39,6 +56,7 @@ import math
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +73,17 @@ name = "cuda"
 DTYPE_NAMES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
 SOURCES = ("softmax.cu", "cross_entropy.cu", "elementwise.cu", "optim.cu")
 NVRTC_OPTIONS = ("--std=c++17",)
-CHECK_TARGETS = os.environ.get("PYGRAD_CHECK_TARGETS", "1").strip() not in ("0", "false", "no")
+
+
+def _check_mode(value: str):
+    """PYGRAD_CHECK_TARGETS as CHECK_TARGETS: False (off), True (deferred) or "sync"."""
+    v = value.strip().lower()
+    if v in ("0", "false", "no", "off"):
+        return False
+    return "sync" if v == "sync" else True
+
+
+CHECK_TARGETS = _check_mode(os.environ.get("PYGRAD_CHECK_TARGETS", "1"))
 
 # ============================================================================= sources
 
@@ -132,6 +160,22 @@ def _module(filename: str, device_id: int):
                 mod = cupy.RawModule(code=load_source(filename), options=NVRTC_OPTIONS)
                 _modules[key] = mod
     return mod
+
+
+def compile_all(filenames=SOURCES) -> dict:
+    """Compile and load every entry point of ``filenames`` on the current device; returns the
+    seconds each file took. A cold NVRTC compile of softmax.cu or cross_entropy.cu takes ~12 s;
+    CuPy keeps the binaries in its on-disk kernel cache, so a later process loads them in
+    milliseconds. Call it before timing anything."""
+    dev = cupy.cuda.runtime.getDevice()
+    seconds = {}
+    for filename in filenames:
+        t0 = time.perf_counter()
+        mod = _module(filename, dev)
+        for entry in kernel_names(filename):
+            mod.get_function(entry)
+        seconds[filename] = time.perf_counter() - t0
+    return seconds
 
 
 def kernel(op: str, dtype, tier: str | None = None):
@@ -302,26 +346,84 @@ def log_softmax_bwd(y, gy, axis=-1):
 # ============================================================================= losses
 
 _NO_BAD_ROW = np.uint64(2**64 - 1)
-_bad_rows: dict = {}
+_bad_rows: dict = {}        # device -> its flag (a 1-element uint64 device array)
+_pending: dict = {}         # device -> {(C, ignore_index): calls} whose flag is not read yet
+_unchecked: set = set()     # devices where cross_entropy ran with CHECK_TARGETS off
+_flag_lock = threading.Lock()
 
 
-def _bad_row_flag():
+def _bad_row_flag(dev=None):
     """This device's flag: the kernel atomicMins the index of a row with an out-of-range
     target into it; it is reset only after a bad row was found, so no memset per call."""
-    dev = cupy.cuda.runtime.getDevice()
+    if dev is None:
+        dev = cupy.cuda.runtime.getDevice()
     flag = _bad_rows.get(dev)
     if flag is None:
         flag = _bad_rows[dev] = cupy.full(1, _NO_BAD_ROW, dtype=cupy.uint64)
     return flag
 
 
-def _raise_bad_target(flag, target, c, ignore_index):
-    row = int(flag.get()[0])
-    if row == int(_NO_BAD_ROW):
+def _note_call(dev, c, ignore_index):
+    """Record a checked cross_entropy call on ``dev`` whose flag is not read yet (host only)."""
+    key = (c, int(ignore_index))
+    with _flag_lock:
+        calls = _pending.get(dev)
+        if calls is None:
+            calls = _pending[dev] = {}
+        calls[key] = calls.get(key, 0) + 1
+
+
+def check_pending(device=None, _call=None):
+    """Raise the IndexError for an out-of-range cross_entropy target seen since the last check.
+
+    ``device``: a CUDA device index (default: the current device). Reads that device's flag
+    (one 8-byte device-to-host copy, which waits for the kernels queued before it) only when a
+    checked cross_entropy call ran there since the last check; otherwise nothing is read. The
+    flag is cleared before raising, so each bad target is reported once. ``to_numpy`` and
+    ``pg.cuda.synchronize()`` call it; see the module doc for when else the error surfaces.
+    """
+    dev = cupy.cuda.runtime.getDevice() if device is None else int(device)
+    with _flag_lock:
+        calls = _pending.pop(dev, None)
+    if not calls:
         return
-    flag.fill(_NO_BAD_ROW)
-    if row < target.size:
-        check_targets(target, c, ignore_index)  # the reference's message, naming the first bad one
+    flag = _bad_rows[dev]
+    with cupy.cuda.Device(dev):
+        row = int(flag.get()[0])
+        if row == int(_NO_BAD_ROW):
+            return
+        flag.fill(_NO_BAD_ROW)
+    n = sum(calls.values())
+    if _call is not None and n == 1:        # "sync" mode: this call's own targets
+        target, c, ignore_index = _call
+        if row < target.size:
+            check_targets(target, c, ignore_index)  # the reference's message, naming the target
+    raise IndexError(_bad_target_message(dev, calls, n, row))
+
+
+def _bad_target_message(dev, calls, n, row):
+    """The deferred IndexError's text: the calls since the last check, by (C, ignore_index)."""
+    def expect(c, ii):
+        return f"{c} classes (expected 0..{c - 1} or ignore_index={ii})"
+
+    if n == 1:
+        who = f"an earlier cross_entropy call on cuda:{dev} (the only one since the last check)"
+    else:
+        who = (f"one of {n} earlier cross_entropy calls on cuda:{dev} since the last check "
+               f"(which one is not known)")
+    if len(calls) == 1:
+        (c, ii), = calls
+        what = f"a target out of bounds for {expect(c, ii)}, in row {row}"
+        if n > 1:
+            what += " (the lowest bad row over those calls)"
+    else:
+        what = ("a target out of bounds for its class count; the calls: "
+                + ", ".join(f"{k} with {expect(c, ii)}" for (c, ii), k in calls.items())
+                + f"; lowest bad row over them: {row}")
+    return (f"cross_entropy: {who} had {what}. On a GPU targets are checked without a host "
+            f"sync, so the error surfaces at the next host read on that device (item(), "
+            f"tolist(), cpu(), pg.cuda.synchronize()); set PYGRAD_CHECK_TARGETS=sync to raise "
+            f"at the call itself.")
 
 
 def _scale_args(grad_scale, dtype, dummy):
@@ -347,7 +449,12 @@ def cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0
     write_grad = grad_scale is not None
     grad = cupy.empty_like(x) if write_grad else x
     scale, scale_ptr, use_ptr = _scale_args(grad_scale, x.dtype, x)
-    flag = _bad_row_flag()
+    dev = cupy.cuda.runtime.getDevice()
+    flag = _bad_row_flag(dev)
+    if CHECK_TARGETS and _unchecked and dev in _unchecked:
+        # unchecked calls may have left a bad row in the flag: not this call's to report
+        _unchecked.discard(dev)
+        flag.fill(_NO_BAD_ROW)          # queued before this call's kernel, no sync
     cfg = row_config(n, c, x.itemsize, "ce", _aligned(x, grad))
     kernel("cross_entropy", x.dtype, cfg.tier)(
         (cfg.grid,), (cfg.block,),
@@ -355,7 +462,11 @@ def cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0
          np.int32(cfg.vec), np.int64(ignore_index), _scalar(x.dtype, label_smoothing), scale,
          scale_ptr, np.int32(use_ptr), np.int32(has_weight), np.int32(write_grad), flag))
     if CHECK_TARGETS:
-        _raise_bad_target(flag, target, c, ignore_index)
+        _note_call(dev, c, ignore_index)
+        if CHECK_TARGETS == "sync":
+            check_pending(dev, (target, c, ignore_index))
+    else:
+        _unchecked.add(dev)
     return loss, (grad if write_grad else None)
 
 
@@ -488,8 +599,19 @@ def asarray(data, dtype=None, device=None):
 
 
 def to_numpy(a) -> np.ndarray:
-    """A NumPy copy of the CuPy array ``a`` (a host sync)."""
-    return cupy.asnumpy(a)
+    """A NumPy copy of the CuPy array ``a`` (a host sync). Then, if cross_entropy ran on
+    ``a``'s device since the last check, its target flag is read (``check_pending``) and a bad
+    target raises the IndexError here."""
+    out = cupy.asnumpy(a)
+    if _pending:
+        check_pending(_device_of(a))
+    return out
+
+
+def _device_of(a):
+    """The device index of the CuPy array ``a`` (the current device when it has none)."""
+    dev = getattr(getattr(a, "device", None), "id", None)
+    return cupy.cuda.runtime.getDevice() if dev is None else dev
 
 
 _NULL_GUARD = contextlib.nullcontext()
