@@ -1,8 +1,15 @@
 """Every CUDA kernel compiles (NVRTC, else nvcc) for sm_80 and sm_90 and exports its entry points;
-the row-kernel launch chooser keeps its invariants. No GPU needed."""
+the row-kernel launch chooser keeps its invariants. No GPU needed.
+
+A cold compile of softmax.cu or cross_entropy.cu takes 10-15 s, so the (source, arch) pairs the
+selected tests need are compiled once, side by side in threads (NVRTC and nvcc run outside the
+GIL), and shared by the tests."""
+import os
 import re
 import shutil
 import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -48,27 +55,64 @@ needs_compiler = pytest.mark.skipif(NVRTC is None and NVCC is None,
                                     reason="neither NVRTC (cupy.cuda.nvrtc) nor nvcc is available")
 
 
+PACKED = ("cross_entropy.cu", "90")      # the PTX test_packed_path_uses_16_byte_accesses reads
+
+
+def _wanted(session) -> list:
+    """The (source, arch) pairs that this run's selected tests of this module compile."""
+    want = []
+    for item in session.items:
+        if getattr(item, "module", None) is not sys.modules[__name__]:
+            continue
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "filename" in params and "arch" in params:
+            want.append((params["filename"], params["arch"]))
+        elif item.originalname == "test_packed_path_uses_16_byte_accesses":
+            want.append(PACKED)
+    return list(dict.fromkeys(want))
+
+
 @pytest.fixture(scope="module")
-def ptx_cache():
-    return {}
+def ptx(request, tmp_path_factory):
+    """``ptx(filename, arch)``: the PTX text. Every pair the selected tests use is compiled up
+    front, in parallel; a failed compile raises in the tests that use that pair."""
+    def one(job):
+        try:
+            return job, compile_ptx(cuda_backend.load_source(job[0]), job[1], dirs[job])
+        except Exception as e:  # noqa: BLE001  (raised by the test that needs the pair)
+            return job, e
+
+    jobs = _wanted(request.session)
+    dirs = {job: tmp_path_factory.mktemp(f"{job[0].split('.')[0]}_{job[1]}") for job in jobs}
+    with ThreadPoolExecutor(max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+        done = dict(pool.map(one, jobs))
+
+    def get(filename, arch):
+        job = (filename, arch)
+        if job not in done:
+            dirs[job] = tmp_path_factory.mktemp(f"{filename.split('.')[0]}_{arch}")
+            done.update([one(job)])
+        if isinstance(done[job], Exception):
+            raise done[job]
+        return done[job]
+
+    return get
 
 
 @needs_compiler
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("filename", cuda_backend.SOURCES)
-def test_every_entry_point_compiles(filename, arch, tmp_path, ptx_cache):
-    ptx = compile_ptx(cuda_backend.load_source(filename), arch, tmp_path)
-    ptx_cache[(filename, arch)] = ptx
-    entries = set(re.findall(r"\.entry\s+(\w+)\s*\(", ptx))
+def test_every_entry_point_compiles(filename, arch, ptx):
+    text = ptx(filename, arch)
+    entries = set(re.findall(r"\.entry\s+(\w+)\s*\(", text))
     expected = set(cuda_backend.kernel_names(filename))
     assert expected - entries == set(), f"missing in {filename} PTX"
     assert entries - expected == set(), f"unlisted entry points in {filename}"
 
 
 @needs_compiler
-def test_packed_path_uses_16_byte_accesses(tmp_path):
-    ptx = compile_ptx(cuda_backend.load_source("cross_entropy.cu"), "90", tmp_path)
-    body = ptx.split(".entry cross_entropy_warp32_float32")[1].split(".entry")[0]
+def test_packed_path_uses_16_byte_accesses(ptx):
+    body = ptx(*PACKED).split(".entry cross_entropy_warp32_float32")[1].split(".entry")[0]
     assert "ld.global.v4.f32" in body or "ld.global.nc.v4.f32" in body
     assert "st.global.v4.f32" in body
 
