@@ -6,6 +6,8 @@ Metadata lives in pyproject.toml; this file adds what needs code:
   (libm also brings libmvec, whose vector expf the kernels call). If the compiler has no
   OpenMP the kernels build single-threaded; if the extension does not build at all the
   install still succeeds and pygrad.backend.cpu falls back to the reference code.
+* the engine core (the modules pygrad/_core.py lists), compiled from their Python source
+  by Cython; optional too: without it the same source runs as Python.
 * two folders mapped into the package: bench/ -> pygrad.bench and csrc/cuda/ ->
   pygrad._cuda_src (the .cu sources CuPy compiles at run time, shipped as package data).
 """
@@ -85,6 +87,20 @@ cpu_ext = Extension(
 )
 
 
+# The engine core (pygrad/_core.py lists it): plain Python modules that Cython compiles into
+# extensions beside them. The hash of each source is recorded, so an edited source that was
+# not rebuilt runs as Python instead of through a stale extension.
+sys.path.insert(0, HERE)
+from pygrad._core import CORE, source_hash  # noqa: E402
+
+core_exts = [Extension(name, [name.replace(".", "/") + ".py"], optional=True) for name in CORE]
+with open(os.path.join(HERE, "pygrad", "_core_build.py"), "w") as f:
+    f.write("# written by setup.py: the sources the compiled core was built from\n"
+            "SOURCES = {\n" + "".join(
+                f"    {name!r}: {source_hash(name.replace('.', '/') + '.py')!r},\n"
+                for name in CORE) + "}\n")
+
+
 def _packages():
     """pygrad's packages plus those mapped from bench/ and csrc/cuda/."""
     packages = find_packages(include=["pygrad", "pygrad.*"])
@@ -105,6 +121,11 @@ setup(
     ext_modules=cythonize(
         [cpu_ext],
         compiler_directives={"language_level": "3"},
+        quiet=True,
+    ) + cythonize(
+        core_exts,
+        compiler_directives={"language_level": "3", "annotation_typing": False},
+        build_dir="build/cython",
         quiet=True,
     ),
     cmdclass={"build_ext": BuildExt},

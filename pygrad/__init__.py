@@ -5,9 +5,11 @@
     loss = pg.nn.functional.cross_entropy(x, pg.tensor([0, 2, 1, 0]))
     loss.backward()              # x.grad is softmax(x) - one_hot, scaled by 1/4
 """
-import warnings as _warnings
+from . import _core
 
-from . import autograd
+_core.install()     # before the engine's modules load: compiled, or their Python source
+
+from . import autograd  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .device import Device, device, get_default_device, set_default_device
 from .ops.activation import log_softmax, sigmoid, softmax
@@ -22,11 +24,6 @@ from .tensor import (Tensor, arange, as_tensor, bool_, empty, eye, float32, floa
 from . import nn  # noqa: E402
 
 __version__ = "0.1.0"
-
-# Arithmetic on inf and nan is defined (IEEE 754) and, as in torch, silent: NumPy's
-# floating-point RuntimeWarnings raised inside pygrad's ops are not shown to the user.
-_warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow) encountered",
-                         RuntimeWarning, r"pygrad\.")
 
 float = float32   # noqa: A001 - torch's aliases
 double = float64

@@ -219,7 +219,7 @@ class Tensor:
             raise RuntimeError(f"item(): only one-element tensors can be converted to Python "
                                f"scalars, got shape {tuple(self.shape)}")
         return self.data.reshape(()).item() if self.device.type == "cpu" else \
-            self.data.reshape(()).get().item()
+            self.device.backend.to_numpy(self.data.reshape(())).item()
 
     def tolist(self):
         return self._host().tolist()
@@ -658,7 +658,10 @@ class ToDevice(Function):
     def __call__(self, x):
         # forward runs on the destination's backend, not the input's
         src = x.device
-        y = _to_device_array(x.data, x.dtype, self.device)
+        # to the host through the backend, which reports deferred device-side errors
+        data = src.backend.to_numpy(x.data) if src.index is not None and \
+            self.device.index is None else x.data
+        y = _to_device_array(data, x.dtype, self.device)
         out = Tensor._make(y, self.device)
         if x._requires_grad and _mode.enabled:
             import weakref

@@ -207,14 +207,14 @@ class Pow(Function):
                 ga = gy * (b * a ** (b - 1)) if b != 0 else _constant_like(
                     get_xp(a.data).zeros(a.shape), a)
             else:
-                ga = _reduce(where(b == 0, 0.0, gy * (b * where(b == 0, 1.0, a) ** (b - 1))),
-                             a)
+                ga = _reduce(where(b == 0, 0.0, gy * (b * a ** (b - 1))), a)
         if nb:
             from .unary import log
             base = a if hasattr(a, "shape") else _constant_like(a, b)
-            # a^b·log a, and 0 where a == 0 and b ≥ 0 (the limit), as torch
+            # gy·a^b·log a, with 0 for a^b·log a where a == 0 and b ≥ 0 (the limit): torch's
+            # formula, multiplied in as torch does (an inf gy gives nan there, as in torch)
             zero = (base == 0) & (b >= 0)
-            gb = _reduce(where(zero, 0.0, gy * self.output * log(where(zero, 1.0, base))), b)
+            gb = _reduce(gy * where(zero, 0.0, self.output * log(base)), b)
         return ga, gb
 
 
