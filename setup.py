@@ -11,6 +11,7 @@ Metadata lives in pyproject.toml; this file adds what needs code:
 * two folders mapped into the package: bench/ -> pygrad.bench and csrc/cuda/ ->
   pygrad._cuda_src (the .cu sources CuPy compiles at run time, shipped as package data).
 """
+import importlib.util
 import os
 import sys
 import tempfile
@@ -90,8 +91,11 @@ cpu_ext = Extension(
 # The engine core (pygrad/_core.py lists it): plain Python modules that Cython compiles into
 # extensions beside them. The hash of each source is recorded, so an edited source that was
 # not rebuilt runs as Python instead of through a stale extension.
-sys.path.insert(0, HERE)
-from pygrad._core import CORE, source_hash  # noqa: E402
+_spec = importlib.util.spec_from_file_location("_pygrad_core", os.path.join(HERE, "pygrad",
+                                                                            "_core.py"))
+_core = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_core)       # the list alone, without importing pygrad
+CORE, source_hash = _core.CORE, _core.source_hash
 
 core_exts = [Extension(name, [name.replace(".", "/") + ".py"], optional=True) for name in CORE]
 with open(os.path.join(HERE, "pygrad", "_core_build.py"), "w") as f:
