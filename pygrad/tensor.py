@@ -634,7 +634,9 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
 
-_function_module.Tensor = Tensor
+# the engine and the ops refer to Tensor, which they cannot import (this module imports them)
+for _m in (_function_module, engine, activation, math, reduce, shape, unary):
+    _m.Tensor = Tensor
 
 
 class _Clone(Function):

@@ -8,8 +8,12 @@ walk is done, and a second backward through them raises.
 """
 from __future__ import annotations
 
+from numpy import ndarray
+
 from .function import unit_gradient
 from .grad_mode import set_grad_enabled
+
+Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
 _FREED = ("Trying to backward through the graph a second time (or to use saved values after "
           "they were freed). Pass retain_graph=True to the first backward() or autograd.grad() "
@@ -18,7 +22,6 @@ _FREED = ("Trying to backward through the graph a second time (or to use saved v
 
 def _topological_order(roots):
     """Nodes reachable from ``roots``, each after every node that feeds it."""
-    from ..tensor import Tensor
 
     order, visited = [], set()
     stack = [(node, False) for node in roots]
@@ -58,7 +61,6 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
     Without ``create_graph`` the walk carries raw arrays and calls each op's array-level
     ``vjp``; with it, Tensors through each op's ``backward`` (recorded, so differentiable).
     """
-    from ..tensor import Tensor
 
     arrays = not create_graph
     pending = {}  # node -> gradient of its output, summed over its consumers
@@ -100,7 +102,9 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
             for x, need, gx in zip(node.inputs, node.needs_input_grad, gxs):
                 if not need or gx is None:
                     continue
-                gx = _checked(node, x, gx, arrays)
+                if not arrays or gx.__class__ is not ndarray or gx.shape != x.data.shape or \
+                        gx.dtype is not x.data.dtype:
+                    gx = _checked(node, x, gx, arrays)     # all but the common case
                 ctx = x._ctx
                 if ctx is not None:
                     prev = pending.get(ctx)
@@ -120,7 +124,6 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
 def _checked(node, x, gx, arrays):
     """``gx`` as the gradient of input ``x`` of ``node``: an array (or a Tensor when the
     graph is recorded) of x's shape, cast to x's dtype."""
-    from ..tensor import Tensor
     if arrays:
         gd = gx
         if gd.__class__ is Tensor or isinstance(gd, Tensor):
@@ -147,7 +150,6 @@ def _retain(node, gy, create_graph, shared):
     if create_graph:
         out._grad = gy if out._grad is None else out._grad + gy
         return
-    from ..tensor import Tensor
     g = gy.data if isinstance(gy, Tensor) else gy
     out._grad = Tensor._make(_owned(g, shared) if out._grad is None else out._grad.data + g,
                              out.device)
@@ -168,7 +170,6 @@ def _version_sum(node):
 def _capture_plan(order, capture):
     """For autograd.grad: which nodes produce a wanted tensor, and which nodes must run —
     those with a wanted tensor, or a node that must run, among their inputs."""
-    from ..tensor import Tensor
     captured_nodes, run = {}, set()
     for node in order:                       # inputs before consumers
         out = node._output() if node._output is not None else None
@@ -194,7 +195,6 @@ def _owned(a, shared):
 def _deliver_leaf(x, gx, create_graph, capture, shared):
     """Hand the gradient ``gx`` (an array, or a Tensor when create_graph) to the leaf ``x``:
     into ``capture`` for autograd.grad, else added to ``x.grad`` out of place."""
-    from ..tensor import Tensor
     if capture is not None:
         key = id(x)
         if key in capture:
@@ -211,7 +211,6 @@ def _deliver_leaf(x, gx, create_graph, capture, shared):
 
 
 def _as_tuple(x):
-    from ..tensor import Tensor
     if x is None:
         return ()
     if isinstance(x, Tensor):
@@ -221,7 +220,6 @@ def _as_tuple(x):
 
 def _seed_grads(outputs, grad_outputs, what):
     """One gradient per output: the given ones, or 1 for scalar outputs."""
-    from ..tensor import Tensor
 
     grads = []
     for i, (y, g) in enumerate(zip(outputs, grad_outputs)):
@@ -268,7 +266,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple (torch's
     ``autograd.grad``). Nothing is accumulated into ``.grad``."""
-    from ..tensor import Tensor
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from ..autograd.function import Function
 from .shape import wrap_dim
 
+Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
+
 
 def _axis(dim, ndim, what):
     return wrap_dim(dim, ndim, what)
@@ -119,7 +121,6 @@ class LogSigmoid(Function):
 def sigmoid(x):
     """σ(x) = 1 / (1 + e^−x), elementwise; one fused kernel each way. Integer and bool
     tensors give float32, as in torch."""
-    from ..tensor import Tensor
     if isinstance(x, Tensor) and x.dtype.kind != "f":
         x = x.to("float32")
     _check_float(x, "sigmoid")
@@ -145,7 +146,6 @@ def log_softmax(x, dim=-1):
 
 
 def _check_float(x, what):
-    from ..tensor import Tensor
     if not isinstance(x, Tensor):
         raise TypeError(f"{what}: expected a Tensor, got {type(x).__name__}")
     if x.dtype.kind != "f":

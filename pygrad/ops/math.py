@@ -14,6 +14,8 @@ from ..backend.reference import get_xp
 from .dtypes import promote, result_type
 from .unary import _constant
 
+Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
+
 
 def _shape(x):
     return getattr(x, "shape", ())
@@ -231,7 +233,7 @@ def _int_pow(a, b):
 
 def _constant_like(value, like):
     """``value`` as a Tensor that carries no gradient, with ``like``'s dtype and device."""
-    from ..tensor import _to_device_array, Tensor
+    from ..tensor import _to_device_array
     return Tensor._make(_to_device_array(value, like.dtype, like.device), like.device)
 
 
@@ -289,7 +291,7 @@ class Where(Function):
 
 def where(cond, a, b):
     """``a`` where ``cond`` is true, else ``b`` (broadcasting; torch's dtype promotion)."""
-    from ..tensor import Tensor, _as_tensor_like
+    from ..tensor import _as_tensor_like
     like = next((t for t in (a, b, cond) if isinstance(t, Tensor)), None)
     if like is None:
         raise TypeError("where: expected at least one Tensor argument")
@@ -384,7 +386,6 @@ class MatMul(Function):
 
 def matmul(a, b):
     """Matrix product with broadcasting batch dims (``torch.matmul``)."""
-    from ..tensor import Tensor
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul: expected two Tensors, got {type(a).__name__} and "
                         f"{type(b).__name__}")

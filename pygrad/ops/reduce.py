@@ -11,6 +11,8 @@ from ..backend.reference import get_xp
 from .math import broadcast_to, where
 from .unary import _constant
 
+Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
+
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 MinResult = namedtuple("MinResult", ["values", "indices"])
 
@@ -196,7 +198,6 @@ def _extreme(cls, result, x, dim, keepdim, what):
     fn = cls(axis[0], keepdim)
     values = fn(x)
     idx = fn.indices if keepdim else fn.indices.squeeze(axis[0])
-    from ..tensor import Tensor
     return result(values, Tensor._make(idx.astype("int64", copy=False), x.device))
 
 
@@ -275,7 +276,6 @@ def std(x, dim=None, keepdim=False, unbiased=True):
 
 
 def _arg(x, dim, keepdim, what):
-    from ..tensor import Tensor
     a = x.data
     if dim is None:
         if a.size == 0:

@@ -7,6 +7,8 @@ from ..autograd.function import Function
 from ..backend.reference import get_xp
 from .dtypes import promote
 
+Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
+
 
 class Reshape(Function):
     saves_values = False
@@ -212,7 +214,6 @@ class Index:
 
 def _index_item(item, xp, device):
     """One index entry as an int, slice, None, Ellipsis, bool, or an int / bool array."""
-    from ..tensor import Tensor
     if isinstance(item, Tensor):
         if item.device is not device:
             raise RuntimeError(f"indexing: index tensor is on {item.device} but the indexed "

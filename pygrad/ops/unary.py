@@ -5,6 +5,8 @@ from ..autograd.function import Function
 from ..backend.reference import get_xp
 from .dtypes import result_type
 
+Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
+
 
 class Exp(Function):
     def forward(self, x):
@@ -105,7 +107,6 @@ class Tanh(Function):
 
 def _constant(array, like):
     """A Tensor that carries no gradient, on ``like``'s device."""
-    from ..tensor import Tensor
     return Tensor._make(array, like.device)
 
 
