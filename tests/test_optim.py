@@ -296,3 +296,30 @@ def test_step_with_a_grad_on_another_device():
                                            r"cuda:0"):
         opt.step()
     assert a.numpy().tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_cpu_multi_tensor_adam_equals_one_call_per_parameter(amsgrad, decoupled):
+    from pygrad.backend import get
+    cpu = get("cpu")
+    rng = np.random.default_rng(0)
+    shapes = [(3, 4), (4,), (2, 2, 2), (1,)]
+
+    def state():
+        ps = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        return ps, [np.zeros_like(p) for p in ps], [np.zeros_like(p) for p in ps], \
+            [np.zeros_like(p) for p in ps]
+    one, multi = state(), None
+    multi = tuple([a.copy() for a in lst] for lst in one)
+    for step in (1, 2, 3):
+        gs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        gs[0][0, 0] = np.nan if step == 2 else gs[0][0, 0]      # nan reaches max_exp_avg_sq
+        args = (step, 1e-2, 0.9, 0.999, 1e-8, 0.1, decoupled, amsgrad, False)
+        cpu.adam_step_multi(multi[0], gs, multi[1], multi[2],
+                            multi[3] if amsgrad else [None] * 4, *args)
+        for k in range(4):
+            cpu.adam_step(one[0][k], gs[k], one[1][k], one[2][k],
+                          one[3][k] if amsgrad else None, *args)
+    for a, b in zip(sum(one, []), sum(multi, [])):
+        np.testing.assert_array_equal(a, b)

@@ -16,6 +16,7 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
 
 cnp.import_array()
 
@@ -360,3 +361,51 @@ def adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, double lr, double
         k.adam_step(cnp.PyArray_DATA(pa), cnp.PyArray_DATA(ga), cnp.PyArray_DATA(m),
                     cnp.PyArray_DATA(v), vmp, n, step_size, beta1, beta2, bc2_sqrt, eps,
                     weight_decay, decoupled, decay, amsgrad, maximize)
+
+
+def adam_step_multi(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, double lr,
+                    double beta1=0.9, double beta2=0.999, double eps=1e-8,
+                    double weight_decay=0.0, bint decoupled=False, bint amsgrad=False,
+                    bint maximize=False):
+    """``adam_step`` on every parameter of a step in one call: each tensor is checked as
+    there, then all are updated in one loop without the GIL (the multi-tensor step)."""
+    cdef Py_ssize_t n = len(params), i
+    if n == 0:
+        return
+    # the arrays stay referenced by the lists below while the loop runs
+    cdef list pa = [], ga = [], ma = [], va = [], xa = []
+    cdef cnp.ndarray a
+    for i in range(n):
+        a = _array(params[i], "adam_step", "p", True)
+        pa.append(a)
+        ga.append(_like(grads[i], a, "adam_step", "g", "p"))
+        ma.append(_state(exp_avgs[i], a, True, "adam_step", "exp_avg"))
+        va.append(_state(exp_avg_sqs[i], a, True, "adam_step", "exp_avg_sq"))
+        xa.append(_state(max_exp_avg_sqs[i], a, amsgrad, "adam_step", "max_exp_avg_sq"))
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(pa[0], "adam_step", "p"))
+    for i in range(1, n):
+        if k != pg_cpu_ops(_dtype_code(pa[i], "adam_step", "p")):
+            raise TypeError("adam_step_multi: every parameter must have the same dtype")
+    cdef double step_size = lr / (1 - beta1 ** step)
+    cdef double bc2_sqrt = math.sqrt(1 - beta2 ** step)
+    cdef double decay = 1 - lr * weight_decay
+    cdef void **ptrs = <void **>malloc(5 * n * sizeof(void *))
+    cdef int64_t *sizes = <int64_t *>malloc(n * sizeof(int64_t))
+    if ptrs == NULL or sizes == NULL:
+        free(ptrs)
+        free(sizes)
+        raise MemoryError("adam_step_multi: no memory for the parameter table")
+    for i in range(n):
+        ptrs[5 * i] = cnp.PyArray_DATA(<cnp.ndarray>pa[i])
+        ptrs[5 * i + 1] = cnp.PyArray_DATA(<cnp.ndarray>ga[i])
+        ptrs[5 * i + 2] = cnp.PyArray_DATA(<cnp.ndarray>ma[i])
+        ptrs[5 * i + 3] = cnp.PyArray_DATA(<cnp.ndarray>va[i])
+        ptrs[5 * i + 4] = _ptr(xa[i])
+        sizes[i] = cnp.PyArray_SIZE(<cnp.ndarray>pa[i])
+    with nogil:
+        for i in range(n):
+            k.adam_step(ptrs[5 * i], ptrs[5 * i + 1], ptrs[5 * i + 2], ptrs[5 * i + 3],
+                        ptrs[5 * i + 4], sizes[i], step_size, beta1, beta2, bc2_sqrt, eps,
+                        weight_decay, decoupled, decay, amsgrad, maximize)
+    free(ptrs)
+    free(sizes)
