@@ -131,8 +131,10 @@ __device__ void adam_multi(const unsigned long long* ptrs, const long long* offs
         m2[j] = v;
         T vhat = v;
         if (amsgrad) {
+            // a NaN-propagating max, as torch.maximum (fmax would drop the NaN)
             T* vmax = list_ptr<T>(ptrs, 4, nt, k);
-            vhat = v > vmax[j] ? v : vmax[j];
+            const T old = vmax[j];
+            vhat = (old != old || old > v) ? old : v;
             vmax[j] = vhat;
         }
         p[j] = pj - step_size * m / (pg_sqrt(vhat) / bc2_sqrt + eps);
