@@ -137,11 +137,9 @@ class CrossEntropy(Function):
             x, target, self.weight, self.ignore_index, self.label_smoothing,
             scale if need_grad else None)
         if need_grad:
-            # (clipped: on a GPU an out-of-range target is reported later, not raised here)
             self.keep = keep
-            self.idx = xp.clip(xp.where(keep, target, 0), 0, max(x.shape[1] - 1, 0))
-            if x.shape[1]:
-                _nan_rows_of_ignored(xp, x, keep, self.grad)
+            if x.shape[1] and xp is np:
+                _nan_rows_of_ignored(x, keep, self.grad)
         if self.reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):   # all ignored: nan, as torch
                 out = loss.sum() / total
@@ -178,21 +176,20 @@ class CrossEntropy(Function):
         if self.label_smoothing:
             g += z[:, None]
         else:
-            g[xp.arange(g.shape[0]), self.idx] += z
+            # (clipped: on a GPU an out-of-range target is reported later, not raised here)
+            idx = xp.clip(xp.where(self.keep, target.data, 0), 0, max(x.shape[1] - 1, 0))
+            g[xp.arange(g.shape[0]), idx] += z
         return Tensor._make(g, x.device), None
 
 
-def _nan_rows_of_ignored(xp, x, keep, grad):
+def _nan_rows_of_ignored(x, keep, grad):
     """torch's gradient of an ignored row is 0·softmax(row): NaN across the row when its
     softmax is NaN (a NaN or +inf logit, or every logit −inf), else 0. The kernels write 0;
-    the row's max tells the two apart. On the cpu only the ignored rows are read."""
-    if xp is np:
-        ign = np.flatnonzero(~keep)
-        if ign.size:
-            grad[ign[~np.isfinite(x[ign].max(axis=1))]] = np.nan
-    else:
-        bad = ~keep & ~xp.isfinite(x.max(axis=1))
-        xp.copyto(grad, xp.asarray(np.nan, dtype=grad.dtype), where=bad[:, None])
+    the row's max tells the two apart. Only the ignored rows are read. The cpu only: on a
+    GPU this would be a second pass over every logit, so there such rows keep gradient 0."""
+    ign = np.flatnonzero(~keep)
+    if ign.size:
+        grad[ign[~np.isfinite(x[ign].max(axis=1))]] = np.nan
 
 
 def _cross_entropy_composite(x, target, weight, ignore_index, eps, reduction):
