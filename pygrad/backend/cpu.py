@@ -312,13 +312,14 @@ def adam_step_multi(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step,
                     maximize=False):
     """``adam_step`` on every parameter in one kernel call (the multi-tensor step), or one
     by one when some array is not one the kernel takes."""
-    if _cpu is not None and params and all(
-            _fast_inplace(p, grads[k], exp_avgs[k], exp_avg_sqs[k],
-                          max_exp_avg_sqs[k] if amsgrad else None)
-            and p.dtype == params[0].dtype for k, p in enumerate(params)):
-        _cpu.adam_step_multi(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, lr,
-                             beta1, beta2, eps, weight_decay, decoupled, amsgrad, maximize)
-        return
+    if _cpu is not None:
+        try:        # checks every array before it changes any (a refusal changes nothing)
+            _cpu.adam_step_multi(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step,
+                                 lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad,
+                                 maximize)
+            return
+        except (TypeError, ValueError):
+            pass
     for k, p in enumerate(params):
         adam_step(p, grads[k], exp_avgs[k], exp_avg_sqs[k], max_exp_avg_sqs[k], step, lr,
                   beta1, beta2, eps, weight_decay, decoupled, amsgrad, maximize)

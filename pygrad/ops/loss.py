@@ -115,7 +115,13 @@ class CrossEntropy(Function):
     def forward(self, x, target):
         xp = self.backend.xp
         keep = target != self.ignore_index
-        if self.reduction == "mean":
+        # the common case on the cpu, in host numbers: a mean over unweighted rows
+        host_mean = xp is np and self.weight is None and self.reduction == "mean"
+        if host_mean:
+            kept = int(np.count_nonzero(keep))
+            total = x.dtype.type(kept)
+            scale = 1.0 / kept if kept else 0.0       # nothing kept: no gradient at all
+        elif self.reduction == "mean":
             # the mean divides by the summed weight of the kept targets; the kernel checks
             # the labels, so index the weights with out-of-range targets clipped here. The
             # weights of ignored rows are selected away, not multiplied by 0 (an inf weight
@@ -138,8 +144,10 @@ class CrossEntropy(Function):
             scale if need_grad else None)
         if need_grad:
             self.keep = keep
-            if x.shape[1] and xp is np:
+            if x.shape[1] and xp is np and not (host_mean and kept == len(keep)):
                 _nan_rows_of_ignored(x, keep, self.grad)
+        if host_mean:
+            return loss.sum() / total if kept else np.asarray(np.nan, dtype=x.dtype)
         if self.reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):   # all ignored: nan, as torch
                 out = loss.sum() / total
