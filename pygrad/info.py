@@ -49,6 +49,12 @@ def collect() -> dict:
         info["cpu_kernel_variants"] = []
         info["openmp_threads"] = None
     info["cpu_count"] = os.cpu_count()
+    from . import _core
+    compiled = _core.compiled()
+    info["engine_core"] = ("compiled (Cython)" if all(compiled.values()) else
+                           "Python source" if not any(compiled.values()) else
+                           "partly compiled; Python source for " +
+                           ", ".join(m for m, c in compiled.items() if not c))
     info["default_device"] = _default_device()
     from . import cuda
     count = cuda.device_count()
@@ -83,6 +89,7 @@ def main(argv=None) -> int:
     variants = ", ".join(info["cpu_kernel_variants"]) or "none"
     print(f"cpu kernels   {info['cpu_kernels']} (this CPU runs: {variants})")
     print(f"openmp        {info['openmp_threads']} threads ({info['cpu_count']} CPUs)")
+    print(f"engine core   {info['engine_core']}")
     print(f"default dev.  {info['default_device']}")
     print(f"cuda          available: {info['cuda_available']}, "
           f"device count: {info['cuda_device_count']}"

@@ -609,6 +609,10 @@ class Tensor:
                 raise RuntimeError(f"masked_fill: only a 0-d value tensor is supported, got "
                                    f"shape {tuple(value.shape)}")
             if value.dtype != self.dtype:
+                if self.dtype.kind != "f" and value.dtype.kind == "f" and \
+                        value.device.type == "cpu" and not np.isfinite(value.data):
+                    raise RuntimeError(f"masked_fill: value {value.item()} cannot be "
+                                       f"converted to dtype {self.dtype} without overflow")
                 value = value.to(self.dtype)
         elif self.dtype.kind != "f":
             if isinstance(value, float) and not np.isfinite(value):

@@ -94,6 +94,10 @@ def test_info_reports_kernels_and_cuda(capsys):
     assert data["cuda_available"] == pg.cuda.is_available()
     assert data["cuda_device_count"] == pg.cuda.device_count() == len(data["cuda_devices"])
     assert data["numpy"] == np.__version__
+    from pygrad import _core
+    assert data["engine_core"] == ("compiled (Cython)" if all(_core.compiled().values())
+                                   else data["engine_core"])
+    assert ("Python source" in data["engine_core"]) == (not all(_core.compiled().values()))
 
 
 def test_out_writes_an_onnx_model_that_matches(capsys, tmp_path):

@@ -7,6 +7,7 @@ and higher-order gradients coexist.
 from __future__ import annotations
 
 from ..autograd.function import Function
+from .dtypes import UnsupportedDtypeError
 from .shape import wrap_dim
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
@@ -129,18 +130,20 @@ def sigmoid(x):
 
 def softmax(x, dim=-1):
     """exp(x) / Σ exp(x) along ``dim`` (max-subtracted, one fused kernel each way)."""
+    if isinstance(x, Tensor):
+        _axis(dim, x.ndim, "softmax")          # torch checks the dim before the dtype
     _check_float(x, "softmax")
     if x.ndim == 0:
-        _axis(dim, 0, "softmax")
         return softmax(x.reshape(1), 0).reshape(())
     return Softmax(_axis(dim, x.ndim, "softmax"))(x)
 
 
 def log_softmax(x, dim=-1):
     """x − logsumexp(x) along ``dim`` (one fused kernel each way)."""
+    if isinstance(x, Tensor):
+        _axis(dim, x.ndim, "log_softmax")          # torch checks the dim before the dtype
     _check_float(x, "log_softmax")
     if x.ndim == 0:
-        _axis(dim, 0, "log_softmax")
         return log_softmax(x.reshape(1), 0).reshape(())
     return LogSoftmax(_axis(dim, x.ndim, "log_softmax"))(x)
 
@@ -149,7 +152,8 @@ def _check_float(x, what):
     if not isinstance(x, Tensor):
         raise TypeError(f"{what}: expected a Tensor, got {type(x).__name__}")
     if x.dtype.kind != "f":
-        raise TypeError(f"{what}: expected a floating-point tensor, got dtype {x.dtype}")
+        raise UnsupportedDtypeError(f"{what}: not implemented for dtype {x.dtype} (expected a "
+                                    f"floating-point tensor)")
 
 
 def logsigmoid(x):

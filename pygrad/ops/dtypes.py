@@ -14,6 +14,11 @@ int64 = np.dtype("int64")
 float32 = np.dtype("float32")
 
 
+class UnsupportedDtypeError(NotImplementedError, TypeError):
+    """An input dtype an op has no kernel for: torch raises NotImplementedError; a TypeError
+    too, so code that caught pygrad's earlier TypeError still does."""
+
+
 def _category(dtype) -> int:
     return 2 if dtype.kind == "f" else 0 if dtype.kind == "b" else 1
 

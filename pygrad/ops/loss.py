@@ -20,6 +20,7 @@ from ..autograd.engine import grad as autograd_grad
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from .activation import log_softmax, logsigmoid
+from .dtypes import UnsupportedDtypeError
 from .math import where
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -37,8 +38,6 @@ class DtypeError(RuntimeError, TypeError):
     """A target or weight dtype that torch refuses with RuntimeError."""
 
 
-class UnsupportedDtypeError(NotImplementedError, TypeError):
-    """An input dtype the loss has no kernel for (torch: NotImplementedError)."""
 
 
 def _check_reduction(reduction, what):

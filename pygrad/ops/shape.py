@@ -344,17 +344,26 @@ def getitem(x, index):
 # ----------------------------------------------------------------------------- joining
 
 class Cat(Function):
+    """Concatenate along ``axis``; inputs at the positions in ``skip`` (1-d and empty: torch's
+    legacy rule lets them join any shape) are left out and get empty gradients."""
+
     saves_values = False
 
-    def __init__(self, axis):
-        self.axis = axis
+    def __init__(self, axis, skip=()):
+        self.axis, self.skip = axis, skip
 
     def forward(self, *xs):
+        if self.skip:
+            xs = [x for i, x in enumerate(xs) if i not in self.skip]
         return self.backend.xp.concatenate(xs, axis=self.axis)
 
     def backward(self, gy):
         grads, start = [], 0
-        for x, need in zip(self.inputs, self.needs_input_grad):
+        for i, (x, need) in enumerate(zip(self.inputs, self.needs_input_grad)):
+            if i in self.skip:
+                grads.append(Tensor._make(self.backend.xp.zeros((0,), gy.dtype), gy.device)
+                             if need else None)
+                continue
             n = x.shape[self.axis]
             if need:
                 index = Index((slice(None),) * self.axis + (slice(start, start + n),))
@@ -366,31 +375,32 @@ class Cat(Function):
 
 
 def cat(tensors, dim=0):
-    """Concatenate tensors along an existing dimension."""
+    """Concatenate tensors along an existing dimension (torch's promotion across them)."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
-    if any(t.shape == (0,) for t in tensors):
-        # torch skips 1-d empty tensors whatever the other shapes (a legacy rule)
-        rest = [t for t in tensors if t.shape != (0,)]
-        if not rest:
-            return tensors[0] * 1 if len(tensors) == 1 else Cat(0)(*promote(*tensors))
-        tensors = rest
-    ref = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                               f"concatenated")
+    if any(t.dtype != tensors[0].dtype for t in tensors):
+        tensors = promote(*tensors)
+    # torch skips 1-d empty tensors whatever the other shapes (a legacy rule)
+    skip = frozenset(i for i, t in enumerate(tensors) if t.shape == (0,))
+    rest = [t for i, t in enumerate(tensors) if i not in skip]
+    if not rest:
+        return Cat(0)(*tensors)
+    ref = rest[0]
     n = ref.ndim
-    if n == 0:
-        raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated")
     if not -n <= dim < n:
         raise IndexError(f"cat: dim {dim} is out of range for tensors with {n} dimensions")
     axis = dim % n
     for i, t in enumerate(tensors):
-        if t.ndim != n or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape))
-                              if j != axis):
+        if i not in skip and (t.ndim != n or any(
+                a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != axis)):
             raise RuntimeError(f"cat: tensor {i} has shape {tuple(t.shape)}, which does not "
                                f"match {tuple(ref.shape)} outside dim {axis}")
-    if any(t.dtype != ref.dtype for t in tensors):
-        tensors = promote(*tensors)
-    return Cat(axis)(*tensors)
+    return Cat(axis, skip)(*tensors)
 
 
 def stack(tensors, dim=0):
@@ -399,9 +409,9 @@ def stack(tensors, dim=0):
     if not tensors:
         raise RuntimeError("stack: expected a non-empty sequence of tensors")
     shape = tensors[0].shape
+    dim = wrap_dim(dim, len(shape) + 1, "stack")
     for i, t in enumerate(tensors):
         if t.shape != shape:
             raise RuntimeError(f"stack: tensor {i} has shape {tuple(t.shape)}, expected "
                                f"{tuple(shape)}")
-    dim = wrap_dim(dim, len(shape) + 1, "stack")
     return cat([unsqueeze(t, dim) for t in tensors], dim)
