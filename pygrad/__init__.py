@@ -13,6 +13,9 @@ from . import autograd  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .device import Device, device, get_default_device, set_default_device
 from .ops.activation import log_softmax, sigmoid, softmax
+from .ops.elementwise import (  # noqa: A004 - round is torch's name
+    acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, exp2, expm1, floor, frac, log1p,
+    log2, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc)
 from .ops.math import matmul, maximum, minimum, where
 from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
 from .ops.shape import cat, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze

@@ -45,6 +45,8 @@ EXAMPLES = {
     "Sigmoid": (lambda a: a.sigmoid(), [(3, 4)]),
     "Softmax": (lambda a: a.softmax(0), [(3, 4)]),
     "LogSoftmax": (lambda a: a.log_softmax(1), [(3, 4)]),
+    "Elementwise": (lambda a: a.sin() * a.tanh() + a.atan(), [(3, 4)]),
+    "Round": (lambda a: a.round(decimals=1) * a, [(3, 4)]),
 }
 POSITIVE = {"Log", "Sqrt"}
 

@@ -1,0 +1,193 @@
+"""The elementwise math family, declared once as a table.
+
+Each entry gives the NumPy/CuPy function that computes the op and its derivative dy/dx as
+one formula ``d(m, x, y)``, where ``m`` is either the array module (the engine's array path,
+``create_graph=False``) or pygrad itself (the recorded backward, so higher-order gradients
+work): the same line serves both. From the table come ``pg.sin``, ``Tensor.sin`` and the
+in-place ``Tensor.sin_``. ``tests/test_elementwise.py`` iterates over the same table against
+torch, so an op cannot be added untested.
+
+Derivatives follow torch's formulas (tools/autograd/derivatives.yaml); ops whose derivative
+is zero almost everywhere (floor, sign, ...) give exact zeros, never ``gy·0`` (which would
+turn an infinite upstream gradient into nan).
+"""
+from __future__ import annotations
+
+import math as _math
+import sys
+from types import SimpleNamespace
+
+from ..autograd.function import Function
+
+Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
+
+LN2, LN10 = _math.log(2.0), _math.log(10.0)
+
+# name: (array function name, derivative d(m, x, y) or None for "zero everywhere",
+#        integer inputs: "float" (computed in float32, as torch) or "keep" (same dtype))
+TABLE = {
+    "sin": ("sin", lambda m, x, y: m.cos(x), "float"),
+    "cos": ("cos", lambda m, x, y: -m.sin(x), "float"),
+    "tan": ("tan", lambda m, x, y: 1 + y * y, "float"),
+    "asin": ("arcsin", lambda m, x, y: 1 / m.sqrt(1 - x * x), "float"),
+    "acos": ("arccos", lambda m, x, y: -1 / m.sqrt(1 - x * x), "float"),
+    "atan": ("arctan", lambda m, x, y: 1 / (1 + x * x), "float"),
+    "sinh": ("sinh", lambda m, x, y: m.cosh(x), "float"),
+    "cosh": ("cosh", lambda m, x, y: m.sinh(x), "float"),
+    "asinh": ("arcsinh", lambda m, x, y: 1 / m.sqrt(x * x + 1), "float"),
+    "acosh": ("arccosh", lambda m, x, y: 1 / m.sqrt(x * x - 1), "float"),
+    "atanh": ("arctanh", lambda m, x, y: 1 / (1 - x * x), "float"),
+    "exp2": ("exp2", lambda m, x, y: y * LN2, "float"),
+    "expm1": ("expm1", lambda m, x, y: y + 1, "float"),
+    "log2": ("log2", lambda m, x, y: 1 / (x * LN2), "float"),
+    "log10": ("log10", lambda m, x, y: 1 / (x * LN10), "float"),
+    "log1p": ("log1p", lambda m, x, y: 1 / (x + 1), "float"),
+    "reciprocal": ("reciprocal", lambda m, x, y: -(y * y), "float"),
+    "rsqrt": ("rsqrt", lambda m, x, y: -0.5 * y * y * y, "float"),
+    "square": ("square", lambda m, x, y: 2 * x, "keep"),
+    "frac": ("frac", lambda m, x, y: 1, "keep"),
+    "floor": ("floor", None, "keep"),
+    "ceil": ("ceil", None, "keep"),
+    "trunc": ("trunc", None, "keep"),
+    "sign": ("sign", None, "keep"),
+    "sgn": ("sign", None, "keep"),
+}
+
+
+def _array_fn(xp, name):
+    """The array function ``name``, with the ones NumPy lacks written out."""
+    if name == "rsqrt":
+        return lambda x: 1 / xp.sqrt(x)
+    if name == "frac":
+        return lambda x: x - xp.trunc(x)
+    if name == "reciprocal":
+        return lambda x: 1 / x
+    if name == "sign":                                          # torch: sign(nan) is 0
+        return lambda x: x.copy() if x.dtype.kind == "b" else xp.sign(x) if x.dtype.kind in \
+            "iu" else xp.where(x != x, 0, xp.sign(x)).astype(x.dtype, copy=False)
+    if name in ("floor", "ceil", "trunc"):
+        f = getattr(xp, name)
+        return lambda x: x if x.dtype.kind in "iub" else f(x)     # integers are their own
+    return getattr(xp, name)
+
+
+class Elementwise(Function):
+    """One op of TABLE applied to one tensor."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def forward(self, x):
+        return _array_fn(self.backend.xp, TABLE[self.name][0])(x)
+
+    def _derivative(self, m, x, y):
+        return TABLE[self.name][1](m, x, y)
+
+    def vjp(self, gy):
+        if TABLE[self.name][1] is None:
+            return self.backend.xp.zeros_like(gy)
+        xp = self.backend.xp
+        return gy * self._derivative(xp, self.inputs[0].data, self.output.data)
+
+    def backward(self, gy):
+        if TABLE[self.name][1] is None:
+            return Tensor._make(self.backend.xp.zeros_like(gy.data), gy.device)
+        return gy * self._derivative(_ops, self.inputs[0], self.output)
+
+
+def _apply(name, x):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        if TABLE[name][2] == "float":
+            x = x.to("float32")
+        elif name == "frac" or (name == "square" and x.dtype.kind == "b"):
+            if name == "frac":
+                raise NotImplementedError(f"frac(): not implemented for dtype {x.dtype}")
+            x = x.to("int64")                     # torch: bool ** 2 is int64
+    return Elementwise(name)(x)
+
+
+def _make_function(name):
+    def fn(input):  # noqa: A002 - torch's argument name
+        return _apply(name, input)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {name}, as torch.{name} (integer inputs: " + (
+        "computed in float32)." if TABLE[name][2] == "float" else "keep their dtype).")
+    return fn
+
+
+def _make_inplace(name):
+    def method(self):
+        y = _apply(name, self.detach())
+        if y.dtype != self.dtype:
+            raise RuntimeError(f"{name}_(): result type {y.dtype} can't be cast to the "
+                               f"desired output type {self.dtype}")
+        self._check_inplace(f"{name}_")
+        self.data[...] = y.data
+        return self
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place {name}: ``x.{name}_()`` overwrites x (not recorded)."
+    return method
+
+
+_module = sys.modules[__name__]
+for _name in TABLE:
+    setattr(_module, _name, _make_function(_name))
+
+
+def round(input, decimals=0):  # noqa: A001,A002 - torch's names
+    """Round half to even, to ``decimals`` places (torch.round); gradient 0."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"round(): expected a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        return input.clone()                      # integers are already round
+    return Round(decimals)(input)
+
+
+class Round(Function):
+    def __init__(self, decimals):
+        self.decimals = decimals
+
+    def forward(self, x):
+        return self.backend.xp.round(x, self.decimals)
+
+    def vjp(self, gy):
+        return self.backend.xp.zeros_like(gy)
+
+    def backward(self, gy):
+        return Tensor._make(self.backend.xp.zeros_like(gy.data), gy.device)
+
+
+# what the formulas call when the backward is recorded: pygrad's own ops on Tensors
+_ops = SimpleNamespace(**{n: getattr(_module, n) for n in ("sin", "cos", "sinh", "cosh")})
+
+
+def _bind_sqrt():
+    from .unary import sqrt
+    _ops.sqrt = sqrt
+
+
+_bind_sqrt()
+
+
+def install(tensor_class):
+    """Add ``x.<op>()`` and ``x.<op>_()`` for every op of the table to ``tensor_class``."""
+    for name in list(TABLE) + ["round"]:
+        fn = getattr(_module, name)
+        if name == "round":
+            setattr(tensor_class, "round", lambda self, decimals=0: round(self, decimals))
+            setattr(tensor_class, "round_", _round_inplace)
+            continue
+        setattr(tensor_class, name, lambda self, _fn=fn: _fn(self))
+        setattr(tensor_class, name + "_", _make_inplace(name))
+
+
+def _round_inplace(self, decimals=0):
+    y = round(self.detach(), decimals)
+    self._check_inplace("round_")
+    self.data[...] = y.data
+    return self
+
+
+__all__ = list(TABLE) + ["round"]
