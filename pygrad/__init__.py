@@ -16,6 +16,9 @@ from .ops.activation import log_softmax, sigmoid, softmax
 from .ops.elementwise import (  # noqa: A004 - round is torch's name
     acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, exp2, expm1, floor, frac, log1p,
     log2, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc)
+from .ops.binary import (add, allclose, atan2, div, eq, equal, floor_divide, fmod, ge, gt,
+                         hypot, isclose, isfinite, isinf, isnan, isneginf, isposinf, le,
+                         logaddexp, lt, mul, ne, remainder, sub, true_divide)
 from .ops.math import matmul, maximum, minimum, where
 from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
 from .ops.shape import cat, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze

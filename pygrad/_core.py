@@ -24,9 +24,9 @@ import sys
 import warnings
 
 CORE = ("pygrad.tensor", "pygrad.autograd.function", "pygrad.autograd.engine",
-        "pygrad.autograd.grad_mode", "pygrad.ops.dtypes", "pygrad.ops.elementwise",
-        "pygrad.ops.math", "pygrad.ops.unary", "pygrad.ops.reduce", "pygrad.ops.shape",
-        "pygrad.ops.activation")
+        "pygrad.autograd.grad_mode", "pygrad.ops.binary", "pygrad.ops.dtypes",
+        "pygrad.ops.elementwise", "pygrad.ops.math", "pygrad.ops.unary", "pygrad.ops.reduce",
+        "pygrad.ops.shape", "pygrad.ops.activation")
 
 
 def source_hash(path: str) -> str:

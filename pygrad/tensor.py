@@ -10,7 +10,7 @@ from .autograd import function as _function_module
 from .autograd.function import Function
 from .autograd.grad_mode import _mode
 from .device import Device, get_default_device
-from .ops import activation, elementwise, math, reduce, shape, unary
+from .ops import activation, binary, elementwise, math, reduce, shape, unary
 from .ops.dtypes import result_type
 
 float32 = np.dtype("float32")
@@ -639,9 +639,11 @@ class Tensor:
 
 
 # the engine and the ops refer to Tensor, which they cannot import (this module imports them)
-for _m in (_function_module, engine, activation, elementwise, math, reduce, shape, unary):
+for _m in (_function_module, engine, activation, binary, elementwise, math, reduce, shape,
+           unary):
     _m.Tensor = Tensor
 elementwise.install(Tensor)        # x.sin(), x.sin_(), ... for the elementwise table
+binary.install(Tensor)             # x.atan2(y), x.eq(y), x // y, x % y, ...
 
 
 class _Clone(Function):
