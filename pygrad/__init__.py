@@ -20,8 +20,11 @@ from .ops.binary import (add, allclose, atan2, div, eq, equal, floor_divide, fmo
                          hypot, isclose, isfinite, isinf, isnan, isneginf, isposinf, le,
                          logaddexp, lt, mul, ne, remainder, sub, true_divide)
 from .ops.math import matmul, maximum, minimum, where
-from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
-from .ops.shape import cat, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
+from .ops.reduce import (  # noqa: A004 - torch's names
+    all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min, norm,
+    std, std_mean, sum, var, var_mean)
+from .ops.shape import (cat, flatten, flip, movedim, permute, reshape, squeeze, stack,
+                        transpose, unsqueeze)
 from .ops.unary import abs, clamp, exp, log, relu, sqrt, tanh  # noqa: A004
 from .random import manual_seed
 from .tensor import (Tensor, arange, as_tensor, bool_, empty, eye, float32, float64, from_numpy,
@@ -40,7 +43,7 @@ bool = bool_      # noqa: A001
 def __getattr__(name):
     # optional parts load on first use, so `import pygrad` stays light
     import importlib
-    if name in ("cuda", "optim", "data", "metrics", "onnx"):
+    if name in ("cuda", "optim", "data", "metrics", "onnx", "linalg"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".io", __name__), name)

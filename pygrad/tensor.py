@@ -540,11 +540,36 @@ class Tensor:
     def argmin(self, dim=None, keepdim=False):
         return reduce.argmin(self, dim, keepdim)
 
-    def var(self, dim=None, keepdim=False, unbiased=True):
-        return reduce.var(self, dim, keepdim, unbiased)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return reduce.var(self, dim, keepdim, unbiased, correction=correction)
 
-    def std(self, dim=None, keepdim=False, unbiased=True):
-        return reduce.std(self, dim, keepdim, unbiased)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return reduce.std(self, dim, keepdim, unbiased, correction=correction)
+
+    def amax(self, dim=(), keepdim=False):
+        return reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return reduce.amin(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return reduce.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return reduce.any(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return reduce.count_nonzero(self, dim)
+
+    def cumsum(self, dim, dtype=None):
+        return reduce.cumsum(self, dim, dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return reduce.norm(self, p, dim, keepdim, dtype)
+
+    def flip(self, *dims):
+        return shape.flip(self, dims[0] if len(dims) == 1 and not isinstance(
+            dims[0], (int, np.integer)) else dims)
 
     def reshape(self, *shape_):
         return shape.reshape(self, *shape_)

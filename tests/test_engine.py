@@ -50,6 +50,8 @@ EXAMPLES = {
     "Binary": (lambda a, b: pg.atan2(a, b) + pg.hypot(a, b) * pg.logaddexp(a, b) +
                pg.remainder(a, b + 5) + pg.fmod(a, 2.5), [(3, 4), (4,)]),
     "RoundedDiv": (lambda a, b: pg.div(a, b, rounding_mode="floor") * a, [(3, 4), (4,)]),
+    "CumSum": (lambda a: a.cumsum(1) * a, [(3, 4)]),
+    "Flip": (lambda a: a.flip(0, 1) * a, [(3, 4)]),
 }
 POSITIVE = {"Log", "Sqrt"}
 

@@ -262,17 +262,19 @@ def _count(shape, axes):
     return n
 
 
-def var(x, dim=None, keepdim=False, unbiased=True):
-    """Variance over ``dim`` with Bessel's correction when ``unbiased`` (nan when no degree
-    of freedom is left, as torch)."""
+def var(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
+    """Variance over ``dim``: Σ(x − mean)² / (n − correction), correction 1 (Bessel's) unless
+    ``unbiased=False`` or ``correction=`` says otherwise (nan when no degree of freedom is
+    left, as torch)."""
     if x.dtype.kind != "f":
         raise RuntimeError(f"var: expected a floating-point tensor, got dtype {x.dtype}")
-    return Var(normalize_dims(dim, x.ndim, "var"), keepdim, int(unbiased))(x)
+    c = _correction(unbiased, correction, "var")
+    return Var(normalize_dims(dim, x.ndim, "var"), keepdim, c)(x)
 
 
-def std(x, dim=None, keepdim=False, unbiased=True):
+def std(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
     """Standard deviation over ``dim``: the square root of :func:`var`."""
-    return StdSqrt()(var(x, dim, keepdim, unbiased))
+    return StdSqrt()(var(x, dim, keepdim, unbiased, correction=correction))
 
 
 def _arg(x, dim, keepdim, what):
@@ -307,3 +309,203 @@ def argmax(x, dim=None, keepdim=False):
 def argmin(x, dim=None, keepdim=False):
     """Index of the minimum (over all elements, flattened, when dim is None)."""
     return _arg(x, dim, keepdim, "argmin")
+
+
+# ----------------------------------------------------------------------------- more reductions
+
+class AMax(Function):
+    """amax / amin over ``axes``: the gradient is shared evenly among the entries equal to
+    the result, torch's (grad / count) · mask — multiplied, as torch does."""
+
+    def __init__(self, axes, keepdim, pick):
+        self.axes, self.keepdim, self.pick = axes, keepdim, pick
+
+    def forward(self, x):
+        if _count(x.shape, self.axes) == 0:
+            if self.axes is None:
+                raise RuntimeError(f"{self.pick}(): expected a non-empty tensor; specify the "
+                                   f"reduction dim with the 'dim' argument")
+            raise IndexError(f"{self.pick}(): expected reduction dims {self.axes} to have "
+                             f"non-zero size")
+        return getattr(x, "max" if self.pick == "amax" else "min")(axis=self.axes,
+                                                                    keepdims=self.keepdim)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        y = _expand_back(self.output, x.shape, self.axes, self.keepdim)
+        hit = x.data == y.data
+        count = _constant(hit.sum(axis=self.axes, keepdims=True).astype(x.dtype), x)
+        g = _expand_back(gy, x.shape, self.axes, self.keepdim) / count
+        return g * _constant(hit.astype(x.dtype), x)
+
+
+class InfNorm(AMax):
+    """The ±∞-norm of |x|: amax's gradient with the count of hits at least 1 (torch's: a
+    slice whose norm is nan, so nothing hits, gets 0 from a finite gy, nan from an inf one)."""
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        y = _expand_back(self.output, x.shape, self.axes, self.keepdim)
+        hit = x.data == y.data
+        count = self.backend.xp.maximum(hit.sum(axis=self.axes, keepdims=True), 1)
+        g = _expand_back(gy, x.shape, self.axes, self.keepdim) / _constant(
+            count.astype(x.dtype), x)
+        return g * _constant(hit.astype(x.dtype), x)
+
+
+def _reduce_dims(x, dim, what):
+    """torch's dim=None / () / int / tuple for amax-style reductions: () means every dim."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    return normalize_dims(dim, x.ndim, what)
+
+
+def amax(x, dim=(), keepdim=False):
+    """Maximum over ``dim`` (all dims by default); ties share the gradient (torch.amax)."""
+    return AMax(_reduce_dims(x, dim, "amax"), keepdim, "amax")(x)
+
+
+def amin(x, dim=(), keepdim=False):
+    """Minimum over ``dim`` (all dims by default); ties share the gradient (torch.amin)."""
+    return AMax(_reduce_dims(x, dim, "amin"), keepdim, "amin")(x)
+
+
+def _logical(x, dim, keepdim, what):
+    axes = normalize_dims(dim, x.ndim, what) if dim is not None else None
+    a = x.data if x.dtype.kind == "b" else x.data != 0
+    out = getattr(a, what)(axis=axes, keepdims=keepdim if axes is not None else False)
+    xp = x.backend.xp
+    out = xp.asarray(out)
+    return Tensor._make(out.astype("uint8") if x.dtype == np.uint8 else out, x.device)
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
+    """Whether every element (along ``dim``) is nonzero; bool (uint8 for uint8 input)."""
+    return _logical(x, dim, keepdim, "all")
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
+    """Whether some element (along ``dim``) is nonzero; bool (uint8 for uint8 input)."""
+    return _logical(x, dim, keepdim, "any")
+
+
+def count_nonzero(x, dim=None):
+    """The number of nonzero elements (along ``dim``), as int64."""
+    axes = normalize_dims(dim, x.ndim, "count_nonzero") if dim is not None else None
+    n = x.backend.xp.count_nonzero(x.data, axis=axes)
+    return Tensor._make(x.backend.xp.asarray(n, dtype="int64"), x.device)
+
+
+class CumSum(Function):
+    saves_values = False
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return x.cumsum(axis=self.axis)
+
+    def vjp(self, gy):
+        a = self.axis
+        return self.backend.xp.flip(self.backend.xp.flip(gy, a).cumsum(axis=a), a)
+
+    def backward(self, gy):
+        from .shape import flip
+        return flip(CumSum(self.axis)(flip(gy, self.axis)), self.axis)
+
+
+def cumsum(x, dim, dtype=None):
+    """Running sums along ``dim`` (integers and bools sum as int64, as torch)."""
+    from .shape import wrap_dim
+    axis = wrap_dim(dim, x.ndim, "cumsum")
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "iub" and x.dtype != np.int64:
+        x = x.to("int64")
+    if x.ndim == 0:
+        return x.clone()
+    return CumSum(axis)(x)
+
+
+def _correction(unbiased, correction, what):
+    if correction is not None:
+        if unbiased is not None:
+            raise TypeError(f"{what}(): pass either unbiased or correction, not both")
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over ``dim``, as torch.var_mean."""
+    c = _correction(unbiased, correction, "var_mean")
+    return var(x, dim, keepdim, correction=c), mean(x, dim, keepdim)
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over ``dim``, as torch.std_mean."""
+    c = _correction(unbiased, correction, "std_mean")
+    return std(x, dim, keepdim, correction=c), mean(x, dim, keepdim)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False):  # noqa: A002 - torch's name
+    """‖x‖_ord over ``dim`` (all elements by default): ord = 2, 1, inf, -inf, 0 or any p,
+    with torch's gradients (0 at a zero vector for ord 2; ties share it for ±inf)."""
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: expected a floating point input, got "
+                           f"{x.dtype}")
+    axes = _reduce_dims(x, dim, "vector_norm")
+    from .unary import abs as _abs
+    a = _abs(x)
+    if ord == 2:
+        return NormSqrt()(sum(x * x, axes, keepdim))
+    if ord == 1:
+        return sum(a, axes, keepdim)
+    if ord == float("inf"):
+        return InfNorm(axes, keepdim, "amax")(a)
+    if ord == float("-inf"):
+        return InfNorm(axes, keepdim, "amin")(a)
+    if ord == 0:            # a count: in the graph with gradient 0 (sign's), as torch
+        from .elementwise import sign
+        return sum(sign(x) * 0 + (x != 0).to(x.dtype), axes, keepdim)
+    return PNorm(axes, keepdim, ord)(x)
+
+
+class PNorm(Function):
+    """(Σ|x|^p)^(1/p) with torch's gradient x·|x|^(p−2) · gy / ‖x‖^(p−1), 0 where the norm
+    is 0."""
+
+    def __init__(self, axes, keepdim, p):
+        self.axes, self.keepdim, self.p = axes, keepdim, p
+
+    def forward(self, x):
+        xp = self.backend.xp
+        s = (xp.abs(x) ** self.p).sum(axis=self.axes, keepdims=self.keepdim)
+        return (s ** (1.0 / self.p)).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        from .unary import abs as _abs
+        x, y, p = self.inputs[0], self.output, self.p
+        scale = where(_constant(y.data == 0, y), 0.0, gy / y ** (p - 1))
+        return x * _abs(x) ** (p - 2) * _expand_back(scale, x.shape, self.axes, self.keepdim)
+
+
+class NormSqrt(Function):
+    """The square root that turns Σx² into ‖x‖₂: gradient 0 where the norm is 0 (torch)."""
+
+    def forward(self, s):
+        return self.backend.xp.sqrt(s)
+
+    def backward(self, gy):         # torch: gy · (masked 1 / 2y): an inf gy at 0 gives nan
+        y = self.output
+        return gy * where(_constant(y.data == 0, y), 0.0, 1 / (2 * y))
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """torch.norm: the vector norm of ``x`` (p = 'fro' is 2; 'nuc' is not supported)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} is not supported (use 'fro' or a number)")
+    return vector_norm(x, p, dim, keepdim)

@@ -117,6 +117,31 @@ def movedim(x, source, destination):
     return permute(x, dims)
 
 
+class Flip(Function):
+    saves_values = False
+
+    def __init__(self, axes):
+        self.axes = axes
+
+    def forward(self, x):
+        return self.backend.xp.flip(x, self.axes)
+
+    def vjp(self, gy):
+        return self.backend.xp.flip(gy, self.axes)
+
+    def backward(self, gy):
+        return Flip(self.axes)(gy)
+
+
+def flip(x, dims):
+    """Reverse the order of the elements along each of ``dims`` (torch.flip)."""
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    axes = tuple(wrap_dim(d, x.ndim, "flip") for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"flip: dims {dims} has a dim more than once")
+    return Flip(axes)(x) if axes and x.ndim else x.clone()
+
+
 def squeeze(x, dim=None):
     """Drop size-1 dimensions (all of them, or just ``dim``)."""
     if dim is None:
