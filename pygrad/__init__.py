@@ -23,8 +23,9 @@ from .ops.math import matmul, maximum, minimum, where
 from .ops.reduce import (  # noqa: A004 - torch's names
     all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min, norm,
     std, std_mean, sum, var, var_mean)
-from .ops.shape import (cat, flatten, flip, movedim, permute, reshape, squeeze, stack,
-                        transpose, unsqueeze)
+from .ops.shape import (cat, chunk, flatten, flip, gather, index_select, movedim, narrow,
+                        permute, repeat, reshape, roll, select, split, squeeze, stack, swapaxes,
+                        swapdims, tile, transpose, tril, triu, unbind, unsqueeze)
 from .ops.unary import abs, clamp, exp, log, relu, sqrt, tanh  # noqa: A004
 from .random import manual_seed
 from .tensor import (Tensor, arange, as_tensor, bool_, empty, eye, float32, float64, from_numpy,
@@ -33,6 +34,11 @@ from .tensor import (Tensor, arange, as_tensor, bool_, empty, eye, float32, floa
 from . import nn  # noqa: E402
 
 __version__ = "0.1.0"
+
+
+def broadcast_to(input, size):  # noqa: A002 - torch's names
+    """``input`` expanded to ``size`` (torch.broadcast_to)."""
+    return input.expand(size)
 
 float = float32   # noqa: A001 - torch's aliases
 double = float64

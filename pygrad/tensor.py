@@ -567,6 +567,51 @@ class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return reduce.norm(self, p, dim, keepdim, dtype)
 
+    def narrow(self, dim, start, length):
+        return shape.narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        return shape.select(self, dim, index)
+
+    def split(self, split_size, dim=0):
+        return shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return shape.unbind(self, dim)
+
+    def index_select(self, dim, index):
+        return shape.index_select(self, dim, index)
+
+    def gather(self, dim, index):
+        return shape.gather(self, dim, index)
+
+    def roll(self, shifts, dims=None):
+        return shape.roll(self, shifts, dims)
+
+    def tril(self, diagonal=0):
+        return shape.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return shape.triu(self, diagonal)
+
+    def repeat(self, *sizes):
+        return shape.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        return shape.tile(self, dims[0] if len(dims) == 1 and isinstance(
+            dims[0], (tuple, list)) else dims)
+
+    def swapaxes(self, axis0, axis1):
+        return shape.transpose(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
     def flip(self, *dims):
         return shape.flip(self, dims[0] if len(dims) == 1 and not isinstance(
             dims[0], (int, np.integer)) else dims)

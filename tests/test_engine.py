@@ -52,6 +52,15 @@ EXAMPLES = {
     "RoundedDiv": (lambda a, b: pg.div(a, b, rounding_mode="floor") * a, [(3, 4), (4,)]),
     "CumSum": (lambda a: a.cumsum(1) * a, [(3, 4)]),
     "Flip": (lambda a: a.flip(0, 1) * a, [(3, 4)]),
+    "Roll": (lambda a: a.roll((1, -2), (0, 1)) * a, [(3, 4)]),
+    "Tile": (lambda a: a.repeat(2, 1, 3) * 2, [(3, 4)]),
+    "Triangle": (lambda a: a.tril(-1) * a + a.triu(1), [(3, 4)]),
+    "_GatherFull": (lambda a: a.gather(1, pg.tensor([[0, 0, 3], [1, 2, 2], [3, 3, 0]])),
+                    [(3, 4)]),
+    # (the gradient of gather is a scatter-add, whose own gradient is tested here)
+    "_ScatterAddFull": (lambda a: pg.autograd.grad(
+        (a.gather(1, pg.tensor([[0, 0, 3], [1, 2, 2], [3, 3, 0]])) * a[:, :3]).sum(), a,
+        create_graph=True)[0] * a, [(3, 4)]),
 }
 POSITIVE = {"Log", "Sqrt"}
 

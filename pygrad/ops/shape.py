@@ -440,3 +440,254 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack: tensor {i} has shape {tuple(t.shape)}, expected "
                                f"{tuple(shape)}")
     return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+# ----------------------------------------------------------------------------- more shape ops
+# Compositions of indexing, cat and permute where torch's op is one (their gradients come
+# from those); their own Functions where it is not.
+
+def narrow(x, dim, start, length):
+    """The slice [start, start + length) of ``dim`` (torch.narrow; a view)."""
+    axis = wrap_dim(dim, x.ndim, "narrow")
+    n = x.shape[axis]
+    if start < 0:
+        start += n
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise RuntimeError(f"narrow: start {start} + length {length} exceeds dimension "
+                           f"size {n}")
+    return getitem(x, (slice(None),) * axis + (slice(start, start + length),))
+
+
+def select(x, dim, index):
+    """The slice at ``index`` of ``dim``, which disappears (torch.select)."""
+    axis = wrap_dim(dim, x.ndim, "select")
+    n = x.shape[axis]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{tuple(x.shape)} at dimension {dim}")
+    return getitem(x, (slice(None),) * axis + (index,))
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Pieces of ``split_size`` along ``dim`` (the last may be shorter), or of the listed
+    sizes (torch.split)."""
+    axis = wrap_dim(dim, x.ndim, "split")
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0 and not (size == 0 and n == 0):
+            raise RuntimeError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - i) for i in range(0, n, size)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {dim}), but got "
+                               f"split_sizes={sizes}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(x, axis, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(x, chunks, dim=0):
+    """``chunks`` pieces of equal size (the last may be smaller) along ``dim`` (torch.chunk)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = x.shape[wrap_dim(dim, x.ndim, "chunk")]
+    return split(x, max(-(-n // chunks), 1), dim)
+
+
+def unbind(x, dim=0):
+    """The slices along ``dim``, each without it (torch.unbind)."""
+    axis = wrap_dim(dim, x.ndim, "unbind")
+    return tuple(select(x, axis, i) for i in range(x.shape[axis]))
+
+
+def index_select(x, dim, index):
+    """The entries at the 1-d integer ``index`` along ``dim`` (torch.index_select)."""
+    axis = wrap_dim(dim, x.ndim, "index_select")
+    if index.ndim > 1 or index.dtype.kind not in "iu":
+        raise IndexError(f"index_select(): index must be a 1-d integer tensor, got shape "
+                         f"{tuple(index.shape)} dtype {index.dtype}")
+    return getitem(x, (slice(None),) * axis + (index.reshape(-1),))
+
+
+def gather(x, dim, index):
+    """Values of ``x`` picked along ``dim`` by the integer tensor ``index`` (torch.gather)."""
+    axis = wrap_dim(dim, x.ndim, "gather")
+    if index.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): expected an integer index, got dtype {index.dtype}")
+    if index.ndim != x.ndim or any(index.shape[d] > x.shape[d] for d in range(x.ndim)
+                                   if d != axis):
+        raise RuntimeError(f"gather(): index of shape {tuple(index.shape)} does not fit input "
+                           f"of shape {tuple(x.shape)} outside dim {axis}")
+    idx = index.data
+    if idx.size and (int(idx.min()) < -x.shape[axis] or int(idx.max()) >= x.shape[axis]):
+        raise RuntimeError(f"gather(): index out of range for dimension {dim} of size "
+                           f"{x.shape[axis]}")
+    src = x
+    if any(index.shape[d] < x.shape[d] for d in range(x.ndim) if d != axis):
+        src = getitem(x, tuple(slice(0, index.shape[d]) if d != axis else slice(None)
+                               for d in range(x.ndim)))
+    return _GatherFull(axis, idx % max(x.shape[axis], 1))(src)
+
+
+class _GatherFull(Function):
+    """gather with an index as large as the input outside ``axis``."""
+
+    saves_values = False
+
+    def __init__(self, axis, index):
+        self.axis, self.index = axis, index
+
+    def forward(self, x):
+        return self.backend.xp.take_along_axis(x, self.index, axis=self.axis)
+
+    def vjp(self, gy):
+        xp = self.backend.xp
+        gx = xp.zeros(self.inputs[0].shape, gy.dtype)
+        grid = list(xp.indices(self.index.shape, sparse=True))
+        grid[self.axis] = self.index
+        xp.add.at(gx, tuple(grid), gy)
+        return gx
+
+    def backward(self, gy):
+        return _ScatterAddFull(self.axis, self.index, self.inputs[0].shape)(gy)
+
+
+class _ScatterAddFull(Function):
+    """Zeros of ``shape`` with ``g`` added at ``index`` along ``axis`` (gather's gradient)."""
+
+    saves_values = False
+
+    def __init__(self, axis, index, shape):
+        self.axis, self.index, self.shape = axis, index, shape
+
+    def forward(self, g):
+        xp = self.backend.xp
+        gx = xp.zeros(self.shape, g.dtype)
+        grid = list(xp.indices(self.index.shape, sparse=True))
+        grid[self.axis] = self.index
+        xp.add.at(gx, tuple(grid), g)
+        return gx
+
+    def vjp(self, gy):
+        return self.backend.xp.take_along_axis(gy, self.index, axis=self.axis)
+
+    def backward(self, gy):
+        return _GatherFull(self.axis, self.index)(gy)
+
+
+class Roll(Function):
+    saves_values = False
+
+    def __init__(self, shifts, axes):
+        self.shifts, self.axes = shifts, axes
+
+    def forward(self, x):
+        return self.backend.xp.roll(x, self.shifts, self.axes)
+
+    def vjp(self, gy):
+        return self.backend.xp.roll(gy, tuple(-s for s in self.shifts), self.axes)
+
+    def backward(self, gy):
+        return Roll(tuple(-s for s in self.shifts), self.axes)(gy)
+
+
+def roll(x, shifts, dims=None):
+    """Rotate the elements by ``shifts`` along ``dims`` (flattened when dims is None)."""
+    if dims is None:
+        return reshape(roll(reshape(x, -1), shifts, 0), x.shape)
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: shifts and dims must have the same length, got "
+                           f"{len(shifts)} and {len(dims)}")
+    axes = tuple(wrap_dim(d, x.ndim, "roll") for d in dims)
+    return Roll(tuple(int(s) for s in shifts), axes)(x)
+
+
+class Triangle(Function):
+    """tril / triu of the last two dims; the gradient keeps the same triangle."""
+
+    saves_values = False
+
+    def __init__(self, upper, k):
+        self.upper, self.k = upper, k
+
+    def forward(self, x):
+        xp = self.backend.xp
+        return (xp.triu if self.upper else xp.tril)(x, self.k)
+
+    def vjp(self, gy):
+        return self.forward(gy)
+
+    def backward(self, gy):
+        return Triangle(self.upper, self.k)(gy)
+
+
+def tril(x, diagonal=0):
+    """The lower triangle of the last two dims (above ``diagonal`` set to 0)."""
+    if x.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return Triangle(False, diagonal)(x)
+
+
+def triu(x, diagonal=0):
+    """The upper triangle of the last two dims (below ``diagonal`` set to 0)."""
+    if x.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return Triangle(True, diagonal)(x)
+
+
+class Tile(Function):
+    """x repeated ``reps`` times along each dim (x already has len(reps) dims)."""
+
+    saves_values = False
+
+    def __init__(self, reps):
+        self.reps = reps
+
+    def forward(self, x):
+        return self.backend.xp.tile(x, self.reps)
+
+    def vjp(self, gy):
+        shape = self.inputs[0].shape
+        split = []
+        for r, s in zip(self.reps, shape):
+            split += [r, s]
+        return gy.reshape(split).sum(axis=tuple(range(0, 2 * len(shape), 2)))
+
+    def backward(self, gy):
+        shape = self.inputs[0].shape
+        split = []
+        for r, s in zip(self.reps, shape):
+            split += [r, s]
+        from .reduce import sum as _sum
+        return _sum(reshape(gy, split), tuple(range(0, 2 * len(shape), 2)))
+
+
+def repeat(x, *sizes):
+    """x repeated along each dim (torch's Tensor.repeat: ``sizes`` may add leading dims)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"Number of dimensions of repeat dims can not be smaller than "
+                           f"number of dimensions of tensor ({len(sizes)} < {x.ndim})")
+    x = reshape(x, (1,) * (len(sizes) - x.ndim) + tuple(x.shape))
+    return Tile(tuple(int(s) for s in sizes))(x)
+
+
+def tile(x, dims):
+    """torch.tile: ``repeat`` with ``dims`` padded with ones in front when shorter."""
+    dims = tuple(dims)
+    return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
+
+
+def swapaxes(x, axis0, axis1):
+    return transpose(x, axis0, axis1)
+
+
+swapdims = swapaxes
