@@ -13,6 +13,7 @@ from . import autograd  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .device import Device, device, get_default_device, set_default_device
 from .ops.activation import log_softmax, sigmoid, softmax
+from .ops.dtypes import finfo, get_default_dtype, iinfo, promote_types, result_type
 from .ops.elementwise import (  # noqa: A004 - round is torch's name
     acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, exp2, expm1, floor, frac, log1p,
     log2, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc)

@@ -72,3 +72,53 @@ def promote(*tensors):
     """``tensors`` cast to their common dtype (only those that differ are cast)."""
     r = result_type(*tensors)
     return [t if t.data.dtype == r else t.to(r) for t in tensors]
+
+
+# ----------------------------------------------------------------------------- public API
+
+def _as_dtype(d, what):
+    from ..tensor import as_dtype
+    r = as_dtype(d)
+    if r is None:
+        raise TypeError(f"{what}: expected a dtype, got None")
+    return r
+
+
+class finfo:
+    """Limits of a floating-point dtype (torch.finfo): bits, eps, max, min, tiny,
+    smallest_normal, resolution, dtype. ``finfo()`` describes the default dtype."""
+
+    def __init__(self, type=None):  # noqa: A002 - torch's name
+        d = float32 if type is None else _as_dtype(type, "finfo")
+        if d.kind != "f":
+            raise TypeError(f"torch.finfo() requires a floating point input type, got {d}")
+        f = np.finfo(d)
+        self.bits, self.eps, self.max, self.min = f.bits, float(f.eps), float(f.max), \
+            float(f.min)
+        self.tiny = self.smallest_normal = float(f.smallest_normal)
+        self.resolution = 10.0 ** -f.precision
+        self.dtype = str(d)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (torch.iinfo): bits, max, min, dtype."""
+
+    def __init__(self, type):  # noqa: A002 - torch's name
+        d = _as_dtype(type, "iinfo")
+        if d.kind not in "iub":
+            raise TypeError(f"torch.iinfo() requires an integer input type, got {d}")
+        i = np.iinfo(np.uint8 if d.kind == "b" else d)
+        self.bits, self.max, self.min, self.dtype = i.bits, int(i.max), int(i.min), str(d)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+def get_default_dtype():
+    """The dtype of new floating-point tensors: float32 (changing it is not supported)."""
+    return float32
