@@ -142,6 +142,8 @@ def test_comparisons_as_functions_and_methods(name):
     assert getattr(pg.tensor(a), name)(pg.tensor(b)).tolist() == t.tolist()
     assert getattr(pg, name)(pg.tensor(a), 1.0).tolist() == getattr(torch, name)(
         torch.tensor(a), 1.0).tolist()
+    assert getattr(pg, name)(2.0, pg.tensor(a)).tolist() == (
+        getattr(torch.tensor(2.0, dtype=torch.float64), name)(torch.tensor(a))).tolist()
 
 
 def test_close_equal_and_predicates():

@@ -202,32 +202,21 @@ def floor_divide(input, other):  # noqa: A002
 
 # ----------------------------------------------------------------------------- comparisons
 
-def _compare(name, a, b):
-    return getattr(a if isinstance(a, Tensor) else Tensor._make(a, b.device), name)(b)
+_REFLECTED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 
 
-def eq(input, other):  # noqa: A002
-    return _compare("__eq__", input, other)
+def _make_comparison(name):
+    def fn(input, other):  # noqa: A002 - torch's argument names
+        if isinstance(input, Tensor):
+            return getattr(input, f"__{name}__")(other)
+        return getattr(other, f"__{_REFLECTED[name]}__")(input)    # a number first
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {name} as a bool tensor (torch.{name})."
+    return fn
 
 
-def ne(input, other):  # noqa: A002
-    return _compare("__ne__", input, other)
-
-
-def lt(input, other):  # noqa: A002
-    return _compare("__lt__", input, other)
-
-
-def le(input, other):  # noqa: A002
-    return _compare("__le__", input, other)
-
-
-def gt(input, other):  # noqa: A002
-    return _compare("__gt__", input, other)
-
-
-def ge(input, other):  # noqa: A002
-    return _compare("__ge__", input, other)
+for _name in _REFLECTED:
+    setattr(_module, _name, _make_comparison(_name))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
@@ -248,14 +237,9 @@ def equal(input, other) -> bool:  # noqa: A002
 
 def _predicate(fn_name):
     def fn(input):  # noqa: A002
-        xp = input.backend.xp
-        a = input.data
-        if fn_name == "isposinf":
-            return Tensor._make(xp.isposinf(a) if a.dtype.kind == "f" else xp.zeros(a.shape,
-                                bool), input.device)
-        if fn_name == "isneginf":
-            return Tensor._make(xp.isneginf(a) if a.dtype.kind == "f" else xp.zeros(a.shape,
-                                bool), input.device)
+        xp, a = input.backend.xp, input.data
+        if a.dtype.kind != "f" and fn_name in ("isposinf", "isneginf"):
+            return Tensor._make(xp.zeros(a.shape, bool), input.device)    # integers: never
         return Tensor._make(getattr(xp, fn_name)(a), input.device)
     fn.__name__ = fn.__qualname__ = fn_name
     fn.__doc__ = f"Elementwise {fn_name} as a bool tensor (torch.{fn_name})."
@@ -266,7 +250,7 @@ for _name in ("isnan", "isinf", "isfinite", "isposinf", "isneginf"):
     setattr(_module, _name, _predicate(_name))
 
 PREDICATES = ("isnan", "isinf", "isfinite", "isposinf", "isneginf")
-COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+COMPARISONS = tuple(_REFLECTED)
 
 class _Ops:
     """What the formulas call when the backward is recorded: pygrad's own ops on Tensors."""
