@@ -714,6 +714,8 @@ for _m in (_function_module, engine, activation, binary, elementwise, math, redu
     _m.Tensor = Tensor
 elementwise.install(Tensor)        # x.sin(), x.sin_(), ... for the elementwise table
 binary.install(Tensor)             # x.atan2(y), x.eq(y), x // y, x % y, ...
+for _m in (math, reduce, shape):   # each family's METHODS: x.prod(), x.sort(), ...
+    _m.install(Tensor)
 
 
 class _Clone(Function):

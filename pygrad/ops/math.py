@@ -6,6 +6,8 @@ broadcasts correctly and stays twice differentiable.
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -450,3 +452,13 @@ def linear(x, weight, bias=None):
 
 def grad_enabled() -> bool:
     return _mode.enabled
+
+
+METHODS = ()    # functions of this module that are also Tensor methods (x.name(...))
+
+
+def install(tensor_class):
+    """Bind METHODS on the Tensor class (tensor.py calls this once it is defined)."""
+    module = sys.modules[__name__]
+    for name in METHODS:
+        setattr(tensor_class, name, getattr(module, name))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import sys
 from collections import namedtuple
 
 import numpy as np
@@ -509,3 +510,13 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     if isinstance(p, str):
         raise RuntimeError(f"norm: p={p!r} is not supported (use 'fro' or a number)")
     return vector_norm(x, p, dim, keepdim)
+
+
+METHODS = ()    # functions of this module that are also Tensor methods (x.name(...))
+
+
+def install(tensor_class):
+    """Bind METHODS on the Tensor class (tensor.py calls this once it is defined)."""
+    module = sys.modules[__name__]
+    for name in METHODS:
+        setattr(tensor_class, name, getattr(module, name))

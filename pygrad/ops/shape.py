@@ -1,6 +1,8 @@
 """Shape ops: reshape, permute / transpose, squeeze / unsqueeze, indexing, cat, stack."""
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -691,3 +693,13 @@ def swapaxes(x, axis0, axis1):
 
 
 swapdims = swapaxes
+
+
+METHODS = ()    # functions of this module that are also Tensor methods (x.name(...))
+
+
+def install(tensor_class):
+    """Bind METHODS on the Tensor class (tensor.py calls this once it is defined)."""
+    module = sys.modules[__name__]
+    for name in METHODS:
+        setattr(tensor_class, name, getattr(module, name))
