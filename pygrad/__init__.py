@@ -15,8 +15,8 @@ from .device import Device, device, get_default_device, set_default_device
 from .ops.activation import log_softmax, sigmoid, softmax
 from .ops.dtypes import finfo, get_default_dtype, iinfo, promote_types, result_type
 from .ops.elementwise import (  # noqa: A004 - round is torch's name
-    acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, exp2, expm1, floor, frac, log1p,
-    log2, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc)
+    acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, erf, erfc, erfinv, exp2, expm1, floor,
+    frac, log1p, log2, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc)
 from .ops.binary import (add, allclose, atan2, div, eq, equal, floor_divide, fmod, ge, gt,
                          hypot, isclose, isfinite, isinf, isnan, isneginf, isposinf, le,
                          logaddexp, lt, mul, ne, remainder, sub, true_divide)

@@ -13,7 +13,8 @@ NAMES = sorted(TABLE) + ["round"]
 # inputs inside each op's domain (float64)
 DOMAIN = {"asin": (-0.9, 0.9), "acos": (-0.9, 0.9), "atanh": (-0.9, 0.9), "acosh": (1.1, 4.0),
           "log2": (0.1, 4.0), "log10": (0.1, 4.0), "log1p": (-0.9, 4.0), "rsqrt": (0.1, 4.0),
-          "reciprocal": (0.2, 4.0), "tan": (-1.2, 1.2)}
+          "reciprocal": (0.2, 4.0), "tan": (-1.2, 1.2),
+          "erfinv": (-0.99, 0.99)}
 # ops whose gradient depends on x (frac's is the constant 1: nothing to differentiate again)
 SMOOTH = [n for n in NAMES if TABLE.get(n, (0, None))[1] is not None and n != "frac"]
 

@@ -18,10 +18,12 @@ import sys
 from types import SimpleNamespace
 
 from ..autograd.function import Function
+from . import special
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
 LN2, LN10 = _math.log(2.0), _math.log(10.0)
+TWO_OVER_SQRT_PI, HALF_SQRT_PI = 2 / _math.sqrt(_math.pi), _math.sqrt(_math.pi) / 2
 
 # name: (array function name, derivative d(m, x, y) or None for "zero everywhere",
 #        integer inputs: "float" (computed in float32, as torch) or "keep" (same dtype))
@@ -44,6 +46,9 @@ TABLE = {
     "log1p": ("log1p", lambda m, x, y: 1 / (x + 1), "float"),
     "reciprocal": ("reciprocal", lambda m, x, y: -(y * y), "float"),
     "rsqrt": ("rsqrt", lambda m, x, y: -0.5 * y * y * y, "float"),
+    "erf": ("erf", lambda m, x, y: TWO_OVER_SQRT_PI * m.exp(-(x * x)), "float"),
+    "erfc": ("erfc", lambda m, x, y: -TWO_OVER_SQRT_PI * m.exp(-(x * x)), "float"),
+    "erfinv": ("erfinv", lambda m, x, y: HALF_SQRT_PI * m.exp(y * y), "float"),
     "square": ("square", lambda m, x, y: 2 * x, "keep"),
     "frac": ("frac", lambda m, x, y: 1, "keep"),
     "floor": ("floor", None, "keep"),
@@ -56,6 +61,8 @@ TABLE = {
 
 def _array_fn(xp, name):
     """The array function ``name``, with the ones NumPy lacks written out."""
+    if name in ("erf", "erfc", "erfinv"):
+        return getattr(special, name)
     if name == "rsqrt":
         return lambda x: 1 / xp.sqrt(x)
     if name == "frac":
@@ -163,12 +170,12 @@ class Round(Function):
 _ops = SimpleNamespace(**{n: getattr(_module, n) for n in ("sin", "cos", "sinh", "cosh")})
 
 
-def _bind_sqrt():
-    from .unary import sqrt
-    _ops.sqrt = sqrt
+def _bind_unary():
+    from .unary import exp, sqrt
+    _ops.sqrt, _ops.exp = sqrt, exp
 
 
-_bind_sqrt()
+_bind_unary()
 
 
 def install(tensor_class):
