@@ -28,6 +28,8 @@ from .ops.shape import (cat, chunk, flatten, flip, gather, index_select, movedim
                         permute, repeat, reshape, roll, select, split, squeeze, stack, swapaxes,
                         swapdims, tile, transpose, tril, triu, unbind, unsqueeze)
 from .ops.unary import abs, clamp, exp, log, relu, sqrt, tanh  # noqa: A004
+from .ops import contraction as _contraction, indexing as _indexing, scan as _scan
+from .ops import sorting as _sorting
 from .random import manual_seed
 from .tensor import (Tensor, arange, as_tensor, bool_, empty, eye, float32, float64, from_numpy,
                      full, full_like, int32, int64, linspace, ones, ones_like, rand, randint,
@@ -35,6 +37,10 @@ from .tensor import (Tensor, arange, as_tensor, bool_, empty, eye, float32, floa
 from . import nn  # noqa: E402
 
 __version__ = "0.1.0"
+
+# the newer op families list their public functions in their own __all__
+for _family in (_contraction, _indexing, _scan, _sorting):
+    globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 
 
 def broadcast_to(input, size):  # noqa: A002 - torch's names

@@ -10,7 +10,8 @@ from .autograd import function as _function_module
 from .autograd.function import Function
 from .autograd.grad_mode import _mode
 from .device import Device, get_default_device
-from .ops import activation, binary, elementwise, math, reduce, shape, unary
+from .ops import (activation, binary, contraction, elementwise, indexing, math, reduce, scan,
+                  shape, sorting, unary)
 from .ops.dtypes import result_type
 
 float32 = np.dtype("float32")
@@ -710,11 +711,11 @@ class Tensor:
 
 # the engine and the ops refer to Tensor, which they cannot import (this module imports them)
 for _m in (_function_module, engine, activation, binary, elementwise, math, reduce, shape,
-           unary):
+           unary, contraction, indexing, scan, sorting):
     _m.Tensor = Tensor
 elementwise.install(Tensor)        # x.sin(), x.sin_(), ... for the elementwise table
 binary.install(Tensor)             # x.atan2(y), x.eq(y), x // y, x % y, ...
-for _m in (math, reduce, shape):   # each family's METHODS: x.prod(), x.sort(), ...
+for _m in (math, reduce, shape, contraction, indexing, scan, sorting):  # x.prod(), x.sort(), ...
     _m.install(Tensor)
 
 
