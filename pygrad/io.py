@@ -596,7 +596,8 @@ def _tensor(node, array, to_device):
         if not cuda.is_available():
             raise RuntimeError(f"pg.load: a tensor was saved on {node['device']} but CUDA is not "
                                f"available here; pass map_location='cpu'")
-    t = Tensor._make(np.ascontiguousarray(array), Device("cpu"))
+    # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+    t = Tensor._make(np.require(array, requirements="C"), Device("cpu"))
     if dev.type != "cpu":
         t = t.to(dev)
     if node["parameter"]:

@@ -1,37 +1,37 @@
 """Adam and AdamW (torch.optim.Adam / AdamW's updates)."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _at_least, _in_unit
+from .optimizer import Optimizer, _at_least, _check_betas
 
 __all__ = ["Adam", "AdamW"]
 
 
 class Adam(Optimizer):
     """m = β1·m + (1−β1)·d; v = β2·v + (1−β2)·d²; v̂ = max(v̂, v) with amsgrad;
-    p −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps), with d = g + wd·p (L2 penalty)."""
-
-    _decoupled = False
+    p −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps), with d = g + wd·p (L2 penalty), or with
+    d = g and p *= 1 − lr·wd first when ``decoupled_weight_decay`` (AdamW)."""
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, foreach=None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused=None, decoupled_weight_decay: bool = False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _check_group(self, group):
         super()._check_group(group)
         _at_least(group, "eps", 0.0)
         _at_least(group, "weight_decay", 0.0)
-        betas = group["betas"]
-        if len(betas) != 2:
-            raise ValueError(f"Invalid betas: expected a pair (beta1, beta2), got {betas!r}")
-        _in_unit(group, "beta1", betas[0])
-        _in_unit(group, "beta2", betas[1])
+        _check_betas(group)
 
     def _update(self, group, params):
         beta1, beta2 = group["betas"]
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], self._decoupled
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        decoupled = bool(group["decoupled_weight_decay"])
         for p in params:
             self._advance(p, amsgrad)
         for backend, ps, step in self._batches(params, lambda p: self.state[p]["step"]):
@@ -66,9 +66,12 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: p *= 1 − lr·wd before the Adam update (wd 0.01)."""
 
-    _decoupled = True
-
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach=None, capturable: bool = False, differentiable: bool = False,
+                 fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
 

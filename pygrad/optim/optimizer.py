@@ -26,8 +26,12 @@ def clear_grad(p, set_to_none: bool = True) -> None:
 
 
 class Optimizer:
-    """Base class: ``params`` is an iterable of tensors or of dicts (parameter groups, each
-    with "params" and any hyperparameters overriding ``defaults``)."""
+    """Base class: ``params`` is an iterable of tensors, of (name, tensor) pairs (as
+    ``named_parameters()`` gives them) or of dicts (parameter groups, each with "params" and
+    any hyperparameters overriding ``defaults``)."""
+
+    # per-parameter state entries that are Python numbers, not arrays
+    _scalar_state = ("step",)
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
@@ -36,6 +40,10 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got a Tensor")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -50,7 +58,24 @@ class Optimizer:
             raise TypeError(f"param group must be a dict, got {type(param_group).__name__}")
         group = dict(param_group)
         params = group.get("params")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
         params = [params] if isinstance(params, Tensor) else list(params or ())
+        # named parameters, as model.named_parameters() gives them: (name, tensor) pairs
+        names = [q[0] for q in params if isinstance(q, tuple) and len(q) == 2]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param "
+                                 "names are missing")
+            params = [q[1] for q in params]
+            group["param_names"] = names
+        if self.param_groups and \
+                ("param_names" in group) != ("param_names" in self.param_groups[0]):
+            raise ValueError("all optimizer param groups should be with/without names. "
+                             "cannot add param group with names to the optimizer without names "
+                             "(or the other way round)")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__} can only optimize Tensors, got "
@@ -63,7 +88,7 @@ class Optimizer:
         group["params"] = params
         for k, v in self.defaults.items():
             group.setdefault(k, v)
-        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        unknown = set(group) - set(self.defaults) - {"params", "param_names", "initial_lr"}
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown hyperparameter(s) {sorted(unknown)} "
                             f"in a parameter group; known: {sorted(self.defaults)}")
@@ -73,8 +98,20 @@ class Optimizer:
             self._init_state(p, group)
 
     def _check_group(self, group) -> None:
-        """Raise ValueError for an invalid hyperparameter (subclasses add checks)."""
+        """Raise ValueError for an invalid hyperparameter (subclasses add checks).
+
+        ``foreach`` and ``fused`` are speed hints (every step already updates a group's
+        parameters with one multi-tensor call where the backend has one); ``capturable``
+        changes nothing (pygrad records no CUDA graphs); ``differentiable=True`` is refused.
+        """
         _at_least(group, "lr", 0.0)
+        if group.get("fused") and group.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        if group.get("differentiable"):
+            raise NotImplementedError(
+                f"{type(self).__name__}: differentiable=True is not supported: pygrad updates "
+                f"the parameters' arrays in place, outside autograd, so a step cannot be "
+                f"differentiated; pass differentiable=False")
 
     def _init_state(self, p, group) -> None:
         """Create ``self.state[p]`` eagerly when the algorithm needs it (Adagrad)."""
@@ -130,6 +167,14 @@ class Optimizer:
         if g.dtype != p.data.dtype or not g.flags.c_contiguous:
             g = p.device.backend.xp.ascontiguousarray(g, dtype=p.data.dtype)
         return g
+
+    @classmethod
+    def _direction(cls, p, maximize: bool, weight_decay: float = 0.0):
+        """The array −g (maximize) or g, plus weight_decay·p (an L2 penalty), for the steps
+        written in array code; it may be the gradient's own array: read it, never write it."""
+        g = cls._grad(p)
+        g = -g if maximize else g
+        return g + weight_decay * p.data if weight_decay != 0 else g
 
     @staticmethod
     def _batches(params, key=None):
@@ -198,7 +243,8 @@ class Optimizer:
                                  f"size of optimizer's group ({len(own['params'])})")
         state, hyper = {}, []
         for k, (saved, own) in enumerate(zip(groups, self.param_groups)):
-            hyper.append({key: tuple(value) if isinstance(value, list) else value
+            hyper.append({key: tuple(value) if isinstance(value, list) and
+                          key != "param_names" else value
                           for key, value in saved.items() if key != "params"})
             for i, (idx, p) in enumerate(zip(saved["params"], own["params"])):
                 if not isinstance(idx, (int, str)):
@@ -210,7 +256,8 @@ class Optimizer:
                 if not isinstance(s, Mapping):
                     raise ValueError(f"load_state_dict: the state of parameter {i} in group {k} "
                                      f"is a {type(s).__name__}, expected a dict")
-                state[p] = {name: _unwrap(v, p, name, f"parameter {i} in group {k}")
+                state[p] = {name: _unwrap(v, p, name, f"parameter {i} in group {k}",
+                                          self._scalar_state)
                             for name, v in s.items()}
         for own, h in zip(self.param_groups, hyper):
             own.update(h)
@@ -245,17 +292,18 @@ def _wrap(v, p):
     return Tensor._make(v, p.device)
 
 
-def _unwrap(v, p, name, where):
+def _unwrap(v, p, name, where, scalars=("step",)):
     if v is None or isinstance(v, (int, float)):
         return v
     if isinstance(v, Tensor):
         v = v.data
-    if name == "step":
+    if name in scalars:         # torch keeps these as 0-d tensors, pygrad as Python numbers
+        kind = int if name == "step" else float
         try:
-            return int(v.item()) if hasattr(v, "item") else int(v)
+            return kind(v.item()) if hasattr(v, "item") else kind(v)
         except (TypeError, ValueError):
-            raise ValueError(f"load_state_dict: state 'step' of {where} is {v!r}, expected an "
-                             f"integer") from None
+            raise ValueError(f"load_state_dict: state {name!r} of {where} is {v!r}, expected "
+                             f"{'an integer' if kind is int else 'a number'}") from None
     xp = p.device.backend.xp
     if type(v).__module__.split(".", 1)[0] == "cupy":    # its .data is a device pointer
         if xp.__name__ == "numpy":
@@ -269,11 +317,11 @@ def _unwrap(v, p, name, where):
         what = f"an array of dtype {v.dtype}" if kind else f"a {type(v).__name__}"
         raise ValueError(f"load_state_dict: state {name!r} of {where} is {what}, expected a "
                          f"Tensor, an array of numbers or a number")
-    arr = xp.array(v, dtype=p.data.dtype, copy=True)
+    arr = xp.array(v, dtype=p.data.dtype, copy=True, order="C")
     if arr.shape != p.data.shape:
         raise ValueError(f"load_state_dict: state {name!r} of {where} has shape {arr.shape}, "
                          f"the parameter has shape {p.data.shape}")
-    return xp.ascontiguousarray(arr)
+    return arr
 
 
 def _at_least(group, name, low, inclusive=True):
@@ -281,6 +329,14 @@ def _at_least(group, name, low, inclusive=True):
     ok = v >= low if inclusive else v > low
     if not ok:
         raise ValueError(f"Invalid {name} value: {v} (expected {'>=' if inclusive else '>'} {low})")
+
+
+def _check_betas(group) -> None:
+    betas = group["betas"]
+    if len(betas) != 2:
+        raise ValueError(f"Invalid betas: expected a pair (beta1, beta2), got {betas!r}")
+    _in_unit(group, "beta1", betas[0])
+    _in_unit(group, "beta2", betas[1])
 
 
 def _in_unit(group, name, value=None):
