@@ -22,7 +22,7 @@ def _subclasses(cls):
 # op class name -> (function of tensors, input shapes); inputs are float64, positive where
 # the op needs it (log, sqrt)
 EXAMPLES = {
-    "Einsum": (lambda a, b: pg.einsum("bij,jk->bik", a, b) + pg.einsum("bii->bi", a)[..., :1],
+    "Einsum": (lambda a, b: pg.einsum("bij,jk->bik", a, b) + pg.einsum("bii->bi", a)[..., None],
                [(2, 3, 3), (3, 4)]),
     "Add": (lambda a, b: a + b, [(3, 4), (4,)]),
     "Sub": (lambda a, b: a - b, [(3, 1), (1, 4)]),
