@@ -1,27 +1,327 @@
-"""``pygrad.nn.functional`` (imported as F): activations, softmax family, dropout, losses."""
+"""``pygrad.nn.functional`` (imported as F): torch.nn.functional's names and signatures.
+
+The fused ops (sigmoid, softmax family, cross-entropy, BCE, MSE, linear) live in pygrad.ops;
+everything else here is composed from Tensor ops, so gradients of any order come for free.
+Compositions avoid evaluating an overflowing branch that ``where`` would discard: its
+gradient would be 0·inf = nan.
+"""
 from __future__ import annotations
 
-from ..ops.activation import log_softmax, logsigmoid, sigmoid, softmax
+import math
+
+from ..ops.activation import log_softmax as _log_softmax
+from ..ops.activation import logsigmoid, sigmoid
+from ..ops.activation import softmax as _softmax
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                         mse_loss, nll_loss)
-from ..ops.math import linear
+from ..ops.math import linear, maximum, minimum, where
 from ..ops.unary import relu, tanh
+from ..tensor import Tensor
 
-__all__ = ["sigmoid", "relu", "tanh", "softmax", "log_softmax", "linear", "dropout",
-           "cross_entropy", "nll_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "mse_loss", "logsigmoid"]
+__all__ = [
+    # activations
+    "sigmoid", "relu", "tanh", "softmax", "log_softmax", "softmin", "logsigmoid", "gelu", "silu",
+    "elu", "selu", "celu", "leaky_relu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "mish",
+    "softplus", "softsign", "tanhshrink", "glu", "hardshrink", "softshrink", "threshold",
+    # dropout
+    "dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d",
+    # linear, distances, shapes
+    "linear", "bilinear", "one_hot", "pad", "normalize", "cosine_similarity",
+    "pairwise_distance",
+    # losses
+    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "mse_loss",
+]
 
 
-def dropout(input, p=0.5, training=True):  # noqa: A002 - torch's name
-    """Zero each element with probability ``p`` and scale the rest by 1/(1−p) (training only)."""
+def _check_tensor(x, name, what):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{what}: expected {name} to be a Tensor, got {type(x).__name__}")
+
+
+def _check_float(x, what, name="input"):
+    _check_tensor(x, name, what)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{what}: expected a floating-point {name}, got dtype {x.dtype}")
+
+
+def _implicit_dim(ndim: int) -> int:
+    # torch's legacy choice when softmax's dim is not given
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _scaled_grad(y, scale):
+    """``y``'s value with its gradient multiplied by ``scale`` (a Tensor or number)."""
+    d = y.detach()
+    return d + (y - d) * scale
+
+
+# ============================================================================ activations
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002 - torch's names
+    """exp(x) / Σ exp(x) along ``dim`` (one fused kernel each way); ``dtype`` casts first."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _softmax(input, _implicit_dim(input.ndim) if dim is None else dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    """x − logsumexp(x) along ``dim`` (one fused kernel each way); ``dtype`` casts first."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _log_softmax(input, _implicit_dim(input.ndim) if dim is None else dim)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    """softmax(−x) along ``dim``."""
+    _check_tensor(input, "input", "softmin")
+    return softmax(-input, dim, dtype=dtype)
+
+
+def gelu(input, approximate: str = "none"):  # noqa: A002
+    """x·Φ(x), Φ the standard normal CDF: ``0.5·x·(1 + erf(x/√2))``, or with
+    ``approximate="tanh"`` ``0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))``."""
+    _check_float(input, "gelu")
+    x = input
+    if approximate == "none":
+        return x * 0.5 * (1.0 + (x * (1.0 / math.sqrt(2.0))).erf())
+    if approximate == "tanh":
+        inner = (x + 0.044715 * x * x * x) * math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (1.0 + inner.tanh())
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input, inplace: bool = False):  # noqa: A002
+    """x·σ(x) (also called swish)."""
+    _check_float(input, "silu")
+    return input * sigmoid(input)
+
+
+def _elu(x, alpha, scale, input_scale=1.0):
+    """scale·x for x > 0, else α·scale·(e^(input_scale·x) − 1) (elu, selu and celu)."""
+    neg = (x.clamp(max=0.0) * input_scale).expm1() * (alpha * scale)
+    return where(x > 0, x * scale if scale != 1.0 else x, neg)
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
+    """x for x > 0, else α·(eˣ − 1)."""
+    _check_float(input, "elu")
+    return _elu(input, alpha, 1.0)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace: bool = False):  # noqa: A002
+    """scale·elu(x, α) with the self-normalising constants α ≈ 1.6733, scale ≈ 1.0507."""
+    _check_float(input, "selu")
+    return _elu(input, _SELU_ALPHA, _SELU_SCALE)
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
+    """max(0, x) + min(0, α·(e^(x/α) − 1))."""
+    _check_float(input, "celu")
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (ZeroDivisionError in the formula)")
+    return _elu(input, alpha, 1.0, 1.0 / alpha)
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
+    """x for x > 0, else negative_slope·x."""
+    _check_float(input, "leaky_relu")
+    return where(input > 0, input, input * negative_slope)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+             inplace: bool = False):
+    """clamp(x, min_val, max_val); the gradient is 1 strictly inside, 0 elsewhere (as torch)."""
+    _check_float(input, "hardtanh")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not be greater than max_val "
+                         f"({max_val})")
+    inside = (input > min_val) & (input < max_val)
+    return where(inside, input, input.detach().clamp(min_val, max_val))
+
+
+def relu6(input, inplace: bool = False):  # noqa: A002
+    """min(max(x, 0), 6)."""
+    _check_float(input, "relu6")
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardsigmoid(input, inplace: bool = False):  # noqa: A002
+    """relu6(x + 3) / 6."""
+    _check_float(input, "hardsigmoid")
+    return hardtanh(input + 3.0, 0.0, 6.0) * (1.0 / 6.0)
+
+
+def hardswish(input, inplace: bool = False):  # noqa: A002
+    """x · relu6(x + 3) / 6."""
+    _check_float(input, "hardswish")
+    return input * hardtanh(input + 3.0, 0.0, 6.0) * (1.0 / 6.0)
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
+    """log(1 + e^(β·x)) / β, and x itself where β·x > threshold (numerical stability)."""
+    _check_float(input, "softplus")
+    bx = input * beta
+    # the discarded branch is evaluated at a clamped point, so it never overflows
+    soft = bx.clamp(max=threshold).exp().log1p() * (1.0 / beta)
+    return where(bx > threshold, input, soft)
+
+
+def mish(input, inplace: bool = False):  # noqa: A002
+    """x · tanh(softplus(x))."""
+    _check_float(input, "mish")
+    return input * softplus(input).tanh()
+
+
+def softsign(input):  # noqa: A002
+    """x / (1 + |x|)."""
+    _check_float(input, "softsign")
+    return input / (1.0 + input.abs())
+
+
+def tanhshrink(input):  # noqa: A002
+    """x − tanh(x)."""
+    _check_float(input, "tanhshrink")
+    return input - input.tanh()
+
+
+def hardshrink(input, lambd: float = 0.5):  # noqa: A002
+    """x where |x| > λ, else 0."""
+    _check_float(input, "hardshrink")
+    return where(input.abs() <= lambd, 0.0, input)      # nan stays nan
+
+
+def softshrink(input, lambd: float = 0.5):  # noqa: A002
+    """x − λ for x > λ, x + λ for x < −λ, else 0."""
+    _check_float(input, "softshrink")
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
+                           f"{lambd}")
+    return where(input.abs() <= lambd, 0.0, input - input.detach().sign() * lambd)
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):  # noqa: A002
+    """x where x > threshold, else ``value``."""
+    _check_tensor(input, "input", "threshold")
+    return where(input > threshold, input, value)
+
+
+def glu(input, dim: int = -1):  # noqa: A002
+    """a · σ(b), where a and b are the two halves of ``input`` along ``dim``."""
+    _check_float(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu: does not support scalars because halving size must be even")
+    from ..ops.shape import wrap_dim
+    d = wrap_dim(dim, input.ndim, "glu")
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = input.narrow(d, 0, n // 2), input.narrow(d, n // 2, n // 2)
+    return a * sigmoid(b)
+
+
+# ============================================================================ dropout
+
+def _check_p(p, what):
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * 0.0
+        raise ValueError(f"{what}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep_mask(x, shape, p):
+    """A 0/1 tensor of ``shape`` on x's device and dtype, each 1 with probability 1 − p."""
     from ..random import uniform
-    from ..tensor import Tensor, _to_device_array
-    keep = uniform(input.shape, dtype=input.dtype) >= p
-    mask = _to_device_array(keep.astype(input.dtype) / (1 - p), input.dtype, input.device)
-    return input * Tensor._make(mask, input.device)
+    from ..tensor import _to_device_array
+    keep = uniform(shape, dtype=x.dtype) >= p
+    return Tensor._make(_to_device_array(keep.astype(x.dtype), x.dtype, x.device), x.device)
+
+
+def _feature_shape(x, what, lead=2):
+    """The noise shape of a feature dropout: the first ``lead`` dims of x, then ones."""
+    if x.ndim < 2:
+        raise RuntimeError(f"{what}: Feature dropout requires at least 2 dimensions in the "
+                           f"input, got {x.ndim}")
+    return tuple(x.shape[:lead]) + (1,) * (x.ndim - lead)
+
+
+def _dropout(x, p, training, what, alpha, feature_shape=None):
+    _check_p(p, what)
+    _check_float(x, what)
+    if not training or p == 0.0 or x.numel() == 0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = _keep_mask(x, feature_shape or tuple(x.shape), p)
+    if not alpha:
+        return x * (keep * (1.0 / (1.0 - p)))
+    # alpha dropout: dropped values become the SELU saturation value −α'·scale, then an
+    # affine map a·y + b restores zero mean and unit variance
+    alpha_p = _SELU_ALPHA * _SELU_SCALE
+    a = 1.0 / math.sqrt((alpha_p * alpha_p * p + 1) * (1 - p))
+    b = (keep - 1.0) * (alpha_p * a) + alpha_p * a * p
+    return x * (keep * a) + b
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero each element with probability ``p`` and scale the rest by 1/(1−p) (training only)."""
+    return _dropout(input, p, training, "dropout", alpha=False)
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False,  # noqa: A002
+                  inplace: bool = False):
+    """Dropout for SELU networks: dropped elements take SELU's negative saturation value and
+    an affine map keeps the mean and variance of a standard-normal input."""
+    return _dropout(input, p, training, "alpha_dropout", alpha=True)
+
+
+def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,  # noqa: A002
+                          inplace: bool = False):
+    """alpha_dropout of whole channels: the noise has shape (N, C, 1, …)."""
+    _check_float(input, "feature_alpha_dropout")
+    shape = _feature_shape(input, "feature_alpha_dropout") if training else None
+    return _dropout(input, p, training, "feature_alpha_dropout", alpha=True, feature_shape=shape)
+
+
+def _dropout_nd(input, p, training, n):  # noqa: A002
+    """Channel dropout for n spatial dims, with torch's handling of the other ranks: dropout1d
+    accepts only 2-D/3-D input; dropout2d and dropout3d warn on other ranks (dropout2d reads
+    3-D input as (N, C, L), as torch still does)."""
+    what = f"dropout{n}d"
+    _check_float(input, what)
+    if input.ndim not in (n + 1, n + 2):
+        if n == 1:
+            raise RuntimeError(f"{what}: Expected 2D or 3D input, but received a "
+                               f"{input.ndim}D input. Note that dropout1d exists to provide "
+                               f"channel-wise dropout on inputs with 1 spatial dimension, a "
+                               f"channel dimension, and an optional batch dimension (i.e. 2D "
+                               f"or 3D inputs).")
+        import warnings
+        warnings.warn(f"{what}: Received a {input.ndim}-D input to {what}, which is deprecated "
+                      f"and will result in an error in a future release.", UserWarning,
+                      stacklevel=3)
+    elif n == 2 and input.ndim == 3:
+        import warnings
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim.", UserWarning, stacklevel=3)
+    lead = 2 if n == 2 or input.ndim == n + 2 else 1
+    shape = _feature_shape(input, what, lead) if training else None
+    return _dropout(input, p, training, what, alpha=False, feature_shape=shape)
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p``."""
+    return _dropout_nd(input, p, training, 1)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero whole channels of (N, C, H, W) or (C, H, W) input with probability ``p``."""
+    return _dropout_nd(input, p, training, 2)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
+    return _dropout_nd(input, p, training, 3)
