@@ -1,14 +1,270 @@
-"""Products and running reductions: prod, cumprod, cummax / cummin, logcumsumexp."""
+"""Products and running reductions: prod, cumprod, cummax / cummin, logcumsumexp.
+
+Every backward is written in Tensor ops (so it can be differentiated again) and follows
+torch's formulas (tools/autograd/derivatives.yaml): the product's gradient stays exact with
+zeros in the input, the running extremes send their gradient to the index they report, and
+logcumsumexp's gradient is computed in log space, so large inputs do not overflow.
+"""
 from __future__ import annotations
 
 import sys
+from collections import namedtuple
 
-from ..autograd.function import Function  # noqa: F401 - the ops of this module subclass it
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import _mode
+from .math import where
+from .shape import _GatherFull, cat, flip, narrow, wrap_dim
+from .unary import _constant
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
-__all__ = []    # the functions exported as pygrad.<name>
-METHODS = ()    # functions of this module that are also Tensor methods (x.name(...))
+__all__ = ["prod", "cumprod", "cummax", "cummin", "logcumsumexp"]
+METHODS = ("prod", "cumprod", "cummax", "cummin", "logcumsumexp")
+
+CummaxResult = namedtuple("CummaxResult", ["values", "indices"])
+CumminResult = namedtuple("CumminResult", ["values", "indices"])
+
+
+def accumulate(xp, ufunc, a, axis):
+    """``ufunc.accumulate`` along ``axis`` (a running max, sum, logaddexp, ...), with a loop
+    over the axis where the array library has no ``accumulate`` for that ufunc."""
+    try:
+        return ufunc.accumulate(a, axis=axis)
+    except (AttributeError, NotImplementedError, TypeError):
+        out = xp.array(a, copy=True)
+        for i in range(1, a.shape[axis]):
+            prev = [slice(None)] * a.ndim
+            cur = list(prev)
+            prev[axis], cur[axis] = i - 1, i
+            out[tuple(cur)] = ufunc(out[tuple(prev)], out[tuple(cur)])
+        return out
+
+
+def _int64_unless(x, dtype):
+    """torch's accumulation dtype: ``dtype`` when given, else int64 for integers and bools."""
+    if dtype is not None:
+        return x.to(dtype)
+    if x.dtype.kind in "iub" and x.dtype != np.int64:
+        return x.to("int64")
+    return x
+
+
+def _ones_slice(x, axis):
+    """Ones shaped like ``x`` with size 1 along ``axis`` (a constant)."""
+    shape = list(x.shape)
+    shape[axis] = 1
+    return _constant(x.backend.xp.ones(tuple(shape), dtype=x.dtype), x)
+
+
+# ----------------------------------------------------------------------------- prod
+
+def _prod_safe_zeros_backward(gy, x, axis):
+    """gy times the product of every other entry of the slice, by exclusive running products
+    from both ends: exact with zeros, and differentiable again (torch's
+    prod_safe_zeros_backward). ``gy`` has size 1 along ``axis``."""
+    n = x.shape[axis]
+    if x.data.size == 0:
+        return gy.expand(*x.shape)
+    ones = _ones_slice(x, axis)
+    before = cumprod(cat([ones, narrow(x, axis, 0, n - 1)], axis), axis)
+    after = flip(cumprod(cat([ones, flip(narrow(x, axis, 1, n - 1), axis)], axis), axis), axis)
+    return gy * (before * after)
+
+
+class Prod(Function):
+    """The product over ``axis`` (None: all elements)."""
+
+    def __init__(self, axis, keepdim):
+        self.axis, self.keepdim = axis, keepdim
+
+    def forward(self, x):
+        xp = self.backend.xp
+        return xp.asarray(x.prod(axis=self.axis, keepdims=self.keepdim), dtype=x.dtype)
+
+    def backward(self, gy):
+        x, y, axis = self.inputs[0], self.output, self.axis
+        if x.ndim == 0:
+            return gy
+        zeros = int((x.data == 0).sum())
+        if axis is None:
+            if zeros == 0:
+                return gy * (y / x)
+            if zeros > 1:           # every partial product has a zero factor
+                return _constant(self.backend.xp.zeros(x.shape, dtype=x.dtype), x)
+            flat = x.reshape(-1)
+            return _prod_safe_zeros_backward(gy.reshape(1), flat, 0).reshape(x.shape)
+        if not self.keepdim:
+            gy, y = gy.unsqueeze(axis), y.unsqueeze(axis)
+        if zeros == 0:
+            return gy * (y / x)
+        return _prod_safe_zeros_backward(gy, x, axis)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch's names
+    """The product of all elements, or over ``dim`` (one int) keeping it when ``keepdim``.
+
+    Integers and bools multiply as int64 unless ``dtype`` says otherwise (the input is cast
+    to ``dtype`` first, as torch). The gradient is gy · y / x without zeros and the product
+    of the other entries of the slice with zeros (0 where a slice has two or more zeros)."""
+    x = _int64_unless(input, dtype)
+    if dim is None:
+        return Prod(None, False)(x)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod(): dim must be an int, got {dim!r}")
+    axis = wrap_dim(dim, x.ndim, "prod")
+    if x.ndim == 0:
+        return Prod(None, False)(x)
+    return Prod(axis, keepdim)(x)
+
+
+# ----------------------------------------------------------------------------- cumprod
+
+def _reversed_cumsum(t, axis):
+    return flip(flip(t, axis).cumsum(axis), axis)
+
+
+class CumProd(Function):
+    """Running products along ``axis``. Without zeros the gradient is
+    reversed_cumsum(gy · y) / x; with zeros it is computed slice by slice as torch does: in
+    O(n) on arrays when the backward is not recorded, and as a sum of omitted products
+    (O(n²), differentiable) when it is."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return x.cumprod(axis=self.axis)
+
+    def backward(self, gy):
+        x, y, axis = self.inputs[0], self.output, self.axis
+        n = x.shape[axis]
+        if x.data.size <= 1 or n == 1:
+            return gy
+        if not bool((x.data == 0).any()):
+            return _reversed_cumsum(gy * y, axis) / x
+        if not _mode.enabled:
+            return _constant(self._zeros_vjp(gy.data, x.data, y.data), x)
+        ones = _ones_slice(x, axis)
+        parts = []
+        for k in range(n):
+            tail = narrow(x, axis, k + 1, n - k - 1)
+            if k == 0:
+                omitted = cat([ones, cumprod(tail, axis)], axis)
+            else:
+                until_k = prod(narrow(x, axis, 0, k), axis, keepdim=True)
+                omitted = until_k if k == n - 1 else \
+                    cat([until_k, until_k * cumprod(tail, axis)], axis)
+            parts.append((narrow(gy, axis, k, n - k) * omitted).sum(axis, keepdim=True))
+        return cat(parts, axis)
+
+    def _zeros_vjp(self, gy, x, y):
+        """The gradient on arrays when x has zeros: before a slice's first zero z the
+        no-zero formula over the prefix; at z, y[z-1] · Σ_j gy_j · Π x(z, j] up to the next
+        zero; after z, 0."""
+        xp, axis = self.backend.xp, self.axis
+        n = x.shape[axis]
+        is_zero = x == 0
+        count = is_zero.cumsum(axis=axis)
+        before = count == 0
+        w = xp.where(before, y * gy, 0)
+        safe = xp.where(before, x, 1)
+        gx = xp.where(before, xp.flip(xp.flip(w, axis).cumsum(axis=axis), axis) / safe, 0)
+        first = is_zero & (count == 1)
+        between = (count == 1) & ~first
+        run = xp.where(between, x, 1).cumprod(axis=axis)
+        total = (run * xp.where(count == 1, gy, 0)).sum(axis=axis, keepdims=True)
+        prev = xp.concatenate([xp.ones(tuple(s if i != axis else 1 for i, s in
+                                             enumerate(x.shape)), dtype=x.dtype),
+                               xp.take(y, xp.arange(n - 1), axis=axis)], axis=axis)
+        return xp.where(first, total * prev, gx).astype(x.dtype, copy=False)
+
+
+def cumprod(input, dim, *, dtype=None):  # noqa: A002 - torch's names
+    """Running products along ``dim``: y_i = x_0 · … · x_i (integers and bools as int64
+    unless ``dtype`` is given), differentiable with zeros in the input."""
+    x = _int64_unless(input, dtype)
+    axis = wrap_dim(dim, x.ndim, "cumprod")
+    if x.ndim == 0:
+        return x.clone()
+    return CumProd(axis)(x)
+
+
+# ----------------------------------------------------------------------------- cummax / cummin
+
+def _running_extreme(x, dim, pick, result, what):
+    axis = wrap_dim(dim, x.ndim, what)
+    xp = x.backend.xp
+    if x.ndim == 0:
+        return result(x.clone(), _constant(xp.zeros((), dtype="int64"), x))
+    a = x.data
+    if a.size == 0:
+        return result(x.clone(), _constant(xp.zeros(a.shape, dtype="int64"), x))
+    values = accumulate(xp, pick, a, axis)
+    # the index moves to every entry that is (again) the running extreme, ties included,
+    # and to every nan (torch's >= / <= scan, in which nan wins)
+    moved = a == values
+    if a.dtype.kind == "f":
+        moved |= xp.isnan(a)
+    shape = [1] * a.ndim
+    shape[axis] = a.shape[axis]
+    pos = xp.arange(a.shape[axis], dtype="int64").reshape(tuple(shape))
+    idx = accumulate(xp, xp.maximum, xp.where(moved, pos, 0), axis)
+    return result(_GatherFull(axis, idx)(x), _constant(idx, x))
+
+
+def cummax(input, dim):  # noqa: A002 - torch's names
+    """(values, indices) of the running maximum along ``dim``: ties move the index to the
+    later entry and nan, once seen, stays the maximum (torch's rules). The gradient of the
+    values goes to the reported indices."""
+    return _running_extreme(input, dim, input.backend.xp.maximum, CummaxResult, "cummax")
+
+
+def cummin(input, dim):  # noqa: A002 - torch's names
+    """(values, indices) of the running minimum along ``dim`` (ties and nan as cummax)."""
+    return _running_extreme(input, dim, input.backend.xp.minimum, CumminResult, "cummin")
+
+
+# ----------------------------------------------------------------------------- logcumsumexp
+
+class LogCumSumExp(Function):
+    """log Σ_{j≤i} exp(x_j) along ``axis``, accumulated with logaddexp (no overflow, no
+    underflow of small terms). The gradient is torch's: the positive and the negative parts
+    of gy are carried through reversed logcumsumexps in log space, so that it stays finite
+    for large inputs and works for gradients of either sign."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return accumulate(self.backend.xp, self.backend.xp.logaddexp, x, self.axis)
+
+    def backward(self, gy):
+        x, y, axis = self.inputs[0], self.output, self.axis
+        if gy.data.size == 0:
+            return gy
+        lowest = float(np.finfo(gy.dtype).min)
+        log_abs = gy.abs().log()
+        pos = where(_constant(gy.data > 0, gy), log_abs, lowest)
+        neg = where(_constant(gy.data < 0, gy), log_abs, lowest)
+
+        def reversed_lcse(t):
+            return flip(LogCumSumExp(axis)(flip(t, axis)), axis)
+
+        return (reversed_lcse(pos - y) + x).exp() - (reversed_lcse(neg - y) + x).exp()
+
+
+def logcumsumexp(input, dim):  # noqa: A002 - torch's names
+    """log(cumsum(exp(x))) along ``dim``, computed stably (floating-point inputs only)."""
+    x = input
+    axis = wrap_dim(dim, x.ndim, "logcumsumexp")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"logcumsumexp: not implemented for dtype {x.dtype} "
+                                  f"(expected a floating-point tensor)")
+    if x.ndim == 0:
+        return x.clone()
+    return LogCumSumExp(axis)(x)
 
 
 def install(tensor_class):
