@@ -17,17 +17,16 @@ def host(t):
 
 
 def against_torch(fn, tfn, arrays, device="cpu", double=True, check=True, rtol=1e-10,
-                  atol=1e-12, grad_rtol=1e-9):
+                  atol=1e-12, grad_rtol=1e-9, nondiff=()):
     """Run ``fn`` (pygrad) and ``tfn`` (torch) on ``arrays`` in float64 and compare the
     output, the gradient of every floating input under a random upstream gradient, the
     gradient of that gradient (``double``) and pygrad's numerical gradcheck (``check``).
-    Integer and bool arrays are passed as non-differentiable tensors."""
+    Integer and bool arrays, and those at the ``nondiff`` positions, are passed as
+    tensors that do not require grad."""
     rng = np.random.default_rng(1)
-    diff = [a.dtype.kind == "f" for a in arrays]
-    xs = [pg.tensor(a, dtype=pg.float64 if d else None, device=device, requires_grad=d)
-          for a, d in zip(arrays, diff)]
-    txs = [torch.tensor(a, dtype=torch.float64 if d else None, requires_grad=d)
-           for a, d in zip(arrays, diff)]
+    diff = [a.dtype.kind == "f" and i not in nondiff for i, a in enumerate(arrays)]
+    xs = [pg.tensor(a, device=device, requires_grad=d) for a, d in zip(arrays, diff)]
+    txs = [torch.tensor(a, requires_grad=d) for a, d in zip(arrays, diff)]
     y, ty = fn(*xs), tfn(*txs)
     assert tuple(y.shape) == tuple(ty.shape)
     assert y.dtype == pg.float64
@@ -60,7 +59,7 @@ def against_torch(fn, tfn, arrays, device="cpu", double=True, check=True, rtol=1
                 else [None] * len(wrt)
             tgg = torch.autograd.grad(ts, twrt, allow_unused=True)
             for i, (g, tg) in enumerate(zip(gg, tgg)):
-                tg = np.zeros(twrt[i].shape) if tg is None else tg.numpy()
+                tg = np.zeros(twrt[i].shape) if tg is None else tg.numpy(force=True)
                 g = np.zeros(tg.shape) if g is None else host(g)
                 np.testing.assert_allclose(g, tg, rtol=1e-8, atol=1e-10,
                                            err_msg=f"double backward {i} differs from torch")
@@ -214,3 +213,169 @@ def test_alpha_dropout_keeps_mean_and_variance():
             vals, counts = np.unique(a, return_counts=True)
             return vals[counts.argmax()]
         assert np.isclose(dropped_value(y), dropped_value(t), rtol=1e-6)
+
+
+# ============================================================================ losses
+
+def _sign(rng, shape):
+    return np.where(rng.standard_normal(shape) > 0, 1.0, -1.0)
+
+
+# name → (inputs from a rng, extra keyword sets); inputs marked by dtype: floating ones are
+# differentiated, so a target that torch treats as data is made an integer/bool only where
+# torch requires it
+LOSSES = {
+    "l1_loss": (lambda r: [r.standard_normal((4, 5)), r.standard_normal((4, 5))], [{}]),
+    "smooth_l1_loss": (lambda r: [r.standard_normal((4, 5)), r.standard_normal((4, 5))],
+                       [{}, {"beta": 0.5}, {"beta": 0.0}]),
+    "huber_loss": (lambda r: [r.standard_normal((4, 5)), r.standard_normal((4, 5))],
+                   [{}, {"delta": 0.4}, {"delta": 2.0}]),
+    "kl_div": (lambda r: [r.standard_normal((4, 5)), r.random((4, 5)) + 0.05],
+               [{}, {"log_target": False}]),
+    "kl_div_log": (lambda r: [r.standard_normal((4, 5)), r.standard_normal((4, 5))],
+                   [{"log_target": True}]),
+    "poisson_nll_loss": (lambda r: [r.standard_normal((4, 5)), r.random((4, 5)) * 4],
+                         [{}, {"full": True}]),
+    "poisson_nll_loss_rate": (lambda r: [r.random((4, 5)) + 0.1, r.random((4, 5)) * 4],
+                              [{"log_input": False}, {"log_input": False, "full": True}]),
+    "gaussian_nll_loss": (lambda r: [r.standard_normal((4, 5)), r.standard_normal((4, 5)),
+                                     r.random((4, 5)) + 0.1], [{}, {"full": True}]),
+    "gaussian_nll_loss_rowvar": (lambda r: [r.standard_normal((4, 5)),
+                                            r.standard_normal((4, 5)), r.random((4, 1)) + 0.1],
+                                 [{}, {"eps": 0.3}]),
+    "gaussian_nll_loss_novar_dim": (lambda r: [r.standard_normal((4, 5)),
+                                               r.standard_normal((4, 5)), r.random(4) + 0.1],
+                                    [{}]),
+    "margin_ranking_loss": (lambda r: [r.standard_normal(6), r.standard_normal(6),
+                                       _sign(r, 6)], [{}, {"margin": 0.5}]),
+    "hinge_embedding_loss": (lambda r: [r.standard_normal((4, 5)), _sign(r, (4, 5))],
+                             [{}, {"margin": 0.3}]),
+    "soft_margin_loss": (lambda r: [r.standard_normal((4, 5)), _sign(r, (4, 5))], [{}]),
+    "multilabel_soft_margin_loss": (
+        lambda r: [r.standard_normal((4, 5)), (r.random((4, 5)) > 0.5).astype(np.float64)],
+        [{}]),
+    "multilabel_soft_margin_loss_w": (
+        lambda r: [r.standard_normal((4, 5)), (r.random((4, 5)) > 0.5).astype(np.float64),
+                   r.random(5)], [{}]),
+    "cosine_embedding_loss": (lambda r: [r.standard_normal((4, 5)), r.standard_normal((4, 5)),
+                                         _sign(r, 4)], [{}, {"margin": 0.2}]),
+    "cosine_embedding_loss_1d": (lambda r: [r.standard_normal(5), r.standard_normal(5),
+                                            np.array(-1.0)], [{"margin": -0.9}]),
+    "triplet_margin_loss": (lambda r: [r.standard_normal((4, 5)), r.standard_normal((4, 5)),
+                                       r.standard_normal((4, 5))],
+                            [{}, {"margin": 2.0, "p": 1}, {"swap": True}, {"p": 3, "eps": 0.1}]),
+    "mse_loss": (lambda r: [r.standard_normal((4, 5)), r.standard_normal((4, 5))], [{}]),
+}
+
+NONDIFF_TARGET = {"soft_margin_loss": (1,)}     # torch refuses a target that requires grad
+
+LOSS_CASES = [(name, kw, red) for name, (_, kws) in LOSSES.items() for kw in kws
+              for red in ("none", "mean", "sum")] + \
+    [("kl_div", {}, "batchmean"), ("kl_div_log", {"log_target": True}, "batchmean")]
+
+
+def _loss_fn(name, lib):
+    base = name
+    for suffix in ("_log", "_rate", "_rowvar", "_novar_dim", "_w", "_1d"):
+        base = base.removesuffix(suffix)
+    fn = getattr(F if lib == "pg" else tF, base)
+    if name == "multilabel_soft_margin_loss_w":
+        return lambda x, y, w, **kw: fn(x, y, weight=w, **kw)
+    return fn
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
+@pytest.mark.parametrize("name,kw,reduction", LOSS_CASES, ids=str)
+def test_loss_against_torch(name, kw, reduction, device):
+    arrays = LOSSES[name][0](np.random.default_rng(3))
+    fn, tfn = _loss_fn(name, "pg"), _loss_fn(name, "torch")
+    against_torch(lambda *a: fn(*a, reduction=reduction, **kw),
+                  lambda *a: tfn(*a, reduction=reduction, **kw), arrays, device,
+                  nondiff=NONDIFF_TARGET.get(name, ()))
+
+
+@pytest.mark.filterwarnings("ignore:size_average and reduce args will be deprecated")
+def test_loss_legacy_reduction_arguments():
+    x, y = pg.randn(3, 4), pg.randn(3, 4)
+    tx, ty = torch.tensor(x.numpy()), torch.tensor(y.numpy())
+    for size_average, reduce in ((None, False), (False, None), (True, True), (False, True)):
+        for name in ("l1_loss", "smooth_l1_loss", "soft_margin_loss", "kl_div"):
+            a = getattr(F, name)(x, y, size_average=size_average, reduce=reduce)
+            b = getattr(tF, name)(tx, ty, size_average=size_average, reduce=reduce)
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+
+
+def test_loss_broadcast_warns_like_torch():
+    x, y = pg.randn(3, 4), pg.randn(4)
+    for name in ("l1_loss", "smooth_l1_loss", "huber_loss"):
+        with pytest.warns(UserWarning, match="different to the input size"):
+            a = getattr(F, name)(x, y)
+        with pytest.warns(UserWarning, match="different to the input size"):
+            b = getattr(tF, name)(torch.tensor(x.numpy()), torch.tensor(y.numpy()))
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+        with pytest.raises(RuntimeError, match="broadcast"):
+            getattr(F, name)(x, pg.randn(5))
+
+
+def test_loss_bad_arguments():
+    x = pg.randn(3, 4)
+    with pytest.raises(ValueError, match="not a valid value for reduction"):
+        F.l1_loss(x, x, reduction="avg")
+    with pytest.raises(ValueError, match="not a valid value for reduction"):
+        F.kl_div(x, x, reduction="avg")
+    with pytest.raises(ValueError, match="var has negative"):
+        F.gaussian_nll_loss(x, x, -pg.ones(3, 4))
+    with pytest.raises(ValueError, match="var has negative"):
+        tF.gaussian_nll_loss(torch.zeros(3, 4), torch.zeros(3, 4), -torch.ones(3, 4))
+    with pytest.raises(ValueError, match="var is of incorrect size"):
+        F.gaussian_nll_loss(x, x, pg.ones(2))
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        F.triplet_margin_loss(x, x, pg.randn(4))
+    with pytest.raises(RuntimeError, match="same dimension"):
+        F.margin_ranking_loss(pg.randn(3), pg.randn(3), pg.ones(3, 1))
+    with pytest.raises(TypeError, match="expected target to be a Tensor"):
+        F.l1_loss(x, 1.0)
+
+
+def test_gaussian_nll_loss_scalar_var_and_clamp_gradient():
+    r = np.random.default_rng(0)
+    x, y = r.standard_normal((3, 4)), r.standard_normal((3, 4))
+    a = F.gaussian_nll_loss(pg.tensor(x), pg.tensor(y), 0.5)
+    b = tF.gaussian_nll_loss(torch.tensor(x), torch.tensor(y), 0.5)
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+    # variances under eps are clamped in value only: the gradient still reaches them
+    v = np.full((3, 4), 1e-8)
+    against_torch(lambda *t: F.gaussian_nll_loss(*t), lambda *t: tF.gaussian_nll_loss(*t),
+                  [x, y, v], double=False, check=False)
+
+
+def test_kl_div_zero_target_and_distances_at_zero():
+    x = np.log(np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]))
+    t = np.array([[0.0, 0.4, 0.6], [0.5, 0.5, 0.0]])
+    against_torch(lambda a, b: F.kl_div(a, b.detach(), reduction="batchmean"),
+                  lambda a, b: tF.kl_div(a, b.detach(), reduction="batchmean"), [x, t],
+                  double=True, check=False)
+    z = np.zeros((2, 3))
+    against_torch(F.cosine_similarity, tF.cosine_similarity, [z, np.ones((2, 3))], check=False)
+    against_torch(F.normalize, tF.normalize, [np.concatenate([z, np.ones((1, 3))])],
+                  check=False)
+
+
+# ============================================================================ distances
+
+@pytest.mark.parametrize("name,shapes,kw", [
+    ("pairwise_distance", [(4, 5), (4, 5)], {}),
+    ("pairwise_distance", [(4, 5), (5,)], {"p": 1.0, "keepdim": True}),
+    ("pairwise_distance", [(5,), (5,)], {"p": 3.0, "eps": 0.0}),
+    ("cosine_similarity", [(4, 5), (4, 5)], {}),
+    ("cosine_similarity", [(3, 1, 5), (4, 5)], {"dim": -1}),
+    ("cosine_similarity", [(4, 5), (4, 5)], {"dim": 0, "eps": 0.5}),
+    ("normalize", [(4, 5)], {}),
+    ("normalize", [(2, 3, 4)], {"p": 1.0, "dim": -1}),
+    ("normalize", [(2, 3, 4)], {"p": 3.0, "dim": 0}),
+])
+def test_distances_against_torch(name, shapes, kw, device):
+    r = np.random.default_rng(0)
+    arrays = [r.standard_normal(s) for s in shapes]
+    against_torch(lambda *a: getattr(F, name)(*a, **kw),
+                  lambda *a: getattr(tF, name)(*a, **kw), arrays, device)

@@ -30,7 +30,9 @@ __all__ = [
     "pairwise_distance",
     # losses
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "mse_loss",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss",
+    "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
 ]
 
 
@@ -325,3 +327,296 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
     return _dropout_nd(input, p, training, 3)
+
+
+# ============================================================================ losses
+
+def _reduction(size_average, reduce, reduction):
+    """torch's legacy (size_average, reduce) pair, when given, overrides ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def _reduce(loss, reduction, what, extra=()):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none" or reduction in extra:
+        return loss
+    raise ValueError(f"{what}: {reduction!r} is not a valid value for reduction (expected "
+                     f"one of {('none', 'mean', 'sum') + tuple(extra)})")
+
+
+def _pair(input, target, what, warn=True):  # noqa: A002
+    """Check two operands and broadcast them; a target of another shape warns, as torch."""
+    from ..ops.math import broadcast_to
+    _check_tensor(input, "input", what)
+    _check_tensor(target, "target", what)
+    if input.shape == target.shape:
+        return input, target
+    try:
+        shape = input.backend.xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        raise RuntimeError(f"{what}: the size of input {tuple(input.shape)} and target "
+                           f"{tuple(target.shape)} do not broadcast") from None
+    if warn:
+        import warnings
+        warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the "
+                      f"input size ({tuple(input.shape)}). This will likely lead to incorrect "
+                      f"results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
+    return broadcast_to(input, shape), broadcast_to(target, shape)
+
+
+def _no_grad_clamp_min(x, eps):
+    """``x`` clamped below at ``eps`` in value, with the gradient of x itself (torch clamps
+    these in place under no_grad)."""
+    d = x.detach()
+    return x + (d.clamp(min=eps) - d)
+
+
+def l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+            reduction: str = "mean", weight=None):
+    """|input − target|, reduced."""
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _pair(input, target, "l1_loss")
+    loss = (input - target).abs()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "l1_loss")
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                   reduction: str = "mean", beta: float = 1.0):
+    """0.5·d²/β where |d| < β, else |d| − 0.5·β (d = input − target); β = 0 is l1_loss."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    input, target = _pair(input, target, "smooth_l1_loss")
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction, "smooth_l1_loss")
+    loss = where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
+               weight=None):
+    """0.5·d² where |d| < δ, else δ·(|d| − 0.5·δ) (d = input − target)."""
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
+    input, target = _pair(input, target, "huber_loss")
+    d = (input - target).abs()
+    loss = where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def kl_div(input, target, size_average=None, reduce=None,  # noqa: A002
+           reduction: str = "mean", log_target: bool = False):
+    """Pointwise KL divergence target·(log target − input) for log-probabilities ``input``;
+    with ``log_target`` the target is given as log-probabilities too. ``reduction=
+    "batchmean"`` divides the sum by the batch size (the mathematical KL divergence)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _pair(input, target, "kl_div", warn=False)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(t, t): 0 where t = 0 (the log is taken of a safe value there), nan for t < 0
+        zero = target == 0
+        loss = where(zero, 0.0, target * where(zero, 1.0, target).log()) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction, "kl_div", extra=("batchmean",))
+
+
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,  # noqa: A002
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean"):
+    """Negative log-likelihood of ``target`` under Poisson(rate): exp(input) − target·input
+    when ``log_input``, else input − target·log(input + eps); ``full`` adds Stirling's
+    approximation of log(target!) where target > 1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _reduce_check(reduction, "poisson_nll_loss")
+    input, target = _pair(input, target, "poisson_nll_loss", warn=False)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        big = target > 1
+        t = where(big, target, 2.0)
+        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
+        loss = loss + where(big, stirling, 0.0)
+    return _reduce(loss, reduction, "poisson_nll_loss")
+
+
+def _reduce_check(reduction, what):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{what}: {reduction!r} is not a valid value for reduction (expected "
+                         f"one of ('none', 'mean', 'sum'))")
+
+
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,  # noqa: A002
+                      reduction: str = "mean"):
+    """0.5·(log(max(var, eps)) + (input − target)² / max(var, eps)), plus 0.5·log(2π) when
+    ``full``. ``var`` has input's shape, or lacks its last dim, or has 1 there (one variance
+    per row); a number is one variance for all. The clamp at eps does not stop gradients."""
+    what = "gaussian_nll_loss"
+    _check_tensor(input, "input", what)
+    _check_tensor(target, "target", what)
+    if not isinstance(var, Tensor):
+        from ..tensor import full_like
+        if var < 0:
+            raise ValueError(f"{what}: var has negative entry/entries")
+        var = full_like(input, float(var))
+    if var.shape != input.shape:
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.ndim and
+              var.shape[-1] == 1) or var.ndim == 0:
+            pass
+        else:
+            raise ValueError(f"{what}: var is of incorrect size {tuple(var.shape)} for input "
+                             f"of size {tuple(input.shape)}")
+    _reduce_check(reduction, what)
+    if bool((var.detach() < 0).any()):
+        raise ValueError(f"{what}: var has negative entry/entries")
+    var = _no_grad_clamp_min(var, eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction, what)
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0.0,
+                        size_average=None, reduce=None, reduction: str = "mean"):
+    """max(0, −target·(input1 − input2) + margin), target ∈ {1, −1}."""
+    reduction = _reduction(size_average, reduce, reduction)
+    for name, t in (("input1", input1), ("input2", input2), ("target", target)):
+        _check_tensor(t, name, "margin_ranking_loss")
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(f"margin_ranking_loss: All input tensors should have same "
+                           f"dimension but got sizes: input1: {tuple(input1.shape)}, input2: "
+                           f"{tuple(input2.shape)}, target: {tuple(target.shape)}")
+    loss = (-target * (input1 - input2) + margin).clamp(min=0.0)
+    return _reduce(loss, reduction, "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0,  # noqa: A002
+                         size_average=None, reduce=None, reduction: str = "mean"):
+    """input where target = 1, max(0, margin − input) where target = −1 (summed elsewhere)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _pair(input, target, "hinge_embedding_loss", warn=False)
+    loss = where(target != 1, (margin - input).clamp(min=0.0), 0.0) + \
+        where(target != -1, input, 0.0)
+    return _reduce(loss, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                     reduction: str = "mean"):
+    """log(1 + exp(−target·input)), target ∈ {1, −1}."""
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _pair(input, target, "soft_margin_loss", warn=False)
+    return _reduce((-input * target).exp().log1p(), reduction, "soft_margin_loss")
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002
+                                reduce=None, reduction: str = "mean"):
+    """−mean over classes of y·log σ(x) + (1 − y)·log σ(−x) (times ``weight``), per sample."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_tensor(input, "input", "multilabel_soft_margin_loss")
+    _check_tensor(target, "target", "multilabel_soft_margin_loss")
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.ndim - 1
+    loss = loss.sum(class_dim) / input.shape[class_dim]
+    return _reduce(loss, reduction, "multilabel_soft_margin_loss")
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0.0,
+                          size_average=None, reduce=None, reduction: str = "mean"):
+    """1 − cos(x1, x2) where target = 1, max(0, cos(x1, x2) − margin) where target = −1;
+    cos over the last dim, with 1e-12 added to each squared norm (as torch)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    for name, t in (("input1", input1), ("input2", input2), ("target", target)):
+        _check_tensor(t, name, "cosine_embedding_loss")
+    if input1.ndim not in (1, 2) or input1.shape != input2.shape or \
+            target.ndim != input1.ndim - 1:
+        raise RuntimeError(f"cosine_embedding_loss: expected 1-D or 2-D inputs of one shape "
+                           f"and a target with one dim less, got input1 {tuple(input1.shape)}, "
+                           f"input2 {tuple(input2.shape)}, target {tuple(target.shape)}")
+    d = input1.ndim - 1
+    prod = (input1 * input2).sum(d)
+    mag1 = (input1 * input1).sum(d) + 1e-12
+    mag2 = (input2 * input2).sum(d) + 1e-12
+    cos = prod / (mag1 * mag2).sqrt()
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0.0),
+                                                     0.0)
+    return _reduce(loss, reduction, "cosine_embedding_loss")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average=None,
+                        reduce=None, reduction: str = "mean"):
+    """max(0, d(a, p) − d(a, n) + margin) with d the pairwise p-norm distance; ``swap``
+    uses min(d(a, n), d(p, n)) as the negative distance."""
+    reduction = _reduction(size_average, reduce, reduction)
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        _check_tensor(t, name, "triplet_margin_loss")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"triplet_margin_loss: The anchor, positive, and negative tensors "
+                           f"are expected to have the same number of dimensions, but got: "
+                           f"anchor {anchor.ndim}D, positive {positive.ndim}D, and negative "
+                           f"{negative.ndim}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    loss = (margin + d_pos - d_neg).clamp(min=0.0)
+    return _reduce(loss, reduction, "triplet_margin_loss")
+
+
+# ============================================================================ distances
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """‖x1 − x2 + eps‖_p over the last dim (broadcasting)."""
+    from ..ops.reduce import vector_norm
+    _check_tensor(x1, "x1", "pairwise_distance")
+    _check_tensor(x2, "x2", "pairwise_distance")
+    dim = -1 if max(x1.ndim, x2.ndim) > 0 else None
+    return vector_norm(x1 - x2 + eps, p, dim, keepdim)
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """Σ (x1/‖x1‖)·(x2/‖x2‖) along ``dim``, each norm clamped below at eps (broadcasting)."""
+    from ..ops.math import broadcast_to
+    from ..ops.reduce import vector_norm
+    _check_tensor(x1, "x1", "cosine_similarity")
+    _check_tensor(x2, "x2", "cosine_similarity")
+    try:
+        shape = x1.backend.xp.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except ValueError:
+        raise RuntimeError(f"cosine_similarity: the shapes of x1 {tuple(x1.shape)} and x2 "
+                           f"{tuple(x2.shape)} do not broadcast") from None
+    x1, x2 = broadcast_to(x1, shape), broadcast_to(x2, shape)
+    n1 = _no_grad_clamp_min(vector_norm(x1, 2, dim, True), eps)
+    n2 = _no_grad_clamp_min(vector_norm(x2, 2, dim, True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):  # noqa: A002
+    """input / max(‖input‖_p, eps) along ``dim``."""
+    from ..ops.reduce import vector_norm
+    _check_float(input, "normalize")
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported")
+    return input / vector_norm(input, p, dim, True).clamp(min=eps)
