@@ -37,6 +37,9 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: dict = {}
         self.param_groups: list = []
+        if type(self).step is Optimizer.step:
+            # set by step(): a scheduler stepped before it warns, as torch's does
+            self._opt_called = False
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got a Tensor")
@@ -128,6 +131,7 @@ class Optimizer:
         A gradient whose shape or device differs from its parameter's is a RuntimeError
         naming the group and parameter indices and both shapes, raised before any parameter
         changes; a gradient of another dtype is cast to the parameter's."""
+        self._opt_called = True
         loss = None
         if closure is not None:
             with enable_grad():
