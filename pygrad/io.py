@@ -217,8 +217,22 @@ def _encode(obj, arrays, memo, where, depth, path):
         if obj.dtype.hasobject:
             raise TypeError(f"pg.save: {where} is an object array; only numeric arrays are saved")
         return {"type": "ndarray", "array": _store(obj, obj, arrays, memo), "dtype": str(obj.dtype)}
-    raise TypeError(f"pg.save: {where} has type {type(obj).__name__}; expected a Tensor, "
-                    f"ndarray, dict, list, tuple, None, bool, int, float or str")
+    raise TypeError(_unsaveable(obj, where))
+
+
+def _unsaveable(obj, where) -> str:
+    """Why ``obj`` cannot be saved, and what to save instead."""
+    kind = type(obj).__name__
+    expected = ("expected a Tensor, ndarray, dict, list, tuple, None, bool, int, float or str. "
+                "pg.save never pickles objects, because loading a pickle can run arbitrary code")
+    if callable(getattr(obj, "state_dict", None)):
+        from .nn.modules.module import Module
+        what = "a whole module" if isinstance(obj, Module) else "an object"
+        name = "model" if isinstance(obj, Module) else "obj"
+        return (f"pg.save: {where} is {what} ({kind}); {expected}. Save its state instead: "
+                f"pg.save({name}.state_dict(), f), then rebuild the {kind} in code and call "
+                f"{name}.load_state_dict(pg.load(f))")
+    return f"pg.save: {where} has type {kind}; {expected}"
 
 
 def _encode_container(obj, arrays, memo, where, depth, path):
@@ -255,16 +269,32 @@ def _store(owner, array, arrays, memo) -> str:
 
 # ----------------------------------------------------------------------------- load
 
-def load(f, map_location=None, weights_only: bool = True):
+def load(f, map_location=None, weights_only=None):
     """Read what ``save`` wrote. Tensors return to the device they were saved from, or to
-    ``map_location`` (a device, a device string, or a dict {"cuda:0": "cpu", ...}).
+    where ``map_location`` sends them (torch's meanings):
+
+    * a device, a device string (``"cpu"``, ``"cuda:0"``) or a ``torch.device``: all there;
+    * a dict of saved location to new one, ``{"cuda:1": "cuda:0"}``; others stay;
+    * a callable ``fn(tensor, location)`` given each tensor (on the cpu) and its saved
+      location ("cpu", "cuda:0"), returning None (the saved location), a device or device
+      string, or a Tensor (used as the loaded tensor, on its device), as torch's
+      ``lambda storage, loc: storage`` idioms do; a one-argument ``fn(location)`` returning
+      a device works too.
+
+    ``weights_only`` (None, True or False) is accepted with torch's meaning, but the answer
+    is always the same: a pygrad file holds only tensors, arrays and plain containers, and
+    nothing is ever unpickled, so a file never runs code on load — not even with
+    ``weights_only=False`` (a file of pickled objects, such as torch.save writes, is refused).
 
     Raises FileNotFoundError (or another OSError) when the path cannot be opened, ValueError
     naming what is wrong for a file that is not a pygrad archive, is truncated or corrupt, or
     whose metadata does not follow the format (see the module docstring), and RuntimeError
     when a saved device is not available here (pass map_location="cpu").
-    ``weights_only`` is accepted for torch compatibility; nothing is ever unpickled.
     """
+    if weights_only not in (None, True, False):
+        raise TypeError(f"pg.load: weights_only must be None, True or False, got "
+                        f"{weights_only!r}")
+    to_device = _mapper(map_location)
     if hasattr(f, "read"):
         name = getattr(f, "name", "<file>")
         if isinstance(f, io.TextIOBase):
@@ -280,7 +310,7 @@ def load(f, map_location=None, weights_only: bool = True):
         name = os.fspath(f)
         with open(name, "rb") as fh:
             meta, arrays = _read(fh, name)
-    return _decode(meta["root"], arrays, {}, _mapper(map_location), name)
+    return _decode(meta["root"], arrays, {}, to_device, name)
 
 
 def _read(fh, name):
@@ -289,8 +319,11 @@ def _read(fh, name):
     head = fh.read(8)
     fh.seek(pos)
     if head[:2] != b"PK":
+        pickled = head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
         raise ValueError(f"pg.load: {name!r} is not a pygrad file (expected an npz archive "
-                         f"written by pg.save, found leading bytes {head[:8]!r})")
+                         f"written by pg.save, found leading bytes {head[:8]!r})"
+                         + ("; it looks like a pickle, which pygrad never loads (unpickling "
+                            "can run code)" if pickled else ""))
     try:
         with zipfile.ZipFile(fh) as zf:
             return _read_archive(zf, name)
@@ -320,6 +353,12 @@ def _read_archive(zf, name):
             raise ValueError(f"pg.load: {name!r} holds two entries named {key!r} (corrupt file)")
         entries[key] = info
     if META not in entries:
+        if any(k == "data.pkl" or k.endswith("/data.pkl") for k in entries):
+            raise ValueError(f"pg.load: {name!r} was written by torch.save: it holds pickled "
+                             f"objects, which pygrad never loads, whatever weights_only says "
+                             f"(unpickling can run code). Load it with torch.load(f, "
+                             f"weights_only=True), turn the tensors into pygrad ones "
+                             f"(pg.tensor(t.numpy()) or pg.from_dlpack(t)) and pg.save that")
         raise ValueError(f"pg.load: {name!r} is an npz archive but not a pygrad file "
                          f"(no {META!r} entry; was it written by numpy.savez?)")
     raw = _read_npy(zf, entries[META], name)
@@ -547,17 +586,56 @@ def _fields_message(what, node, expected) -> str:
     return f"{what} {' and '.join(parts)} (corrupt file)"
 
 
+def _as_device(spec, what):
+    """A Device from a pygrad Device, a string, an int or a torch.device."""
+    from .device import Device
+    if not isinstance(spec, (Device, str, int)) and hasattr(spec, "type") and \
+            type(spec).__module__.startswith("torch"):
+        spec = str(spec)
+    try:
+        return Device(spec)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"pg.load: map_location {what}: {e}") from None
+
+
 def _mapper(map_location):
+    """fn(saved location, tensor on the cpu) -> the Device to load to, or a Tensor."""
     from .device import Device
     if map_location is None:
-        return lambda dev: Device(dev)
+        return lambda loc, t: Device(loc)
     if isinstance(map_location, dict):
-        table = {str(Device(k)): Device(v) for k, v in map_location.items()}
-        return lambda dev: table.get(str(Device(dev)), Device(dev))
-    if callable(map_location) and not isinstance(map_location, (str, Device)):
-        return lambda dev: Device(map_location(dev))
-    target = Device(map_location)
-    return lambda dev: target
+        table = {str(_as_device(k, f"key {k!r}")): _as_device(v, f"value {v!r}")
+                 for k, v in map_location.items()}
+        return lambda loc, t: table.get(str(Device(loc)), Device(loc))
+    if callable(map_location) and not isinstance(map_location, (str, Device)) and \
+            not type(map_location).__module__.startswith("torch"):
+        fn = map_location
+        one_arg = _positional_count(fn) == 1
+
+        def call(loc, t):
+            out = fn(loc) if one_arg else fn(t, loc)
+            if out is None:
+                return Device(loc)
+            from .tensor import Tensor
+            if isinstance(out, Tensor):
+                return out
+            return _as_device(out, f"callable returned {out!r}, expected None, a device or a "
+                                   f"Tensor;")
+        return call
+    target = _as_device(map_location, f"{map_location!r}")
+    return lambda loc, t: target
+
+
+def _positional_count(fn) -> int:
+    import inspect
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 2
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return 2
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and
+               p.default is p.empty for p in params)
 
 
 def _decode(node, arrays, cache, to_device, name):
@@ -590,15 +668,20 @@ def _decode(node, arrays, cache, to_device, name):
 def _tensor(node, array, to_device):
     from .tensor import Tensor
     from .device import Device
-    dev = to_device(node["device"])
+    # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+    t = Tensor._make(np.require(array, requirements="C"), Device("cpu"))
+    dev = to_device(node["device"], t)
+    if isinstance(dev, Tensor):         # a map_location callable gave the tensor itself
+        if tuple(dev.shape) != tuple(t.shape):
+            raise ValueError(f"pg.load: the map_location callable returned a tensor of shape "
+                             f"{tuple(dev.shape)} for one saved with shape {tuple(t.shape)}")
+        t, dev = dev.detach(), dev.device
     if dev.type == "cuda":
         from . import cuda
         if not cuda.is_available():
             raise RuntimeError(f"pg.load: a tensor was saved on {node['device']} but CUDA is not "
                                f"available here; pass map_location='cpu'")
-    # (np.ascontiguousarray would turn a 0-d array into shape (1,))
-    t = Tensor._make(np.require(array, requirements="C"), Device("cpu"))
-    if dev.type != "cpu":
+    if t.device is not dev:
         t = t.to(dev)
     if node["parameter"]:
         from .nn.parameter import Parameter

@@ -518,3 +518,149 @@ def test_long_target_names_keep_temporary_names_short(tmp_path):
     pio.save({"v": 2}, path)
     assert pio.load(path) == {"v": 2}
     assert sorted(os.listdir(tmp_path)) == sorted([name, other.name])
+
+
+# ----------------------------------------------------------------------------- torch's options
+
+@needs_tensor
+def test_saving_a_whole_module_or_optimizer_says_to_save_its_state_dict(tmp_path):
+    import pygrad.nn as nn
+    model = nn.Sequential(nn.Linear(2, 2))
+    path = tmp_path / "m.pg"
+    with pytest.raises(TypeError, match=r"obj is a whole module \(Sequential\).*never pickles "
+                                        r"objects.*can run arbitrary code.*"
+                                        r"pg.save\(model.state_dict\(\), f\).*"
+                                        r"model.load_state_dict\(pg.load\(f\)\)"):
+        pg.save(model, path)
+    with pytest.raises(TypeError, match=r"obj\['opt'\] is an object \(Adam\).*"
+                                        r"pg.save\(obj.state_dict\(\), f\)"):
+        pg.save({"opt": pg.optim.Adam(model.parameters())}, path)
+    with pytest.raises(TypeError, match=r"obj\[0\] has type function.*never pickles"):
+        pg.save([lambda: 0], path)
+    assert not os.path.exists(path) and os.listdir(tmp_path) == []
+    pg.save(model.state_dict(), path)          # what the message says to do works
+    model2 = nn.Sequential(nn.Linear(2, 2))
+    model2.load_state_dict(pg.load(path))
+    np.testing.assert_array_equal(model2[0].weight.numpy(), model[0].weight.numpy())
+
+
+def test_weights_only_is_accepted_and_never_unpickles(tmp_path):
+    import pickle
+    path = tmp_path / "v.pg"
+    pio.save({"v": [1, 2.5]}, path)
+    for w in (None, True, False):
+        assert pio.load(path, weights_only=w) == {"v": [1, 2.5]}
+    with pytest.raises(TypeError, match="weights_only must be None, True or False"):
+        pio.load(path, weights_only="yes")
+    raw = tmp_path / "obj.pkl"
+    raw.write_bytes(pickle.dumps({"a": 1}))
+    for w in (True, False):
+        with pytest.raises(ValueError, match="looks like a pickle, which pygrad never loads"):
+            pio.load(raw, weights_only=w)
+
+
+def test_a_torch_save_file_is_refused_with_what_to_do(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "t.pt"
+    torch.save({"w": torch.ones(2)}, path)
+    for w in (True, False):
+        with pytest.raises(ValueError, match=r"written by torch.save.*never loads, whatever "
+                                             r"weights_only says.*torch.load\(f, "
+                                             r"weights_only=True\)"):
+            pio.load(path, weights_only=w)
+
+
+def _cuda_file(path):
+    """A hand-made file holding {"a": tensor saved on cuda:1, "b": tensor saved on cpu}."""
+    meta = _doc({"type": "dict", "keys": [{"type": "str", "value": "a"},
+                                          {"type": "str", "value": "b"}],
+                 "values": [_tensor_node("a0", device="cuda:1", requires_grad=True),
+                            _tensor_node("a1", dtype="float64")]})
+    return _meta_file(path, meta, a0=np.arange(3, dtype=np.float32),
+                      a1=np.array(2.5, dtype=np.float64))
+
+
+@needs_tensor
+def test_map_location_forms(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = _cuda_file(tmp_path / "c.pg")
+    if not pg.cuda.is_available():
+        with pytest.raises(RuntimeError, match="saved on cuda:1 but CUDA is not available"):
+            pio.load(path)
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            pio.load(path, map_location={"cuda:0": "cpu"})    # another device: not mapped
+    for where in ("cpu", pg.device("cpu"), torch.device("cpu"), {"cuda:1": "cpu"},
+                  {torch.device("cuda:1"): torch.device("cpu")}):
+        got = pio.load(path, map_location=where)
+        assert got["a"].device.type == "cpu" and got["b"].device.type == "cpu"
+        assert got["a"].requires_grad and got["a"].dtype == pg.float32
+        assert got["b"].shape == () and got["b"].item() == 2.5
+        np.testing.assert_array_equal(got["a"].numpy(), [0, 1, 2])
+    seen = []
+
+    def keep(storage, loc):
+        seen.append((loc, tuple(storage.shape), storage.device.type))
+        return storage
+    got = pio.load(path, map_location=keep)
+    assert sorted(seen) == [("cpu", (), "cpu"), ("cuda:1", (3,), "cpu")]
+    assert got["a"].requires_grad and got["a"].numpy().tolist() == [0, 1, 2]
+    # None keeps the saved place (the cpu one loads; cuda:1 needs a GPU)
+    got = pio.load(path, map_location=lambda s, loc: "cpu" if loc.startswith("cuda") else None)
+    assert got["a"].device.type == "cpu"
+    assert pio.load(path, map_location=lambda loc: "cpu")["a"].device.type == "cpu"
+    with pytest.raises(TypeError, match="map_location callable returned 3.5"):
+        pio.load(path, map_location=lambda s, loc: 3.5)
+    with pytest.raises(ValueError, match=r"returned a tensor of shape \(2,\) for one saved "
+                                         r"with shape \(3,\)"):
+        pio.load(path, map_location=lambda s, loc: pg.zeros(2) if s.shape == (3,) else s)
+    with pytest.raises(ValueError, match="map_location 'tpu'"):
+        pio.load(path, map_location="tpu")
+
+
+@needs_tensor
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adamax",
+                                  "NAdam", "RAdam", "Adadelta"])
+def test_optimizer_and_scheduler_state_dicts_round_trip(tmp_path, name):
+    """Every value type in them (nested dicts with int keys, lists, tuples, None, bools,
+    ints, floats with inf, strings, tensors) comes back equal and of the same type."""
+    from pygrad.optim import lr_scheduler as L
+    w = pg.randn(3, 2, dtype=pg.float64, requires_grad=True)
+    b = pg.zeros(2, dtype=pg.float64, requires_grad=True)
+    kw = {"momentum": 0.9} if name in ("SGD", "RMSprop") else {}
+    opt = getattr(pg.optim, name)([{"params": [w]}, {"params": [b], "lr": 0.5}], lr=0.1, **kw)
+    scheds = [L.MultiStepLR(opt, [2, 4, 4]), L.ReduceLROnPlateau(opt, mode="min"),
+              L.SequentialLR(opt, [L.ConstantLR(opt), L.ExponentialLR(opt, 0.9)], [2])]
+    for _ in range(3):
+        opt.zero_grad()
+        ((w * w).sum() + (b * 3).sum()).backward()
+        opt.step()
+        for s in scheds[::2]:
+            s.step()
+    scheds[1].step(1.0)
+    obj = {"optimizer": opt.state_dict(), "schedulers": [s.state_dict() for s in scheds],
+           "epoch": 3, "note": "x", "none": None, "inf": float("-inf"), "ok": True}
+    path = tmp_path / "ckpt.pg"
+    pg.save(obj, path)
+    assert os.listdir(tmp_path) == ["ckpt.pg"]
+    got = pg.load(path)
+    _assert_equal_tree(got, obj)
+    opt2 = getattr(pg.optim, name)([{"params": [w]}, {"params": [b]}], lr=1.0, **kw)
+    opt2.load_state_dict(got["optimizer"])
+    assert opt2.param_groups[1]["lr"] == opt.param_groups[1]["lr"]
+
+
+def _assert_equal_tree(a, b, where="obj"):
+    if isinstance(b, dict):
+        assert isinstance(a, dict) and list(a) == list(b), where
+        for k in b:
+            assert type(k) is type(next(x for x in a if x == k)), f"{where} key {k!r}"
+            _assert_equal_tree(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(b, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_equal_tree(x, y, f"{where}[{i}]")
+    elif isinstance(b, pg.Tensor):
+        assert isinstance(a, pg.Tensor) and a.dtype == b.dtype and a.shape == b.shape, where
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    else:
+        assert type(a) is type(b) and (a == b or (a != a and b != b)), f"{where}: {a!r} {b!r}"
