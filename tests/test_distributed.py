@@ -296,3 +296,14 @@ def test_ctrl_c_stops_every_rank():
         p.kill()
         raise
     assert p.returncode == 130 and "interrupted; every rank was stopped" in err
+
+
+def test_ci_runs_the_readme_test_command_with_the_mpi_extra():
+    with open(os.path.join(ROOT, ".ci", "run")) as f:
+        ci = [line for line in f.read().splitlines() if "pytest" in line]
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    assert len(ci) == 1 and ci[0] in readme.splitlines()
+    assert '".[test,cuda13,mpi]"' in ci[0]
+    with open(os.path.join(ROOT, "pyproject.toml")) as f:
+        assert 'mpi = ["mpi4py", "mpich"]' in f.read()
