@@ -20,7 +20,7 @@ from .unary import _constant
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
-__all__ = ["prod", "cumprod", "cummax", "cummin", "logcumsumexp"]
+__all__ = ["cummax", "cummin", "cumprod", "logcumsumexp", "prod"]
 METHODS = ("prod", "cumprod", "cummax", "cummin", "logcumsumexp")
 
 CummaxResult = namedtuple("CummaxResult", ["values", "indices"])
@@ -102,7 +102,7 @@ class Prod(Function):
         return _prod_safe_zeros_backward(gy, x, axis)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch's names
+def prod(input, dim=None, keepdim=False, *, dtype=None):
     """The product of all elements, or over ``dim`` (one int) keeping it when ``keepdim``.
 
     Integers and bools multiply as int64 unless ``dtype`` says otherwise (the input is cast
@@ -181,7 +181,7 @@ class CumProd(Function):
         return xp.where(first, total * prev, gx).astype(x.dtype, copy=False)
 
 
-def cumprod(input, dim, *, dtype=None):  # noqa: A002 - torch's names
+def cumprod(input, dim, *, dtype=None):
     """Running products along ``dim``: y_i = x_0 · … · x_i (integers and bools as int64
     unless ``dtype`` is given), differentiable with zeros in the input."""
     x = _int64_unless(input, dtype)
@@ -214,14 +214,14 @@ def _running_extreme(x, dim, pick, result, what):
     return result(_GatherFull(axis, idx)(x), _constant(idx, x))
 
 
-def cummax(input, dim):  # noqa: A002 - torch's names
+def cummax(input, dim):
     """(values, indices) of the running maximum along ``dim``: ties move the index to the
     later entry and nan, once seen, stays the maximum (torch's rules). The gradient of the
     values goes to the reported indices."""
     return _running_extreme(input, dim, input.backend.xp.maximum, CummaxResult, "cummax")
 
 
-def cummin(input, dim):  # noqa: A002 - torch's names
+def cummin(input, dim):
     """(values, indices) of the running minimum along ``dim`` (ties and nan as cummax)."""
     return _running_extreme(input, dim, input.backend.xp.minimum, CumminResult, "cummin")
 
@@ -255,7 +255,7 @@ class LogCumSumExp(Function):
         return (reversed_lcse(pos - y) + x).exp() - (reversed_lcse(neg - y) + x).exp()
 
 
-def logcumsumexp(input, dim):  # noqa: A002 - torch's names
+def logcumsumexp(input, dim):
     """log(cumsum(exp(x))) along ``dim``, computed stably (floating-point inputs only)."""
     x = input
     axis = wrap_dim(dim, x.ndim, "logcumsumexp")

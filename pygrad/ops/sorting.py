@@ -1,14 +1,421 @@
-"""Ordering: sort, argsort, topk, kthvalue, median, unique, searchsorted and friends."""
+"""Ordering: sort, argsort, topk, kthvalue, median, unique, searchsorted and friends.
+
+Every selection is a stable sort followed by picking positions, so ties and nan follow one
+rule: nan orders after every number (first when descending), equal values keep their order.
+The selected values are a ``gather`` of the input, whose gradient (a scatter-add into the
+selected positions) is differentiable again; indices are int64, as torch.
+"""
 from __future__ import annotations
 
+import numbers
 import sys
+from collections import namedtuple
 
-from ..autograd.function import Function  # noqa: F401 - the ops of this module subclass it
+import numpy as np
+
+from ..autograd.function import Function
+from .math import where
+from .scan import accumulate
+from .shape import _GatherFull, wrap_dim
+from .unary import _constant
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
-__all__ = []    # the functions exported as pygrad.<name>
-METHODS = ()    # functions of this module that are also Tensor methods (x.name(...))
+__all__ = [
+    "argsort",
+    "bucketize",
+    "kthvalue",
+    "median",
+    "mode",
+    "msort",
+    "nanmedian",
+    "searchsorted",
+    "sort",
+    "topk",
+    "unique",
+    "unique_consecutive",
+]
+METHODS = ("sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
+           "unique", "unique_consecutive")
+
+SortResult = namedtuple("SortResult", ["values", "indices"])
+TopkResult = namedtuple("TopkResult", ["values", "indices"])
+KthvalueResult = namedtuple("KthvalueResult", ["values", "indices"])
+MedianResult = namedtuple("MedianResult", ["values", "indices"])
+NanmedianResult = namedtuple("NanmedianResult", ["values", "indices"])
+ModeResult = namedtuple("ModeResult", ["values", "indices"])
+
+
+def _argsort(xp, a, axis, descending=False):
+    """Stable sorting indices along ``axis``: nan last ascending, first descending, equal
+    values in their original order either way."""
+    if not descending:
+        return xp.argsort(a, axis=axis, kind="stable")
+    # descending and stable: sort the reversed slice ascending and read it backwards
+    idx = xp.argsort(xp.flip(a, axis), axis=axis, kind="stable")
+    return (a.shape[axis] - 1) - xp.flip(idx, axis)
+
+
+def _take(x, axis, idx, keepdim=True):
+    """(values, indices): ``x`` gathered at ``idx`` along ``axis`` (differentiable) and the
+    int64 indices, with ``axis`` squeezed out of both unless ``keepdim``."""
+    idx = idx.astype("int64", copy=False)
+    values = _GatherFull(axis, idx)(x)
+    if not keepdim:
+        values, idx = values.squeeze(axis), idx.squeeze(axis)
+    return values, _constant(idx, x)
+
+
+def _zero_d(x, result):
+    """The (values, indices) of a selection over a 0-d tensor: itself, at index 0."""
+    return result(x.clone(), _constant(x.backend.xp.zeros((), dtype="int64"), x))
+
+
+def _no_bool(x, what):
+    if x.dtype.kind == "b":
+        raise NotImplementedError(f"{what}: not implemented for dtype bool")
+
+
+# ----------------------------------------------------------------------------- sort
+
+def sort(input, dim=-1, descending=False, *, stable=False):
+    """(values, indices) of ``input`` sorted along ``dim``. The sort is always stable (equal
+    values keep their order, so ``stable`` changes nothing); nan sorts as the largest
+    value. The gradient of the values goes back to the positions they came from."""
+    x = input
+    axis = wrap_dim(dim, x.ndim, "sort")
+    if x.ndim == 0:
+        return _zero_d(x, SortResult)
+    idx = _argsort(x.backend.xp, x.data, axis, descending)
+    return SortResult(*_take(x, axis, idx))
+
+
+def argsort(input, dim=-1, descending=False, *, stable=False):
+    """The indices that sort ``input`` along ``dim`` (int64; stable, nan largest)."""
+    return sort(input, dim, descending, stable=stable).indices
+
+
+def msort(input):
+    """``input`` sorted along its first dimension (the values of ``sort(input, 0)``)."""
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """(values, indices) of the ``k`` largest (or smallest) entries along ``dim``, in order
+    (nan counts as the largest; among equal values the first ones are taken). ``sorted``
+    is accepted for torch's signature: the result is always in order."""
+    x = input
+    axis = wrap_dim(dim, x.ndim, "topk")
+    if x.dtype.kind == "b":
+        raise RuntimeError("topk: does not support bool dtypes")
+    n = x.shape[axis] if x.ndim else 1
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        raise TypeError(f"topk: k must be an int, got {type(k).__name__}")
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: selected index k out of range (k={k}, dim {dim} has "
+                           f"size {n})")
+    if x.ndim == 0:               # torch returns the element itself for k = 0 and 1
+        return _zero_d(x, TopkResult)
+    xp = x.backend.xp
+    idx = _argsort(xp, x.data, axis, descending=largest)
+    idx = xp.take(idx, xp.arange(k), axis=axis)
+    return TopkResult(*_take(x, axis, idx))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """(values, indices) of the ``k``-th smallest entry along ``dim`` (k counts from 1;
+    nan counts as the largest)."""
+    x = input
+    axis = wrap_dim(dim, x.ndim, "kthvalue")
+    _no_bool(x, "kthvalue")
+    n = x.shape[axis] if x.ndim else 1
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {axis} to have non-zero size.")
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        raise TypeError(f"kthvalue: k must be an int, got {type(k).__name__}")
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim} "
+                           f"(k={k}, size {n})")
+    if x.ndim == 0:
+        return _zero_d(x, KthvalueResult)
+    xp = x.backend.xp
+    idx = xp.take(_argsort(xp, x.data, axis), xp.arange(k - 1, k), axis=axis)
+    return KthvalueResult(*_take(x, axis, idx, keepdim))
+
+
+# ----------------------------------------------------------------------------- median, mode
+
+class _EvenlyShared(Function):
+    """A value picked from all of ``x`` (a median): its gradient is shared evenly among the
+    entries equal to it — the nan entries when it is nan — as torch's median()."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def forward(self, x):
+        return self.value
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        xp, a, y = self.backend.xp, x.data, self.value
+        mask = xp.isnan(a) if bool(xp.isnan(y)) else a == y
+        return where(_constant(mask, x), gy / int(mask.sum()), 0.0)
+
+
+def _median_positions(xp, a, order, axis, skip_nan):
+    """Per slice, the position in ``order`` (a stable ascending argsort along ``axis``) of
+    the lower median: of the numbers when ``skip_nan``, else the first nan when there is
+    one."""
+    n = a.shape[axis]
+    if a.dtype.kind != "f":
+        return xp.full(tuple(1 if i == axis else s for i, s in enumerate(a.shape)),
+                       (n - 1) // 2, dtype="int64")
+    numbers_ = (~xp.isnan(a)).sum(axis=axis, keepdims=True)
+    if skip_nan:
+        return xp.maximum(numbers_ - 1, 0) // 2
+    return xp.where(numbers_ < n, numbers_, (n - 1) // 2)
+
+
+def _median(x, dim, keepdim, skip_nan, result, what):
+    _no_bool(x, what)
+    xp = x.backend.xp
+    if dim is None:
+        a = x.data.reshape(-1)
+        if a.size == 0:
+            value = xp.asarray(np.nan, dtype=x.dtype) if x.dtype.kind == "f" else \
+                xp.asarray(0, dtype=x.dtype)
+        else:
+            order = _argsort(xp, a, 0)
+            pos = _median_positions(xp, a, order, 0, skip_nan)
+            value = a[order[pos]].reshape(())
+        return _EvenlyShared(value)(x)
+    axis = wrap_dim(dim, x.ndim, what)
+    if x.ndim == 0:
+        return _zero_d(x, result)
+    a = x.data
+    if a.shape[axis] == 0:
+        raise IndexError(f"{what}(): Expected reduction dim {axis} to have non-zero size.")
+    order = _argsort(xp, a, axis)
+    idx = xp.take_along_axis(order, _median_positions(xp, a, order, axis, skip_nan), axis=axis)
+    return result(*_take(x, axis, idx, keepdim))
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (the ((n − 1) // 2)-th smallest entry); nan when there is a nan.
+
+    Without ``dim`` a single value whose gradient is shared among the entries equal to it;
+    with ``dim`` (values, indices) whose gradient goes to the indices."""
+    return _median(input, dim, keepdim, False, MedianResult, "median")
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """:func:`median` of the entries that are not nan (nan when all of them are)."""
+    return _median(input, dim, keepdim, True, NanmedianResult, "nanmedian")
+
+
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices) of the most frequent value along ``dim``: the smallest of the most
+    frequent ones, and the index of its last occurrence. Each nan counts once (nan differs
+    from nan), so nan is the mode only of a slice that is all distinct values and nan."""
+    x = input
+    axis = wrap_dim(dim, x.ndim, "mode")
+    if x.ndim == 0:
+        return _zero_d(x, ModeResult)
+    xp, a = x.backend.xp, x.data
+    n = a.shape[axis]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size.")
+    order = _argsort(xp, a, axis)
+    s = xp.take_along_axis(a, order, axis=axis)
+    shape = [1] * a.ndim
+    shape[axis] = n
+    pos = xp.arange(n, dtype="int64").reshape(tuple(shape))
+    # a run of equal values starts where the sorted value changes (nan != nan: a run of one)
+    first = xp.take(s, xp.arange(1), axis=axis)
+    changed = xp.concatenate([xp.ones_like(first, dtype=bool),
+                              xp.take(s, xp.arange(1, n), axis=axis) !=
+                              xp.take(s, xp.arange(n - 1), axis=axis)], axis=axis)
+    start = accumulate(xp, xp.maximum, xp.where(changed, pos, 0), axis)
+    last = xp.concatenate([xp.take(changed, xp.arange(1, n), axis=axis),
+                           xp.ones_like(first, dtype=bool)], axis=axis)
+    length = xp.where(last, pos - start + 1, 0)
+    best = length.argmax(axis=axis)              # the first (smallest) most frequent run
+    idx = xp.take_along_axis(order, xp.expand_dims(best, axis), axis=axis)
+    return ModeResult(*_take(x, axis, idx, keepdim))
+
+
+# ----------------------------------------------------------------------------- unique
+
+class _NoDerivative(Function):
+    """Passes ``value`` through as an output that is recorded in the graph but has no
+    derivative, as torch's unique: backward through it raises."""
+
+    def __init__(self, value, what):
+        self.value, self.what = value, what
+
+    def forward(self, x):
+        return self.value
+
+    def backward(self, gy):
+        raise NotImplementedError(f"the derivative for '{self.what}' is not implemented.")
+
+
+def _unique_output(x, values, inverse, counts, return_inverse, return_counts, what):
+    out = _NoDerivative(values, what)(x) if x.requires_grad else _constant(values, x)
+    if not (return_inverse or return_counts):
+        return out
+    extra = []
+    if return_inverse:
+        extra.append(_constant(inverse.astype("int64", copy=False), x))
+    if return_counts:
+        extra.append(_constant(counts.astype("int64", copy=False), x))
+    return (out, *extra)
+
+
+def _runs(xp, changed, n):
+    """From a bool vector marking where a new run starts: each entry's run number and the
+    length of every run."""
+    run = xp.cumsum(changed) - 1
+    starts = xp.nonzero(changed)[0]
+    counts = xp.diff(xp.concatenate([starts, xp.asarray([n], dtype=starts.dtype)]))
+    return run, counts
+
+
+def _unique_impl(x, sort_first, return_inverse, return_counts, dim, what):
+    xp, a = x.backend.xp, x.data
+    if dim is None:
+        flat = a.reshape(-1)
+        n = flat.size
+        order = _argsort(xp, flat, 0) if sort_first else xp.arange(n)
+        s = flat[order]
+        changed = xp.ones(n, dtype=bool)
+        if n > 1:
+            changed[1:] = s[1:] != s[:-1]
+        run, counts = _runs(xp, changed, n)
+        inverse = xp.empty(n, dtype="int64")
+        inverse[order] = run
+        return _unique_output(x, s[changed], inverse.reshape(a.shape), counts,
+                              return_inverse, return_counts, what)
+    if x.ndim == 0:
+        raise IndexError(f"{what}: Dimension specified as {dim} but tensor has no dimensions")
+    axis = wrap_dim(dim, x.ndim, what)
+    if any(s == 0 for i, s in enumerate(a.shape) if i != axis):
+        raise RuntimeError(f"{what}: There are 0 sized dimensions, and they aren't selected, "
+                           f"so unique cannot be applied")
+    rows = xp.moveaxis(a, axis, 0)
+    n = rows.shape[0]
+    flat = rows.reshape(n, int(np.prod(rows.shape[1:])))
+    if sort_first and n:
+        # lexicographic order of the slices: the first element is the primary key
+        order = xp.lexsort(flat.T[::-1]) if flat.shape[1] else xp.arange(n)
+    else:
+        order = xp.arange(n)
+    s = flat[order]
+    changed = xp.ones(n, dtype=bool)
+    if n > 1:
+        changed[1:] = (s[1:] != s[:-1]).any(axis=1)
+    run, counts = _runs(xp, changed, n)
+    inverse = xp.empty(n, dtype="int64")
+    inverse[order] = run
+    values = xp.moveaxis(s[changed].reshape((-1,) + rows.shape[1:]), 0, axis)
+    return _unique_output(x, xp.ascontiguousarray(values), inverse, counts, return_inverse,
+                          return_counts, what)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False,
+           dim=None):
+    """The distinct values of ``input`` (flattened) or, with ``dim``, its distinct slices
+    along ``dim``, in ascending (lexicographic) order; each nan is distinct. With
+    ``return_inverse`` also where each entry (slice) went, with ``return_counts`` how
+    often each value occurs. Not differentiable (as torch: backward raises)."""
+    return _unique_impl(input, True, return_inverse, return_counts, dim, "unique")
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False,
+                       dim=None):
+    """``input`` (flattened, or slices along ``dim``) with each run of equal consecutive
+    values kept once; ``return_inverse`` / ``return_counts`` as :func:`unique`."""
+    return _unique_impl(input, False, return_inverse, return_counts, dim,
+                        "unique_consecutive")
+
+
+# ----------------------------------------------------------------------------- searchsorted
+
+def _search(xp, seq, values, side, sorter):
+    if sorter is not None:
+        seq = xp.take_along_axis(seq, sorter, axis=-1)
+    dtype = np.result_type(seq.dtype, values.dtype)
+    seq, values = seq.astype(dtype, copy=False), values.astype(dtype, copy=False)
+    if seq.ndim == 1:
+        return xp.searchsorted(seq, values, side=side)
+    lead = seq.shape[:-1]
+    s2, v2 = seq.reshape(-1, seq.shape[-1]), values.reshape(-1, values.shape[-1])
+    out = xp.empty(v2.shape, dtype="int64")
+    for i in range(s2.shape[0]):
+        out[i] = xp.searchsorted(s2[i], v2[i], side=side)
+    return out.reshape(lead + values.shape[-1:])
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False,
+                 side=None, sorter=None):
+    """For each value of ``input``, the index at which it would be inserted into
+    ``sorted_sequence`` (its last dimension; the leading ones match ``input``'s) keeping it
+    sorted: the first such index, or the last with ``right=True`` / ``side='right'``.
+    ``sorter`` gives the indices that sort an unsorted sequence. int64 (int32 with
+    ``out_int32``); ``input`` may be a number (a 0-d result)."""
+    what = "torch.searchsorted()"
+    seq = sorted_sequence
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"{what}: side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError(f"{what}: side and right can't be set to opposites, got side "
+                               f"of left while right was True")
+        right = side == "right"
+    if seq.ndim == 0:
+        raise RuntimeError(f"{what}: boundaries tensor should have positive dimension, but "
+                           f"got 0 dimension")
+    xp = seq.backend.xp
+    if isinstance(input, Tensor):
+        values = input.data
+        if seq.ndim > 1 and (values.ndim != seq.ndim or values.shape[:-1] != seq.shape[:-1]):
+            raise RuntimeError(
+                f"{what}: boundaries tensor should be 1 dimension or the first N-1 dimensions "
+                f"of boundaries tensor and input value tensor must match, but we got "
+                f"boundaries tensor {list(seq.shape)} and input value tensor "
+                f"{list(values.shape)}")
+    elif isinstance(input, (numbers.Number, np.generic)):
+        if seq.ndim != 1:
+            raise RuntimeError(f"{what}: input value can be a scalar only when boundaries "
+                               f"tensor dimension is 1, but we got boundaries tensor "
+                               f"dim({seq.ndim})")
+        values = xp.asarray(input)
+    else:
+        raise TypeError(f"{what}: expected a Tensor or a number as input, got "
+                        f"{type(input).__name__}")
+    idx = None
+    if sorter is not None:
+        if tuple(sorter.shape) != tuple(seq.shape):
+            raise RuntimeError(f"{what}: boundary and sorter must have the same size, but got "
+                               f"boundary tensor {list(seq.shape)} and got sorter tensor "
+                               f"{list(sorter.shape)}")
+        if sorter.dtype.kind not in "iu":
+            raise TypeError(f"{what}: sorter must be an integer tensor, got {sorter.dtype}")
+        idx = sorter.data
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= seq.shape[-1]):
+            raise RuntimeError(f"{what}: sorter index out of range")
+    out = _search(xp, seq.data, values, "right" if right else "left", idx)
+    return _constant(xp.asarray(out, dtype="int32" if out_int32 else "int64"), seq)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The index of the bucket of each value among the 1-D sorted ``boundaries``: i with
+    boundaries[i-1] < x ≤ boundaries[i] (< with ``right=True``'s ≤ on the left side),
+    that is searchsorted(boundaries, input, right=right)."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"bucketize: boundaries tensor must be 1 dimension, but got "
+                           f"dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 def install(tensor_class):
