@@ -162,10 +162,28 @@ def _scatter_index(x, dim, index, src, what):
                            f"{list(sx)} apart from dimension {axis}" +
                            ("" if ss is None else f" and to be no larger than src {list(ss)}"))
     idx = _check_bounds(idx.reshape(si), sx[axis], dim, what)
-    xp = x.backend.xp
-    grid = list(xp.indices(si, sparse=True))
+    return axis, Index((), _grid(x.backend.xp, si, axis, idx))
+
+
+def _grid(xp, shape, axis, idx):
+    """The open grid over ``shape`` (as ``indices(shape, sparse=True)``) with ``idx`` at
+    ``axis``: the advanced index of gather / scatter."""
+    grid = [xp.arange(n).reshape((1,) * d + (n,) + (1,) * (len(shape) - d - 1))
+            for d, n in enumerate(shape)]
     grid[axis] = idx
-    return axis, Index((), tuple(grid))
+    return tuple(grid)
+
+
+def _ufunc_at(xp, name, a, pos, b):
+    """``xp.<name>.at(a, pos, b)``; CuPy has no ``multiply.at`` (there is no atomic
+    multiply), so that one runs on the host."""
+    if name != "multiply" or xp is np:
+        getattr(xp, name).at(a, pos, b)
+        return
+    host = [p if isinstance(p, slice) else xp.asnumpy(p) for p in pos]
+    h = xp.asnumpy(a)
+    np.multiply.at(h, tuple(host), xp.asnumpy(b) if hasattr(b, "shape") else b)
+    a[...] = xp.asarray(h)
 
 
 def _src_part(src, index):
@@ -191,9 +209,8 @@ class _ScatterAccumulate(Function):
         self.index, self.ufunc = index, ufunc
 
     def forward(self, x, src):
-        xp = self.backend.xp
         y = x.copy()
-        getattr(xp, self.ufunc).at(y, self.index.advanced, src)
+        _ufunc_at(self.backend.xp, self.ufunc, y, self.index.advanced, src)
         return y
 
     def backward(self, gy):
@@ -268,9 +285,9 @@ class _ScatterReduce(Function):
                 info = np.iinfo(x.dtype)
                 start = info.min if self.reduce == "amax" else info.max
             y[pos] = start
-        ufunc = {"sum": xp.add, "mean": xp.add, "prod": xp.multiply, "amax": xp.maximum,
-                 "amin": xp.minimum}[self.reduce]
-        ufunc.at(y, pos, src)
+        ufunc = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum",
+                 "amin": "minimum"}[self.reduce]
+        _ufunc_at(xp, ufunc, y, pos, src)
         if self.reduce == "mean":
             count = xp.zeros(x.shape, np.int64)
             xp.add.at(count, pos, 1)
@@ -759,12 +776,12 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
     (torch.repeat_interleave). Given only an integer 1-d tensor of counts, the indices
     0, 1, ... each repeated that many times."""
     _check_tensor(input, "repeat_interleave")
+    xp = input.backend.xp
     if repeats is None:
         counts = _counts(input, 0 if input.ndim == 0 else input.shape[0], only=True)
-        xp = input.backend.xp
-        y = xp.repeat(xp.arange(len(counts), dtype=np.int64), counts)
+        y = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
         _check_output_size(output_size, y.shape[0])
-        return Tensor._make(y, input.device)
+        return Tensor._make(xp.asarray(y), input.device)
     x = input.reshape(-1) if dim is None else input
     axis = 0 if dim is None else wrap_dim(dim, input.ndim, "repeat_interleave")
     x = _flat(x)
@@ -776,10 +793,10 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
             raise RuntimeError(f"repeat_interleave(): repeats must be non-negative, got "
                                f"{repeats}")
         counts = np.full(n, int(repeats), np.int64)
-    xp = input.backend.xp
-    idx = xp.repeat(xp.arange(n, dtype=np.int64), xp.asarray(counts))
+    # the output's size depends on the counts: they are read on the host
+    idx = np.repeat(np.arange(n, dtype=np.int64), counts)
     _check_output_size(output_size, int(idx.shape[0]))
-    return GetItem(_along(axis, idx))(x)
+    return GetItem(_along(axis, xp.asarray(idx)))(x)
 
 
 def _counts(repeats, n, only=False):
@@ -789,9 +806,9 @@ def _counts(repeats, n, only=False):
     if only and repeats.ndim != 1:
         raise RuntimeError(f"repeat_interleave(): only accepts a 1-d tensor of repeats, got "
                            f"shape {tuple(repeats.shape)}")
-    counts = repeats.data.reshape(-1)
+    counts = np.asarray(repeats._host()).reshape(-1).astype(np.int64)
     if counts.size == 1 and not only:
-        counts = repeats.backend.xp.full(n, int(counts[0]), np.int64)
+        counts = np.full(n, int(counts[0]), np.int64)
     if counts.size and int(counts.min()) < 0:
         raise RuntimeError("repeat_interleave(): repeats can not be negative")
     if not only and counts.shape[0] != n:
