@@ -1,6 +1,7 @@
 """Adamax, NAdam, RAdam, Adadelta and torch's optimizer options (maximize, decoupled weight
 decay, speed hints, named parameters, add_param_group, per-group options) against the
 installed torch: parameters after each of 50 float64 steps, state dicts, signatures."""
+import copy
 import inspect
 import io
 
@@ -351,3 +352,64 @@ def test_runs_on_each_device(name, device):
         topt.step()
     assert p.device.type == device
     np.testing.assert_allclose(p.cpu().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def _custom_optimizer(lib):
+    """An optimizer written the way torch code writes one: its own step over param_groups
+    with `state = self.state[p]` and Tensor ops."""
+    class SignMomentum(lib.optim.Optimizer):
+        def __init__(self, params, lr=0.01, momentum=0.9):
+            super().__init__(params, dict(lr=lr, momentum=momentum))
+
+        def step(self, closure=None):
+            with lib.no_grad():
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is None:
+                            continue
+                        state = self.state[p]
+                        if len(state) == 0:
+                            state["step"] = 0
+                            state["buf"] = lib.zeros_like(p)
+                        state["step"] += 1
+                        state["buf"].mul_(group["momentum"]).add_(p.grad)
+                        p.add_(state["buf"].sign(), alpha=-group["lr"])
+    return SignMomentum
+
+
+def test_an_optimizer_written_as_for_torch_runs_saves_and_resumes():
+    rng = np.random.default_rng(7)
+    w0 = rng.standard_normal((3, 4))
+    grads = [rng.standard_normal((3, 4)) for _ in range(20)]
+    trails, opts, params = [], [], []
+    for lib in (pg, torch):
+        w = lib.tensor(w0, dtype=lib.float64, requires_grad=True)
+        opt = _custom_optimizer(lib)([w], lr=0.05)
+        assert opt.state[w] == {} and len(opt.state) <= 1      # torch's defaultdict
+        trail = []
+        for g in grads[:10]:
+            w.grad = lib.tensor(g, dtype=lib.float64)
+            opt.step()
+            trail.append(np.array(w.tolist()))
+        trails.append(np.array(trail))
+        opts.append(opt)
+        params.append(w)
+    np.testing.assert_allclose(trails[0], trails[1], rtol=0, atol=1e-12)
+    sd = _roundtrip(opts[0].state_dict())
+    assert sd["state"][0]["step"] == 10 and isinstance(sd["state"][0]["buf"], pg.Tensor)
+    theirs_sd = copy.deepcopy(opts[1].state_dict())
+    start = params[0].numpy().copy()
+    for g in grads[10:]:
+        params[1].grad = torch.tensor(g)
+        opts[1].step()
+    for source in (sd, theirs_sd):          # ours through pg.save, and torch's
+        w = pg.tensor(start, requires_grad=True)
+        opt = _custom_optimizer(pg)([w], lr=1.0)
+        opt.load_state_dict(source)
+        assert opt.param_groups[0]["lr"] == 0.05
+        assert isinstance(opt.state[w]["buf"], pg.Tensor)
+        assert opt.state[w]["buf"].dtype == pg.float64
+        for g in grads[10:]:
+            w.grad = pg.tensor(g, dtype=pg.float64)
+            opt.step()
+        np.testing.assert_allclose(w.numpy(), params[1].detach().numpy(), rtol=0, atol=1e-12)

@@ -374,3 +374,17 @@ def test_cyclic_lr_state_dict_keeps_a_callable_objects_attributes():
     plain = ours_lr.LambdaLR(_optimizer(pg), lambda e: 1.0)
     assert plain.state_dict()["lr_lambdas"] == [None, None]
     assert np.isfinite(plain.get_last_lr()).all()
+
+
+@pytest.mark.parametrize("base", ["LRScheduler", "_LRScheduler"])
+def test_a_scheduler_written_as_for_torch_matches(base):
+    def make(L, o):
+        class Halving(getattr(L, base)):
+            def __init__(self, optimizer, every=2, last_epoch=-1):
+                self.every = every
+                super().__init__(optimizer, last_epoch)
+
+            def get_lr(self):
+                return [b * 0.5 ** (self.last_epoch // self.every) for b in self.base_lrs]
+        return Halving(o, every=3)
+    _assert_same(_run(pg, make, _sgd(), 10), _run(torch, make, _sgd(), 10))

@@ -138,6 +138,10 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+class _LRScheduler(LRScheduler):
+    """The older name of LRScheduler, which torch keeps for subclasses written against it."""
+
+
 def _lambdas(who, optimizer, lr_lambda) -> list:
     n = len(optimizer.param_groups)
     if isinstance(lr_lambda, (list, tuple)):

@@ -7,6 +7,7 @@ backends; ``pygrad.backend.reference`` is the readable version.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 
 import numpy as np
@@ -35,7 +36,9 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
-        self.state: dict = {}
+        # as torch's: self.state[p] is {} for a parameter without state yet (the idiom of
+        # optimizers written outside pygrad: `state = self.state[p]; if not state: ...`)
+        self.state: dict = defaultdict(dict)
         self.param_groups: list = []
         if type(self).step is Optimizer.step:
             # set by step(): a scheduler stepped before it warns, as torch's does
@@ -245,7 +248,9 @@ class Optimizer:
                 raise ValueError(f"loaded state dict contains a parameter group {k} of "
                                  f"{len(saved['params'])} parameters that doesn't match the "
                                  f"size of optimizer's group ({len(own['params'])})")
-        state, hyper = {}, []
+        state, hyper = defaultdict(dict), []
+        # an optimizer written outside pygrad (its own step) keeps Tensors in its state
+        tensors = type(self).step is not Optimizer.step
         for k, (saved, own) in enumerate(zip(groups, self.param_groups)):
             hyper.append({key: tuple(value) if isinstance(value, list) and
                           key != "param_names" else value
@@ -261,7 +266,7 @@ class Optimizer:
                     raise ValueError(f"load_state_dict: the state of parameter {i} in group {k} "
                                      f"is a {type(s).__name__}, expected a dict")
                 state[p] = {name: _unwrap(v, p, name, f"parameter {i} in group {k}",
-                                          self._scalar_state)
+                                          self._scalar_state, tensors)
                             for name, v in s.items()}
         for own, h in zip(self.param_groups, hyper):
             own.update(h)
@@ -291,17 +296,19 @@ def _grad_mismatch(opt, gi, i, p, g) -> Exception:
 
 
 def _wrap(v, p):
-    if v is None or isinstance(v, (int, float)):
+    if v is None or isinstance(v, (int, float, Tensor)):
         return v
     return Tensor._make(v, p.device)
 
 
-def _unwrap(v, p, name, where, scalars=("step",)):
+def _unwrap(v, p, name, where, scalars=("step",), tensors=False):
+    """A saved state value as the optimizer keeps it: a number, or an array (a Tensor when
+    ``tensors``) of p's dtype and device."""
     if v is None or isinstance(v, (int, float)):
         return v
     if isinstance(v, Tensor):
         v = v.data
-    if name in scalars:         # torch keeps these as 0-d tensors, pygrad as Python numbers
+    if name in scalars and not tensors:   # torch keeps these as 0-d tensors, pygrad as numbers
         kind = int if name == "step" else float
         try:
             return kind(v.item()) if hasattr(v, "item") else kind(v)
@@ -317,10 +324,15 @@ def _unwrap(v, p, name, where, scalars=("step",)):
     elif isinstance(v, (list, tuple)):
         v = np.asarray(v)
     kind = getattr(getattr(v, "dtype", None), "kind", None)
+    if tensors and (kind is None or not hasattr(v, "shape")):
+        return v                # whatever else an optimizer of its own keeps
     if kind is None or kind not in "biuf" or not hasattr(v, "shape"):
         what = f"an array of dtype {v.dtype}" if kind else f"a {type(v).__name__}"
         raise ValueError(f"load_state_dict: state {name!r} of {where} is {what}, expected a "
                          f"Tensor, an array of numbers or a number")
+    if tensors:     # as torch: floating values take p's dtype, others keep theirs; any shape
+        dtype = p.data.dtype if kind == "f" else v.dtype
+        return Tensor._make(xp.array(v, dtype=dtype, copy=True, order="C"), p.device)
     arr = xp.array(v, dtype=p.data.dtype, copy=True, order="C")
     if arr.shape != p.data.shape:
         raise ValueError(f"load_state_dict: state {name!r} of {where} has shape {arr.shape}, "
