@@ -33,6 +33,11 @@ CASES = {
     "logcumsumexp": lambda m, x: m.logcumsumexp(x, 1),
     "logcumsumexp_neg": lambda m, x: x.logcumsumexp(-2),
     "logcumsumexp_large": lambda m, x: m.logcumsumexp(x * 1000, 1),
+    # non-contiguous inputs: a transposed view and a strided slice
+    "prod_strided": lambda m, x: x.t()[::2].prod(1),
+    "cumprod_strided": lambda m, x: m.cumprod(x[:, ::2].t(), 1),
+    "cummax_strided": lambda m, x: m.cummax(x.t()[1::2], 0).values,
+    "logcumsumexp_strided": lambda m, x: m.logcumsumexp(x.t(), -1),
 }
 
 
@@ -184,3 +189,15 @@ def test_bad_input_raises_like_torch(call, exc, match):
         call(torch, torch.tensor(A))
     with pytest.raises(exc, match=match):
         call(pg, pg.tensor(A))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "int32"])
+def test_cumprod_in_place_matches_torch(dtype):
+    t = torch.tensor(ONE_ZERO * 3).to(getattr(torch, dtype))
+    p = pg.tensor(ONE_ZERO * 3).to(getattr(pg, dtype))
+    assert p.cumprod_(-1) is p
+    t.cumprod_(-1)
+    assert str(p.dtype) == dtype
+    np.testing.assert_array_equal(p.numpy(), t.numpy())
+    with pytest.raises(RuntimeError, match="requires grad"):
+        pg.tensor(A, requires_grad=True).cumprod_(0)

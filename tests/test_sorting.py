@@ -38,11 +38,15 @@ CASES = {
     "nanmedian_dim": lambda m, x: x.nanmedian(0),
     "mode": lambda m, x: m.mode(x),
     "mode_dim0_keep": lambda m, x: x.mode(0, True),
+    # non-contiguous inputs: a transposed view and a strided slice
+    "sort_strided": lambda m, x: m.sort(x.t()[:, ::2], 0, True),
+    "topk_strided": lambda m, x: m.topk(x[:, ::2].t(), 2, 0),
+    "median_strided": lambda m, x: x.t()[::2].median(-1),
 }
 DIFFERENTIABLE = [n for n in sorted(CASES) if "argsort" not in n]
 # torch's tie-breaking is its sort's: deterministic for stable sorts and the scans below
 TIE_SAFE = ["sort_neg_stable", "argsort", "argsort_desc", "msort", "mode", "mode_dim0_keep",
-            "sort", "sort_dim0_desc"]
+            "sort", "sort_dim0_desc", "sort_strided"]
 
 
 def _np(t):

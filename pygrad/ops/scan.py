@@ -21,7 +21,7 @@ from .unary import _constant
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
 __all__ = ["cummax", "cummin", "cumprod", "logcumsumexp", "prod"]
-METHODS = ("prod", "cumprod", "cummax", "cummin", "logcumsumexp")
+METHODS = ("prod", "cumprod", "cumprod_", "cummax", "cummin", "logcumsumexp")
 
 CummaxResult = namedtuple("CummaxResult", ["values", "indices"])
 CumminResult = namedtuple("CumminResult", ["values", "indices"])
@@ -32,7 +32,7 @@ def accumulate(xp, ufunc, a, axis):
     over the axis where the array library has no ``accumulate`` for that ufunc."""
     try:
         return ufunc.accumulate(a, axis=axis)
-    except (AttributeError, NotImplementedError, TypeError):
+    except (AttributeError, NotImplementedError, TypeError, ValueError):
         out = xp.array(a, copy=True)
         for i in range(1, a.shape[axis]):
             prev = [slice(None)] * a.ndim
@@ -189,6 +189,16 @@ def cumprod(input, dim, *, dtype=None):
     if x.ndim == 0:
         return x.clone()
     return CumProd(axis)(x)
+
+
+def cumprod_(self, dim, *, dtype=None):
+    """In-place :func:`cumprod` (the result cast back to this tensor's dtype); like every
+    in-place op here it is not recorded, so it refuses a tensor that requires grad while
+    grad mode is on."""
+    y = cumprod(self.detach(), dim, dtype=dtype)
+    self._check_inplace("cumprod_")
+    self.data[...] = y.data.astype(self.dtype, copy=False)
+    return self
 
 
 # ----------------------------------------------------------------------------- cummax / cummin
