@@ -1,4 +1,4 @@
-"""The ``pygrad`` command: ``pygrad train | bench | info`` (also ``python -m pygrad ...``).
+"""The ``pygrad`` command: ``pygrad train | run | bench | info`` (also ``python -m pygrad ...``).
 
 Bad input ends a command with one line on stderr (``pygrad train: error: ...``) and a
 non-zero exit status, before any work starts; the helpers here are shared by the commands.
@@ -11,10 +11,12 @@ import os
 import sys
 import tempfile
 
-USAGE = """usage: pygrad {train,bench,info} [options]
+USAGE = """usage: pygrad {train,run,bench,info} [options]
        pygrad --version
 
   train   train a network on a built-in dataset or your CSV (pygrad train --help)
+  run     start a data-parallel job: pygrad run --nproc_per_node N script.py [args]
+          (python -m pygrad.distributed.run; pygrad run --help)
   bench   compare pygrad's kernels and training step with PyTorch (pygrad bench --help)
   info    versions, CPU kernel variant, threads, CUDA devices
 """
@@ -86,6 +88,10 @@ def main(argv=None) -> int:
         return 0
     if cmd == "train":
         from .train import main as run
+    elif cmd == "run":
+        import functools
+        from .distributed.run import main as launch
+        run = functools.partial(launch, prog="pygrad run")
     elif cmd == "bench":
         from .bench.cli import main as run
     elif cmd == "info":

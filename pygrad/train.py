@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare-torch", action="store_true",
                    help="also train the identical torch model and compare")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--nproc-per-node", "--nproc_per_node", type=_positive_int, default=1,
+                   metavar="N",
+                   help="train data-parallel in N processes (pygrad.distributed, needs the "
+                        "mpi extra); --batch-size is then per process, the global batch "
+                        "N × batch. Metrics are printed once, by rank 0")
     return p
 
 
@@ -293,6 +298,74 @@ def train_pygrad(split: Split, args, device, lr: float, log=True) -> tuple:
             bar.update(1)
             bar.set_postfix(loss=f"{run.losses[-1]:.4f}", acc=f"{run.accuracies[-1]:.4f}")
         if log:
+            _say(bar, f"epoch {epoch:3d}/{args.epochs}  train loss {run.losses[-1]:.4f}  "
+                      f"test accuracy {run.accuracies[-1]:.4f}")
+    run.seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    run.scores = scores(model, x_test, binary)
+    run.y_pred = (run.scores >= 0.5).astype(np.int64) if binary else run.scores.argmax(1)
+    return model, run
+
+
+def train_pygrad_ddp(split: Split, args, device, lr: float, log=True) -> tuple:
+    """``train_pygrad`` data-parallel, in every rank of a ``pygrad.distributed`` job.
+
+    Each step takes the next global batch of ``world × --batch-size`` rows, in the order one
+    process with that batch size would draw them; rank r trains on its part of it
+    (``np.array_split``) and DDP averages the gradients. The loss is the sum over the rank's
+    rows times world / global batch, so the averaged gradient is the global batch's mean —
+    the single-process step, up to rounding, also for a short last batch.
+    """
+    import pygrad as pg
+    import pygrad.distributed as dist
+    from . import data, nn
+    rank, world = dist.get_rank(), dist.get_world_size()
+    pg.manual_seed(args.seed)
+    binary = split.task == "binary"
+    n_out = 1 if binary else len(split.class_names)
+    model = build_model(split.x_train.shape[1], args.hidden, n_out, device)
+    initial = {k: v.to("cpu").numpy().copy() for k, v in model.state_dict().items()}
+    ddp = dist.DDP(model)
+    opt = make_optimizer(pg.optim, args.optim, ddp.parameters(), lr)
+    loss_fn = nn.BCEWithLogitsLoss(reduction="sum") if binary else \
+        nn.CrossEntropyLoss(reduction="sum")
+    y_train = split.y_train.astype(np.float32)[:, None] if binary else split.y_train
+    x_all, y_all = pg.tensor(split.x_train, device=device), pg.tensor(y_train, device=device)
+    global_batch = args.batch_size * world
+    loader = data.DataLoader(range(len(split.x_train)), batch_size=global_batch, shuffle=True,
+                             generator=np.random.default_rng(args.seed))
+    x_test = pg.tensor(split.x_test, device=device)
+    run = Run(weights=initial)
+    bar = _progress(args.epochs, log and rank == 0 and not args.no_progress, "pygrad")
+    start = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
+        ddp.train()
+        total = pg.zeros((), dtype=x_all.dtype, device=device)
+        for idx in loader.batch_indices():
+            part = np.array_split(idx, world)[rank]
+            opt.zero_grad()
+            out = ddp(x_all[part])
+            if len(part):
+                loss = loss_fn(out, y_all[part]) * (world / len(idx))
+                total = total + loss.detach() * (len(idx) / world)
+            else:       # a last batch smaller than the world: a zero gradient from this rank
+                loss = out.sum() * 0
+            loss.backward()
+            opt.step()
+        dist.all_reduce(total)
+        run.losses.append(total.item() / len(split.x_train))
+        if not math.isfinite(run.losses[-1]):
+            if bar is not None:
+                bar.close()
+            raise Diverged(f"training diverged: train loss {run.losses[-1]} at epoch {epoch}; "
+                           f"try a smaller --lr (it was {lr})")
+        pred = predict(model, x_test, binary)
+        run.accuracies.append(float(np.mean(pred == split.y_test)))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{run.losses[-1]:.4f}", acc=f"{run.accuracies[-1]:.4f}")
+        if log and rank == 0:
             _say(bar, f"epoch {epoch:3d}/{args.epochs}  train loss {run.losses[-1]:.4f}  "
                       f"test accuracy {run.accuracies[-1]:.4f}")
     run.seconds = time.perf_counter() - start
@@ -619,6 +692,11 @@ def main(argv=None) -> int:
         problem = writable_dir_problem(args.out)
         if problem:
             return error(problem)
+    world = _world_size()
+    if args.nproc_per_node > 1 and world == 1:
+        return _launch_ranks(args, argv, error)
+    if world > 1:
+        device = _join_job(device)
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optim]
     n_classes = len(split.class_names)
     print(f"data: {split.name}, {len(split.x_train)} train / {len(split.x_test)} test rows, "
@@ -628,10 +706,14 @@ def main(argv=None) -> int:
           f"{'BCE-with-logits' if split.task == 'binary' else 'softmax cross-entropy'}; "
           f"{args.optim} lr={lr}; batch {args.batch_size}; {args.epochs} epochs; "
           f"device {device}; seed {args.seed}")
+    if world > 1:
+        print(f"data-parallel: {world} processes x batch {args.batch_size} = global batch "
+              f"{world * args.batch_size}")
     # overflow in a diverging run is reported once, below, not as NumPy warnings per op
     with default_device(device), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            model, run = train_pygrad(split, args, device, lr)
+            model, run = (train_pygrad_ddp if world > 1 else train_pygrad)(split, args,
+                                                                             device, lr)
         except Diverged as e:
             print(f"pygrad train: {e}", file=sys.stderr)
             return 1
@@ -644,8 +726,12 @@ def main(argv=None) -> int:
         results.update({"optimizer": args.optim, "lr": lr, "epochs": args.epochs,
                         "batch_size": args.batch_size, "hidden": args.hidden,
                         "device": str(device), "seed": args.seed})
+        if world > 1:
+            results.update({"processes": world, "global_batch_size": world * args.batch_size})
         if args.compare_torch:
-            results["torch_comparison"] = compare_with_torch(split, args, lr, model, run, device)
+            # the torch twin trains in one process on the same global batches
+            same = argparse.Namespace(**{**vars(args), "batch_size": world * args.batch_size})
+            results["torch_comparison"] = compare_with_torch(split, same, lr, model, run, device)
         if args.out:
             try:
                 written = write_outputs(args.out, model, split, run, results)
@@ -655,6 +741,43 @@ def main(argv=None) -> int:
             for path in written:
                 print(f"wrote {path}")
     return 0
+
+
+def _world_size() -> int:
+    """The world size when this process is a rank started by pygrad's launcher, else 1."""
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1")) if "PYGRAD_RUN_DIR" in os.environ \
+            else 1
+    except ValueError:
+        return 1
+
+
+def _launch_ranks(args, argv, error) -> int:
+    """Start ``pygrad train`` again in --nproc-per-node ranks, through the launcher."""
+    from .distributed.run import main as run
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        from .distributed import MPI_INSTALL
+        return error(f"argument --nproc-per-node: training in several processes needs MPI; "
+                     f"install it with {MPI_INSTALL}")
+    rest = list(sys.argv[1:] if argv is None else argv)
+    rest = rest[1:] if rest[:1] == ["train"] else rest
+    return run(["--nproc_per_node", str(args.nproc_per_node), "-m", "pygrad", "train"] + rest,
+               prog="pygrad train")
+
+
+def _join_job(device):
+    """Join the job started by ``_launch_ranks``: MPI (or NCCL on GPUs), this rank's GPU;
+    stdout only on rank 0, so the metrics are printed once."""
+    import pygrad as pg
+    import pygrad.distributed as dist
+    dist.init_process_group("nccl" if device.type == "cuda" else "mpi")
+    if device.type == "cuda":
+        device = pg.device("cuda", dist.get_local_rank())
+    if dist.get_rank() != 0:
+        sys.stdout = open(os.devnull, "w")
+    return device
 
 
 if __name__ == "__main__":

@@ -209,7 +209,9 @@ def test_launcher_hostfile_command(tmp_path):
 @needs_mpi
 @pytest.mark.parametrize("nproc", [2, 3])
 def test_collectives_against_numpy(nproc):
-    rc, out, err, _ = launch(nproc, script("dist_collectives.py"))
+    # 2 ranks through `pygrad run`, 3 through `python -m pygrad.distributed.run`
+    launcher = ("-m", "pygrad", "run") if nproc == 2 else ("-m", "pygrad.distributed.run")
+    rc, out, err, _ = launch(nproc, script("dist_collectives.py"), launcher=launcher)
     assert rc == 0, err
     assert sorted(re.findall(r"ok (\d)", out)) == [str(r) for r in range(nproc)]
 
@@ -307,3 +309,29 @@ def test_ci_runs_the_readme_test_command_with_the_mpi_extra():
     assert '".[test,cuda13,mpi]"' in ci[0]
     with open(os.path.join(ROOT, "pyproject.toml")) as f:
         assert 'mpi = ["mpi4py", "mpich"]' in f.read()
+
+
+def _train(*args):
+    e = dict(os.environ, PYTHONWARNINGS="ignore")
+    p = subprocess.run([sys.executable, "-m", "pygrad", "train", "--epochs", "3", "--hidden",
+                        "32", "--no-progress", "--device", "cpu", *args], capture_output=True,
+                       text=True, timeout=120, cwd=ROOT, env=e)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+@needs_mpi
+def test_train_nproc_per_node_matches_one_process_with_the_global_batch():
+    two = _train("--nproc-per-node", "2", "--batch-size", "32")
+    one = _train("--batch-size", "64")
+    assert "data-parallel: 2 processes x batch 32 = global batch 64" in two
+    assert two.count("test accuracy:") == 1            # metrics printed once, by rank 0
+    epochs = [re.findall(r"train loss (\S+)  test accuracy (\S+)", out) for out in (two, one)]
+    assert len(epochs[0]) == 3 and epochs[0] == epochs[1]
+    final = [re.search(r"test accuracy: (\S+)", out).group(1) for out in (two, one)]
+    assert final[0] == final[1]
+
+
+def test_train_nproc_per_node_option_errors():
+    from pygrad.train import main
+    assert main(["--nproc-per-node", "0"]) == 2
