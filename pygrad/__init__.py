@@ -16,10 +16,11 @@ from .ops.activation import log_softmax, sigmoid, softmax
 from .ops.dtypes import finfo, get_default_dtype, iinfo, promote_types, result_type
 from .ops.elementwise import (  # noqa: A004 - round is torch's name
     acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, erf, erfc, erfinv, exp2, expm1, floor,
-    frac, log1p, log2, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc)
-from .ops.binary import (add, allclose, atan2, div, eq, equal, floor_divide, fmod, ge, gt,
-                         hypot, isclose, isfinite, isinf, isnan, isneginf, isposinf, le,
-                         logaddexp, lt, mul, ne, remainder, sub, true_divide)
+    frac, log1p, log2, logit, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc)
+from .ops.binary import (add, allclose, atan2, copysign, div, eq, equal, floor_divide, fmax,
+                         fmin, fmod, ge, gt, hypot, isclose, isfinite, isinf, isnan, isneginf,
+                         isposinf, le, logaddexp, lt, mul, ne, remainder, sub, true_divide,
+                         xlogy)
 from .ops.math import matmul, maximum, minimum, where
 from .ops.reduce import (  # noqa: A004 - torch's names
     all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min, norm,
@@ -27,7 +28,8 @@ from .ops.reduce import (  # noqa: A004 - torch's names
 from .ops.shape import (cat, chunk, flatten, flip, gather, index_select, movedim, narrow,
                         permute, repeat, reshape, roll, select, split, squeeze, stack, swapaxes,
                         swapdims, tile, transpose, tril, triu, unbind, unsqueeze)
-from .ops.unary import abs, clamp, exp, log, relu, sqrt, tanh  # noqa: A004
+from .ops.unary import (abs, clamp, clamp_max, clamp_min, clip, exp, log, relu,  # noqa: A004
+                        sqrt, tanh)
 from .ops import contraction as _contraction, indexing as _indexing, scan as _scan
 from .ops import sorting as _sorting
 from .random import manual_seed
@@ -39,6 +41,8 @@ from . import nn  # noqa: E402
 __version__ = "0.1.0"
 
 # the newer op families list their public functions in their own __all__
+from .ops import binary as _binary  # noqa: E402
+globals().update({_name: getattr(_binary, _name) for _name in _binary.EXTRA_FUNCTIONS})
 for _family in (_contraction, _indexing, _scan, _sorting):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 

@@ -45,6 +45,13 @@ def _div_floor(m, a, b):
     return Tensor._make(div_floor_array(a.backend.xp, a.data, b.data), a.device)
 
 
+class Select:
+    """A derivative that is 1 where ``mask(xp, a, b)`` holds and 0 elsewhere."""
+
+    def __init__(self, mask):
+        self.mask = mask
+
+
 # name: (array function, d/da, d/db, integer inputs: "float" (computed in float32), "keep"
 # (integer result) or "refuse" (torch has no integer kernel: NotImplementedError)); the
 # formulas are torch's (tools/autograd/derivatives.yaml)
@@ -58,7 +65,37 @@ TABLE = {
     "remainder": ("remainder", lambda m, a, b, y: 1, lambda m, a, b, y: -_div_floor(m, a, b),
                   "keep"),
     "fmod": ("fmod", lambda m, a, b, y: 1, lambda m, a, b, y: -m.trunc(a / b), "keep"),
+    "copysign": ("copysign",
+                 lambda m, a, b, y: m.where(a == 0, 0.0, y / m.where(a == 0, 1.0, a)),
+                 None, "float"),
+    "xlogy": (lambda xp: _xlogy_array(xp),
+              lambda m, a, b, y: m.where((a == 0) & (b <= 0), 0.0, m.log(b)),
+              lambda m, a, b, y: a / b, "float"),
+    "fmax": ("fmax", Select(lambda xp, a, b: (a >= b) | (b != b)),
+             Select(lambda xp, a, b: ~((a >= b) | (b != b))), "keep"),
+    "fmin": ("fmin", Select(lambda xp, a, b: (a <= b) | (b != b)),
+             Select(lambda xp, a, b: ~((a <= b) | (b != b))), "keep"),
 }
+
+
+def _xlogy_array(xp):
+    def xlogy(a, b):
+        with np.errstate(all="ignore"):
+            return xp.where((a == 0) & (b == b), xp.zeros_like(a * b), a * xp.log(b))
+    return xlogy
+
+
+def _grad_term(m, gy, d, a, b, y):
+    """gy times the derivative formula ``d``: None is a zero gradient; a Select passes gy
+    where its mask holds (selected, never multiplied: an infinite gy stays finite elsewhere)."""
+    if d is None:
+        return None
+    if isinstance(d, Select):
+        if m is _ops:
+            mask = d.mask(b.backend.xp, a.data, b.data)
+            return _ops.where(Tensor._make(mask, gy.device), gy, 0.0)
+        return m.where(d.mask(m, a, b), gy, 0)
+    return gy * d(m, a, b, y)
 
 
 class Binary(Function):
@@ -68,23 +105,34 @@ class Binary(Function):
         self.name = name
 
     def forward(self, a, b):
-        return getattr(self.backend.xp, TABLE[self.name][0])(a, b)
+        fn = TABLE[self.name][0]
+        xp = self.backend.xp
+        return (getattr(xp, fn) if isinstance(fn, str) else fn(xp))(a, b)
 
     def vjp(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
         xp, y = self.backend.xp, self.output.data
         _, da, db, _ = TABLE[self.name]
-        return (sum_to_array(gy * da(xp, a.data, b.data, y), a.shape) if na else None,
-                sum_to_array(gy * db(xp, a.data, b.data, y), b.shape) if nb else None)
+        ga = _grad_term(xp, gy, da, a.data, b.data, y) if na else None
+        gb = _grad_term(xp, gy, db, a.data, b.data, y) if nb else None
+        return (None if not na else xp.zeros(a.shape, gy.dtype) if ga is None else
+                sum_to_array(xp.broadcast_to(ga, gy.shape), a.shape),
+                None if not nb else xp.zeros(b.shape, gy.dtype) if gb is None else
+                sum_to_array(xp.broadcast_to(gb, gy.shape), b.shape))
 
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
         y = self.output
         _, da, db, _ = TABLE[self.name]
-        return (sum_to(gy * da(_ops, a, b, y), a.shape) if na else None,
-                sum_to(gy * db(_ops, a, b, y), b.shape) if nb else None)
+        ga = _grad_term(_ops, gy, da, a, b, y) if na else None
+        gb = _grad_term(_ops, gy, db, a, b, y) if nb else None
+        zeros = gy.backend.xp.zeros
+        return (None if not na else Tensor._make(zeros(a.shape, gy.dtype), gy.device)
+                if ga is None else sum_to(ga, a.shape),
+                None if not nb else Tensor._make(zeros(b.shape, gy.dtype), gy.device)
+                if gb is None else sum_to(gb, b.shape))
 
 
 def _operands(name, a, b, floating=False):
@@ -266,6 +314,11 @@ class _Ops:
         return exp(x)
 
     @staticmethod
+    def log(x):
+        from .unary import log
+        return log(x)
+
+    @staticmethod
     def trunc(x):
         from .elementwise import trunc
         return trunc(x)
@@ -287,8 +340,279 @@ def install(tensor_class):
     tensor_class.__rfloordiv__ = lambda self, other: floor_divide(other, self)
     tensor_class.__mod__ = _module.remainder
     tensor_class.__rmod__ = lambda self, other: _module.remainder(other, self)
+    install_extras(tensor_class)
     for name in ("eq", "ne", "lt", "le", "gt", "ge"):
         torch_alias = {"ge": "greater_equal", "gt": "greater", "le": "less_equal",
                        "lt": "less", "ne": "not_equal"}.get(name)
         if torch_alias:
             setattr(tensor_class, torch_alias, getattr(_module, name))
+
+
+# ----------------------------------------------------------------------------- composed ops
+# made of the ops above, so their gradients (of every order) come from those
+
+def lerp(input, end, weight):  # noqa: A002
+    """input + weight·(end − input), computed from the nearer end as torch does."""
+    from .math import where
+    weight_t = weight if isinstance(weight, Tensor) else None
+    small = (weight_t.detach().abs() < 0.5) if weight_t is not None else abs(weight) < 0.5
+    low = input + weight * (end - input)
+    high = end - (end - input) * (1 - weight)
+    if weight_t is None:
+        return low if small else high
+    return where(small, low, high)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):  # noqa: A002
+    """input + value·tensor1·tensor2 (torch.addcmul)."""
+    return input + value * (tensor1 * tensor2) if value != 1 else input + tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
+    """input + value·tensor1/tensor2 (torch.addcdiv; integer division is refused)."""
+    if tensor1.dtype.kind in "iub" and tensor2.dtype.kind in "iub":
+        raise RuntimeError("addcdiv(): integer division with addcdiv is no longer supported; "
+                           "use addcmul(input, tensor1, 1 / tensor2) or "
+                           "div(..., rounding_mode=...)")
+    return input + value * (tensor1 / tensor2) if value != 1 else input + tensor1 / tensor2
+
+
+def float_power(input, exponent):  # noqa: A002
+    """input ** exponent computed in float64 (torch.float_power)."""
+    a = input.double() if isinstance(input, Tensor) else float(input)
+    b = exponent.double() if isinstance(exponent, Tensor) else float(exponent)
+    return a ** b
+
+
+def ldexp(input, other):  # noqa: A002
+    """input · 2**other (torch.ldexp)."""
+    return input * (2.0 ** other)
+
+
+def neg(input):  # noqa: A002
+    return -input
+
+
+negative = neg
+
+
+def positive(input):  # noqa: A002
+    if input.dtype.kind == "b":
+        raise TypeError("positive(): the + operator on a bool tensor is not supported")
+    return input
+
+
+def deg2rad(input):  # noqa: A002
+    return _floated(input) * (np.pi / 180)
+
+
+def rad2deg(input):  # noqa: A002
+    return _floated(input) * (180 / np.pi)
+
+
+def _floated(x):
+    return x if x.dtype.kind == "f" else x.to("float32")
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
+    """nan → ``nan``, ±inf → ``posinf`` / ``neginf`` (default: the dtype's largest and
+    smallest finite values); the gradient is ``gy · isfinite(x)``, as torch's."""
+    if input.dtype.kind != "f":
+        return input.clone()
+    info = np.finfo(input.dtype)
+    return NanToNum(nan, float(info.max) if posinf is None else posinf,
+                    float(info.min) if neginf is None else neginf)(input)
+
+
+class NanToNum(Function):
+    def __init__(self, nan, posinf, neginf):
+        self.values = (nan, posinf, neginf)
+
+    def forward(self, x):
+        nan, posinf, neginf = self.values
+        return self.backend.xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, gy):
+        xp = self.backend.xp
+        finite = xp.isfinite(self.inputs[0].data).astype(gy.dtype)
+        return gy * Tensor._make(finite, gy.device)
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):  # noqa: A002
+    """The n-th forward difference along ``dim`` (torch.diff)."""
+    from .shape import cat
+    if n < 0:
+        raise RuntimeError(f"diff(): order must be non-negative, got {n}")
+    if input.ndim == 0:
+        raise RuntimeError("diff(): expected at least a 1-dimensional input, got a 0-d tensor")
+    x = input
+    if prepend is not None or append is not None:
+        parts = [p for p in (prepend, x, append) if p is not None]
+        x = cat([p if isinstance(p, Tensor) else Tensor._make(
+            x.backend.xp.broadcast_to(np.asarray(p, x.dtype), x.narrow(dim, 0, 1).shape).copy(),
+            x.device) for p in parts], dim)
+    for _ in range(n):
+        m = x.shape[dim]
+        if m == 0:
+            break
+        if x.dtype.kind == "b":
+            x = x.narrow(dim, 1, m - 1) != x.narrow(dim, 0, m - 1)
+        else:
+            x = x.narrow(dim, 1, m - 1) - x.narrow(dim, 0, m - 1)
+    return x
+
+
+# ----------------------------------------------------------------------------- bits and logic
+# integer and bool tensors only; the results carry no gradient
+
+def _integral(name, a, b=None):
+    ops = [a] if b is None else [a, b]
+    if b is not None:
+        a, b = _operands(name, a, b)
+        ops = [a, b]
+    elif not isinstance(a, Tensor):
+        raise TypeError(f"{name}(): expected a Tensor, got {type(a).__name__}")
+    for t in ops:
+        if t.dtype.kind not in "iub":
+            raise RuntimeError(f"{name}(): not implemented for dtype {t.dtype} (integer and "
+                               f"bool tensors only)")
+    return ops
+
+
+def _bitwise(name, array_fn):
+    def fn(input, other):  # noqa: A002
+        a, b = _integral(name, input, other)
+        return Tensor._make(array_fn(a.backend.xp)(a.data, b.data), a.device)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {name} of integer or bool tensors (torch.{name})."
+    return fn
+
+
+bitwise_and = _bitwise("bitwise_and", lambda xp: xp.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", lambda xp: xp.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", lambda xp: xp.bitwise_xor)
+bitwise_left_shift = _bitwise("bitwise_left_shift", lambda xp: xp.left_shift)
+bitwise_right_shift = _bitwise("bitwise_right_shift", lambda xp: xp.right_shift)
+
+
+def bitwise_not(input):  # noqa: A002
+    """~input: bitwise not of integers, logical not of bools (torch.bitwise_not)."""
+    a, = _integral("bitwise_not", input)
+    return Tensor._make(a.backend.xp.invert(a.data), a.device)
+
+
+def _logical(name, array_fn):
+    def fn(input, other):  # noqa: A002
+        a, b = _operands(name, input, other)
+        return Tensor._make(array_fn(a.backend.xp)(a.data, b.data), a.device)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {name} of the truth values, as a bool tensor (torch.{name})."
+    return fn
+
+
+logical_and = _logical("logical_and", lambda xp: xp.logical_and)
+logical_or = _logical("logical_or", lambda xp: xp.logical_or)
+logical_xor = _logical("logical_xor", lambda xp: xp.logical_xor)
+
+
+def logical_not(input):  # noqa: A002
+    return Tensor._make(input.backend.xp.logical_not(input.data), input.device)
+
+
+def signbit(input):  # noqa: A002
+    """Whether the sign bit is set (−0.0 included), as a bool tensor."""
+    return Tensor._make(input.backend.xp.signbit(input.data), input.device)
+
+
+def heaviside(input, values):  # noqa: A002
+    """0 where input < 0, ``values`` where input == 0, 1 where input > 0 (no gradient, as
+    torch)."""
+    if not isinstance(values, Tensor):
+        raise TypeError(f"heaviside(): argument 'values' must be a Tensor, got "
+                        f"{type(values).__name__}")
+    if input.dtype != values.dtype:
+        raise RuntimeError(f"heaviside(): input ({input.dtype}) and values ({values.dtype}) "
+                           f"must have the same dtype")
+    xp = input.backend.xp
+    out = xp.where(input.data == 0, values.data, input.data > 0)      # nan: 0, as torch
+    return Tensor._make(out.astype(input.dtype, copy=False), input.device)
+
+
+# ----------------------------------------------------------------------------- in place
+# x.op_(...): the out-of-place op on the detached values written back into x (not recorded,
+# as every in-place write in pygrad). The result must fit x: same shape, and a dtype x can
+# hold (no float result into an integer tensor), as torch requires.
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def inplace(name, fn):
+    def method(self, *args, **kwargs):
+        y = fn(self.detach(), *args, **kwargs)
+        if tuple(y.shape) != tuple(self.shape):
+            raise RuntimeError(f"{name}_(): output with shape {tuple(self.shape)} doesn't match "
+                               f"the broadcast shape {tuple(y.shape)}")
+        if _CATEGORY[y.dtype.kind] > _CATEGORY[self.dtype.kind]:
+            raise RuntimeError(f"{name}_(): result type {y.dtype} can't be cast to the "
+                               f"desired output type {self.dtype}")
+        self._check_inplace(f"{name}_")
+        self.data[...] = y.data
+        return self
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place {name}: ``x.{name}_(...)`` overwrites x (not recorded)."
+    return method
+
+
+EXTRA_FUNCTIONS = ("lerp", "addcmul", "addcdiv", "float_power", "ldexp", "neg", "negative",
+                   "positive", "deg2rad", "rad2deg", "nan_to_num", "diff", "bitwise_and",
+                   "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
+                   "bitwise_not", "logical_and", "logical_or", "logical_xor", "logical_not",
+                   "signbit", "heaviside")
+# in-place forms: of this module's ops, and of ops defined elsewhere (bound at install)
+INPLACE = ("add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod",
+           "atan2", "hypot", "copysign", "xlogy", "lerp", "addcmul", "addcdiv", "float_power",
+           "ldexp", "neg", "negative", "deg2rad", "rad2deg", "nan_to_num", "bitwise_and",
+           "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
+           "bitwise_not", "logical_and", "logical_or", "logical_xor", "logical_not",
+           "eq", "ne", "lt", "le", "gt", "ge")
+
+
+def install_extras(tensor_class):
+    """x.lerp(...), x.bitwise_and(...), x & y, x << y, ~x, x.add_(...), ..."""
+    for name in EXTRA_FUNCTIONS:
+        setattr(tensor_class, name, getattr(_module, name))
+    tensor_class.absolute = tensor_class.abs
+    from .unary import clamp_max, clamp_min
+    tensor_class.clamp_min, tensor_class.clamp_max = clamp_min, clamp_max
+    tensor_class.__and__ = lambda self, other: (logical_and if _both_bool(self, other)
+                                                else bitwise_and)(self, other)
+    tensor_class.__or__ = lambda self, other: (logical_or if _both_bool(self, other)
+                                               else bitwise_or)(self, other)
+    tensor_class.__xor__ = lambda self, other: (logical_xor if _both_bool(self, other)
+                                                else bitwise_xor)(self, other)
+    tensor_class.__rand__ = lambda self, other: self.__and__(other)
+    tensor_class.__ror__ = lambda self, other: self.__or__(other)
+    tensor_class.__rxor__ = lambda self, other: self.__xor__(other)
+    tensor_class.__invert__ = bitwise_not
+    tensor_class.__lshift__ = bitwise_left_shift
+    tensor_class.__rshift__ = bitwise_right_shift
+    tensor_class.__rlshift__ = lambda self, other: bitwise_left_shift(other, self)
+    tensor_class.__rrshift__ = lambda self, other: bitwise_right_shift(other, self)
+    for name in INPLACE:
+        fn = getattr(tensor_class, name)
+        setattr(tensor_class, name + "_", inplace(name, fn))
+    for name, fn in (("abs", tensor_class.abs), ("absolute", tensor_class.abs),
+                     ("exp", tensor_class.exp), ("log", tensor_class.log),
+                     ("sqrt", tensor_class.sqrt), ("clamp", tensor_class.clamp),
+                     ("clip", tensor_class.clamp), ("pow", tensor_class.pow),
+                     ("sigmoid", tensor_class.sigmoid), ("relu", tensor_class.relu),
+                     ("tanh", tensor_class.tanh), ("logit", tensor_class.logit),
+                     ("clamp_min", tensor_class.clamp_min),
+                     ("clamp_max", tensor_class.clamp_max)):
+        if not hasattr(tensor_class, name + "_"):
+            setattr(tensor_class, name + "_", inplace(name, fn))
+
+
+def _both_bool(a, b):
+    return a.dtype.kind == "b" and (isinstance(b, bool) or
+                                    (isinstance(b, Tensor) and b.dtype.kind == "b"))

@@ -17,6 +17,8 @@ import math as _math
 import sys
 from types import SimpleNamespace
 
+import numpy as np
+
 from ..autograd.function import Function
 from . import special
 
@@ -152,6 +154,32 @@ def round(input, decimals=0):  # noqa: A001,A002 - torch's names
     return Round(decimals)(input)
 
 
+def logit(input, eps=None):  # noqa: A002 - torch's names
+    """log(p / (1 − p)); with ``eps`` the input is first clamped to [eps, 1 − eps] and the
+    gradient is 0 outside it; without, the gradient is nan outside [0, 1] (as torch.logit)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"logit(): expected a Tensor, got {type(input).__name__}")
+    return Logit(eps)(input if input.dtype.kind == "f" else input.to("float32"))
+
+
+class Logit(Function):
+    def __init__(self, eps):
+        self.eps = eps
+
+    def forward(self, x):
+        xp = self.backend.xp
+        z = x if self.eps is None else xp.clip(x, self.eps, 1 - self.eps)
+        with np.errstate(all="ignore"):
+            return xp.log(z / (1 - z))
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        lo, hi = (0.0, 1.0) if self.eps is None else (self.eps, 1 - self.eps)
+        outside = Tensor._make((x.data < lo) | (x.data > hi), x.device)
+        from .math import where
+        return where(outside, float("nan") if self.eps is None else 0.0, gy / (x * (1 - x)))
+
+
 class Round(Function):
     def __init__(self, decimals):
         self.decimals = decimals
@@ -180,6 +208,7 @@ _bind_unary()
 
 def install(tensor_class):
     """Add ``x.<op>()`` and ``x.<op>_()`` for every op of the table to ``tensor_class``."""
+    tensor_class.logit = lambda self, eps=None: logit(self, eps)
     for name in list(TABLE) + ["round"]:
         fn = getattr(_module, name)
         if name == "round":
@@ -197,4 +226,4 @@ def _round_inplace(self, decimals=0):
     return self
 
 
-__all__ = list(TABLE) + ["round"]
+__all__ = list(TABLE) + ["round", "logit"]

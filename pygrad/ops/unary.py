@@ -143,11 +143,32 @@ def abs(x):  # noqa: A001 - torch's name
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
-    """Clip ``x`` to [min, max]; either bound may be None."""
+    """Clip ``x`` to [min, max]; either bound may be None, a number or a tensor (which
+    broadcasts and gets the gradient where it is the result, as torch's)."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min and max must be given")
     r = result_type(x, *(b for b in (min, max) if b is not None))
-    return Clamp(min, max)(x if x.dtype == r else x.to(r))
+    x = x if x.dtype == r else x.to(r)
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        from .math import where
+        y = x
+        if min is not None:
+            y = where(y < min, min, y)
+        if max is not None:
+            y = where(y > max, max, y)
+        return y if y.dtype == r else y.to(r)
+    return Clamp(min, max)(x)
+
+
+def clamp_min(x, min):  # noqa: A002
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):  # noqa: A002
+    return clamp(x, max=max)
+
+
+clip = clamp
 
 
 def relu(x):
