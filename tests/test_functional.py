@@ -379,3 +379,228 @@ def test_distances_against_torch(name, shapes, kw, device):
     arrays = [r.standard_normal(s) for s in shapes]
     against_torch(lambda *a: getattr(F, name)(*a, **kw),
                   lambda *a: getattr(tF, name)(*a, **kw), arrays, device)
+
+
+# ============================================================================ linear, shapes
+
+def test_linear_and_bilinear_against_torch(device):
+    r = np.random.default_rng(0)
+    x, w, b = r.standard_normal((2, 3, 4)), r.standard_normal((5, 4)), r.standard_normal(5)
+    against_torch(F.linear, tF.linear, [x, w, b], device)
+    x1, x2 = r.standard_normal((2, 3, 4)), r.standard_normal((2, 3, 2))
+    w3, b3 = r.standard_normal((5, 4, 2)), r.standard_normal(5)
+    against_torch(F.bilinear, tF.bilinear, [x1, x2, w3, b3], device)
+    against_torch(F.bilinear, tF.bilinear, [x1[0, 0], x2[0, 0], w3], device)
+    with pytest.raises(RuntimeError, match="bilinear"):
+        F.bilinear(pg.ones(3, 4), pg.ones(3, 3), pg.ones(5, 4, 2))
+
+
+@pytest.mark.parametrize("num_classes", [-1, 7])
+def test_one_hot_against_torch(num_classes):
+    idx = np.random.default_rng(0).integers(0, 5, (3, 4))
+    y = F.one_hot(pg.tensor(idx), num_classes)
+    t = tF.one_hot(torch.tensor(idx), num_classes)
+    assert y.dtype == pg.int64
+    np.testing.assert_array_equal(y.numpy(), t.numpy())
+    assert F.one_hot(pg.tensor([], dtype=pg.int64), 3).shape == (0, 3)
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        F.one_hot(pg.tensor([5]), 3)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        F.one_hot(pg.tensor([-1]), 3)
+    with pytest.raises(RuntimeError, match="LongTensor"):
+        F.one_hot(pg.tensor([1.0]))
+
+
+PADS = [   # (mode, padding, input shape): the non-constant modes as torch supports them
+    ("constant", (1, 2), (2, 3, 4, 5)), ("constant", (1, 2, 0, 3), (2, 3, 4, 5)),
+    ("constant", (-1, 2, 1, -1), (2, 3, 4, 5)), ("constant", (0, 0, 1, 1, 2, 0), (2, 3, 4, 5)),
+    ("reflect", (2, 1), (2, 3, 5)), ("reflect", (3, 0), (4, 5)),
+    ("reflect", (1, 2, 2, 0), (2, 3, 4, 5)), ("reflect", (1, 1, 1, 1, 1, 1), (1, 2, 3, 4, 5)),
+    ("replicate", (3, 1), (2, 3, 5)), ("replicate", (0, 2, 4, 1), (3, 4, 5)),
+    ("circular", (1, 3), (2, 3, 5)), ("circular", (2, 1, 1, 2), (2, 3, 4, 5)),
+    ("circular", (1, 1, 1, 1, 1, 0), (1, 2, 3, 4, 5)),
+]
+
+
+@pytest.mark.parametrize("mode,padding,shape", PADS, ids=str)
+def test_pad_against_torch(mode, padding, shape, device):
+    x = np.random.default_rng(0).standard_normal(shape)
+    against_torch(lambda t: F.pad(t, padding, mode), lambda t: tF.pad(t, padding, mode), [x],
+                  device, check=len(shape) < 5)
+
+
+def test_pad_value_and_errors():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    np.testing.assert_array_equal(F.pad(pg.tensor(x), (1, 1), value=2.5).numpy(),
+                                  tF.pad(torch.tensor(x), (1, 1), value=2.5).numpy())
+    with pytest.raises(ValueError, match="divisible by 2"):
+        F.pad(pg.tensor(x), (1,))
+    with pytest.raises(ValueError, match="Padding length"):
+        F.pad(pg.tensor(x), (1, 1, 1, 1, 1, 1))
+    with pytest.raises(RuntimeError, match="less than the corresponding input"):
+        F.pad(pg.tensor(x), (5, 0), mode="reflect")
+    with pytest.raises(RuntimeError):
+        tF.pad(torch.tensor(x)[None], (5, 0), mode="reflect")
+    with pytest.raises(NotImplementedError, match="mode"):
+        F.pad(pg.tensor(x), (1, 1), mode="wrap")
+
+
+# ============================================================================ embedding
+
+@pytest.mark.parametrize("kw", [{}, {"padding_idx": 2}, {"padding_idx": -1},
+                                {"scale_grad_by_freq": True},
+                                {"padding_idx": 0, "scale_grad_by_freq": True}], ids=str)
+def test_embedding_against_torch(kw, device):
+    r = np.random.default_rng(0)
+    w = r.standard_normal((6, 4))
+    idx = np.array([[0, 2, 2, 5], [1, 2, 0, 5], [3, 3, 3, 5]])
+    # (padding_idx and scale_grad_by_freq change the gradient on purpose: no gradcheck)
+    against_torch(lambda ww, i: F.embedding(i, ww, **kw),
+                  lambda ww, i: tF.embedding(i, ww, **kw), [w, idx], device, check=not kw)
+
+
+def test_embedding_max_norm_renormalises_in_place():
+    r = np.random.default_rng(0)
+    w = r.standard_normal((6, 4)) * 3
+    idx = np.array([0, 2, 2, 4])
+    pw, tw = pg.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+    for nt in (2.0, 1.0):
+        y = F.embedding(pg.tensor(idx), pw, max_norm=1.5, norm_type=nt)
+        with torch.no_grad():
+            t = tF.embedding(torch.tensor(idx), tw, max_norm=1.5, norm_type=nt)
+        np.testing.assert_allclose(y.detach().numpy(), t.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(pw.detach().numpy(), tw.detach().numpy(), rtol=1e-12)
+    assert np.allclose(pw.detach().numpy()[[1, 3, 5]], w[[1, 3, 5]])     # rows not looked up
+
+
+def test_embedding_errors():
+    w = pg.randn(5, 3)
+    with pytest.raises(IndexError, match="index out of range"):
+        F.embedding(pg.tensor([5]), w)
+    with pytest.raises(TypeError, match="Long, Int"):
+        F.embedding(pg.tensor([1.0]), w)
+    with pytest.raises(NotImplementedError, match="sparse"):
+        F.embedding(pg.tensor([1]), w, sparse=True)
+
+
+BAGS = [
+    ({"mode": "sum"}, "offsets"), ({"mode": "mean"}, "offsets"), ({"mode": "max"}, "offsets"),
+    ({"mode": "mean"}, "2d"), ({"mode": "max"}, "2d"), ({"mode": "sum"}, "2d"),
+    ({"mode": "mean", "include_last_offset": True}, "offsets_last"),
+    ({"mode": "sum", "padding_idx": 2}, "offsets"), ({"mode": "mean", "padding_idx": 2}, "2d"),
+    ({"mode": "max", "padding_idx": 2}, "offsets"), ({"mode": "sum"}, "weights"),
+]   # scale_grad_by_freq: torch's embedding_bag CPU backward scales by other indices' counts;
+#     pygrad divides by each index's own count, as F.embedding (tested there)
+
+
+@pytest.mark.parametrize("kw,layout", BAGS, ids=str)
+def test_embedding_bag_against_torch(kw, layout, device):
+    r = np.random.default_rng(0)
+    w = r.standard_normal((6, 4))
+    idx = np.array([0, 2, 2, 5, 1, 3, 2, 4, 0, 5])
+    off = np.array([0, 3, 3, 7])          # one empty bag
+    arrays = [w]
+    if layout == "2d":
+        arrays.append(idx.reshape(2, 5))
+        call = lambda f, ww, i: f(i, ww, **kw)  # noqa: E731
+    elif layout == "offsets_last":
+        arrays += [idx, np.append(off, len(idx))]
+        call = lambda f, ww, i, o: f(i, ww, o, **kw)  # noqa: E731
+    elif layout == "weights":
+        arrays += [idx, off, r.random(len(idx))]
+        call = lambda f, ww, i, o, psw: f(i, ww, o, per_sample_weights=psw, **kw)  # noqa: E731
+    else:
+        arrays += [idx, off]
+        call = lambda f, ww, i, o: f(i, ww, o, **kw)  # noqa: E731
+    # torch has no double backward for per_sample_weights
+    against_torch(lambda *a: call(F.embedding_bag, *a),
+                  lambda *a: call(tF.embedding_bag, *a), arrays, device,
+                  double=layout != "weights")
+
+
+def test_embedding_bag_errors():
+    w = pg.randn(5, 3)
+    with pytest.raises(ValueError, match="offsets has to be None"):
+        F.embedding_bag(pg.tensor([[1, 2]]), w, pg.tensor([0]))
+    with pytest.raises(ValueError, match="offsets has to be a 1D Tensor"):
+        F.embedding_bag(pg.tensor([1, 2]), w)
+    with pytest.raises(RuntimeError, match="offsets\\[0\\] has to be 0"):
+        F.embedding_bag(pg.tensor([1, 2]), w, pg.tensor([1]))
+    with pytest.raises(ValueError, match="mode has to be one of"):
+        F.embedding_bag(pg.tensor([[1, 2]]), w, mode="min")
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        F.embedding_bag(pg.tensor([[1, 2]]), w, mode="mean", per_sample_weights=pg.ones(1, 2))
+
+
+# ============================================================================ normalization
+
+NORMS = [
+    ("layer_norm", (3, 4, 5), lambda r: [r.random(5) + 0.5, r.standard_normal(5)],
+     lambda x, w, b: ((5,), w, b), {}),
+    ("layer_norm", (3, 4, 5), lambda r: [r.random((4, 5)) + 0.5, r.standard_normal((4, 5))],
+     lambda x, w, b: ((4, 5), w, b), {"eps": 1e-3}),
+    ("layer_norm", (3, 4, 5), lambda r: [], lambda x: ([5],), {}),
+    ("layer_norm", (5,), lambda r: [r.random(5) + 0.5], lambda x, w: ((5,), w), {}),
+    ("rms_norm", (3, 4, 5), lambda r: [r.random(5) + 0.5], lambda x, w: ((5,), w), {}),
+    ("rms_norm", (3, 4, 5), lambda r: [], lambda x: ((4, 5),), {"eps": 1e-2}),
+    ("group_norm", (3, 4, 5), lambda r: [r.random(4) + 0.5, r.standard_normal(4)],
+     lambda x, w, b: (2, w, b), {}),
+    ("group_norm", (2, 6, 2, 3), lambda r: [], lambda x: (3,), {"eps": 0.1}),
+    ("group_norm", (2, 6), lambda r: [r.random(6) + 0.5, r.standard_normal(6)],
+     lambda x, w, b: (6, w, b), {}),
+]
+
+
+@pytest.mark.parametrize("name,shape,params,args,kw", NORMS, ids=str)
+def test_norm_against_torch(name, shape, params, args, kw, device):
+    r = np.random.default_rng(0)
+    arrays = [r.standard_normal(shape) * 2 + 1] + params(r)
+    against_torch(lambda *a: getattr(F, name)(a[0], *args(*a), **kw),
+                  lambda *a: getattr(tF, name)(a[0], *args(*a), **kw), arrays, device)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5)])
+@pytest.mark.parametrize("affine", [False, True])
+def test_batch_norm_training_against_torch(shape, affine, device):
+    r = np.random.default_rng(0)
+    arrays = [r.standard_normal(shape) * 2 + 1]
+    if affine:
+        arrays += [r.random(3) + 0.5, r.standard_normal(3)]
+    stats = {}
+
+    def run(lib, x, *wb):
+        mod = pg if lib == "pg" else torch
+        rm = mod.tensor(np.linspace(-1, 1, 3), dtype=mod.float64)
+        rv = mod.tensor(np.linspace(0.5, 2, 3), dtype=mod.float64)
+        if lib == "pg":
+            rm, rv = rm.to(device), rv.to(device)
+        fn = F.batch_norm if lib == "pg" else tF.batch_norm
+        y = fn(x, rm, rv, *wb, training=True, momentum=0.3)
+        stats[lib] = (rm, rv)
+        return y
+    against_torch(lambda *a: run("pg", *a), lambda *a: run("torch", *a), arrays, device,
+                  check=False)
+    for a, b in zip(stats["pg"], stats["torch"]):
+        np.testing.assert_allclose(host(a), b.numpy(), rtol=1e-12)
+    # evaluation: the running statistics, with gradients to input, weight and bias
+    rm, rv = np.linspace(-1, 1, 3), np.linspace(0.5, 2, 3)
+    against_torch(lambda x, *wb: F.batch_norm(x, pg.tensor(rm, device=device),
+                                              pg.tensor(rv, device=device), *wb),
+                  lambda x, *wb: tF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), *wb),
+                  arrays, device)
+
+
+def test_norm_errors():
+    x = pg.randn(2, 3, 4)
+    with pytest.raises(RuntimeError, match="expected input with shape"):
+        F.layer_norm(x, (3,))
+    with pytest.raises(RuntimeError, match="expected weight of shape"):
+        F.layer_norm(x, (4,), pg.ones(3))
+    with pytest.raises(RuntimeError, match="divisible by num_groups"):
+        F.group_norm(x, 2)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        F.batch_norm(pg.randn(1, 3), pg.zeros(3), pg.ones(3), training=True)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        tF.batch_norm(torch.randn(1, 3), torch.zeros(3), torch.ones(3), training=True)
+    y = F.layer_norm(pg.randn(3, 4), (4,))
+    assert y.dtype == pg.float32 and F.layer_norm(pg.zeros(0, 4), (4,)).shape == (0, 4)

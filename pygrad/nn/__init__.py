@@ -1,14 +1,11 @@
 """Neural-network building blocks (torch.nn's names)."""
 from . import functional  # noqa: F401
 from . import init  # noqa: F401
-from .modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Flatten, Identity,
-                      Linear, LogSoftmax, Module, ModuleList, MSELoss, NLLLoss, ReLU, Sequential,
-                      Sigmoid, Softmax, Tanh)
+from . import modules
+from .modules import *  # noqa: F401,F403
 from .parameter import Parameter
 
-__all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "Sequential",
-           "ModuleList", "Sigmoid", "ReLU", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Flatten",
-           "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss"]
+__all__ = ["functional", "init", "Parameter"] + modules.__all__
 
 
 def __getattr__(name):

@@ -25,9 +25,10 @@ __all__ = [
     "softplus", "softsign", "tanhshrink", "glu", "hardshrink", "softshrink", "threshold",
     # dropout
     "dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d",
-    # linear, distances, shapes
+    # linear, distances, shapes, embeddings, normalization
     "linear", "bilinear", "one_hot", "pad", "normalize", "cosine_similarity",
-    "pairwise_distance",
+    "pairwise_distance", "embedding", "embedding_bag", "layer_norm", "rms_norm", "batch_norm",
+    "group_norm",
     # losses
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss",
@@ -620,3 +621,415 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
     if out is not None:
         raise NotImplementedError("normalize: out= is not supported")
     return input / vector_norm(input, p, dim, True).clamp(min=eps)
+
+
+# ============================================================================ linear, shapes
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1 · W_k · x2 + b_k: x1 (…, in1), x2 (…, in2), weight (out, in1, in2) → (…, out)."""
+    for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
+        _check_tensor(t, name, "bilinear")
+    if weight.ndim != 3 or input1.shape[-1:] != weight.shape[1:2] or \
+            input2.shape[-1:] != weight.shape[2:3] or input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear: expected input1 (…, {weight.shape[1:2]}) and input2 "
+                           f"(…, {weight.shape[2:3]}) with the same leading dims and a 3-D "
+                           f"weight, got input1 {tuple(input1.shape)}, input2 "
+                           f"{tuple(input2.shape)}, weight {tuple(weight.shape)}")
+    out, n1, n2 = weight.shape
+    # x1 @ W as one matmul over (in1, out·in2), then the in2 contraction
+    t = input1 @ weight.permute(1, 0, 2).reshape(n1, out * n2)
+    y = (t.reshape(*input1.shape[:-1], out, n2) * input2.unsqueeze(-2)).sum(-1)
+    return y + bias if bias is not None else y
+
+
+def one_hot(tensor, num_classes: int = -1):
+    """Integer class indices (…) → int64 (…, num_classes) with a 1 at each index;
+    ``num_classes=-1`` uses max + 1."""
+    import numpy as np
+    _check_tensor(tensor, "tensor", "one_hot")
+    if tensor.dtype != np.int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor "
+                           f"(int64), got {tensor.dtype}")
+    xp = tensor.backend.xp
+    idx = tensor.data
+    if num_classes == -1:
+        if idx.size == 0:
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty "
+                               "tensor.")
+        num_classes = int(idx.max()) + 1
+    if idx.size and int(idx.min()) < 0:
+        raise RuntimeError("one_hot: Class values must be non-negative.")
+    if idx.size and int(idx.max()) >= num_classes:
+        raise RuntimeError("one_hot: Class values must be smaller than num_classes.")
+    out = (idx[..., None] == xp.arange(num_classes)).astype(np.int64)
+    return Tensor._make(out, tensor.device)
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
+    """Pad the last len(pad)//2 dims: ``pad = (left_last, right_last, left_2nd_last, …)``.
+
+    ``constant`` fills with ``value`` (0) and accepts negative pads (cropping); ``reflect``
+    mirrors without repeating the edge (pad < size), ``replicate`` repeats the edge,
+    ``circular`` wraps around (pad ≤ size). The non-constant modes gather through index
+    tensors, so their gradients add up the copies.
+    """
+    import numpy as np
+    _check_tensor(input, "input", "pad")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise ValueError(f"pad: Padding length must be divisible by 2, got {len(pad)}")
+    if len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: Padding length should be less than or equal to two times the "
+                         f"input dimension but got padding length {len(pad)} and input of "
+                         f"dimension {input.ndim}")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: mode must be one of {_PAD_MODES}, got {mode!r}")
+    if mode != "constant" and value not in (None, 0):
+        raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
+    x = input
+    for k in range(len(pad) // 2):
+        d = x.ndim - 1 - k
+        left, right = pad[2 * k], pad[2 * k + 1]
+        n = x.shape[d]
+        if mode == "constant":
+            x = _pad_constant(x, d, left, right, 0 if value is None else value)
+            continue
+        if left < 0 or right < 0:
+            raise RuntimeError(f"pad: negative padding is only supported for mode='constant', "
+                               f"got {pad}")
+        if mode == "reflect" and (left >= n or right >= n):
+            raise RuntimeError(f"pad: Padding size should be less than the corresponding input "
+                               f"dimension, but got: padding ({left}, {right}) at dimension "
+                               f"{d} of input {tuple(input.shape)}")
+        if mode == "circular" and (left > n or right > n):
+            raise RuntimeError(f"pad: Padding value causes wrapping around more than once "
+                               f"(padding ({left}, {right}) at dimension {d} of size {n})")
+        if mode == "replicate" and n == 0:
+            raise RuntimeError(f"pad: cannot replicate-pad the empty dimension {d}")
+        pos = np.arange(-left, n + right)
+        if mode == "reflect":
+            pos = np.abs(pos)
+            pos = np.where(pos >= n, 2 * (n - 1) - pos, pos)
+        elif mode == "replicate":
+            pos = np.clip(pos, 0, n - 1)
+        else:
+            pos = pos % n
+        index = Tensor._make(x.backend.xp.asarray(pos.astype(np.int64)), x.device)
+        x = x.index_select(d, index)
+    return x
+
+
+def _pad_constant(x, d, left, right, value):
+    from ..ops.shape import cat
+    from ..tensor import full
+    if left < 0:
+        x = x.narrow(d, -left, x.shape[d] + left)
+    if right < 0:
+        x = x.narrow(d, 0, x.shape[d] + right)
+    parts = []
+    for size in (max(left, 0), None, max(right, 0)):
+        if size is None:
+            parts.append(x)
+        elif size:
+            shape = list(x.shape)
+            shape[d] = size
+            parts.append(full(tuple(shape), value, dtype=x.dtype, device=x.device))
+    return cat(parts, d) if len(parts) > 1 else x
+
+
+# ============================================================================ embedding
+
+def _check_indices(input, what):  # noqa: A002
+    _check_tensor(input, "input", what)
+    if input.dtype.kind not in "iu":
+        raise TypeError(f"{what}: Expected tensor for argument #1 'indices' to have one of the "
+                        f"following scalar types: Long, Int; but got {input.dtype} instead")
+
+
+def _renorm_rows_(weight, idx, max_norm, norm_type):
+    """Scale the rows ``idx`` of ``weight`` (in place, no graph) to norm ≤ max_norm."""
+    xp = weight.backend.xp
+    rows = xp.unique(idx.reshape(-1))
+    w = weight.data
+    sub = w[rows]
+    norms = (xp.abs(sub) ** norm_type).sum(-1) ** (1.0 / norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+    w[rows] = sub * scale[:, None]
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,  # noqa: A002
+              scale_grad_by_freq: bool = False, sparse: bool = False):
+    """Rows of ``weight`` (num, dim) picked by integer indices (…) → (…, dim).
+
+    The row ``padding_idx`` receives no gradient. ``max_norm`` first rescales, in place, the
+    picked rows whose ``norm_type``-norm exceeds it. ``scale_grad_by_freq`` divides each
+    row's gradient by how often its index occurs in ``input``.
+    """
+    _check_indices(input, "embedding")
+    _check_tensor(weight, "weight", "embedding")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: 'weight' must be 2-D, got {weight.ndim}-D")
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported (pygrad has "
+                                  "no sparse tensors); use sparse=False")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise AssertionError(f"embedding: padding_idx must be within num_embeddings "
+                                 f"({num}), got {padding_idx}")
+        padding_idx = padding_idx % num
+    idx = input.data
+    if idx.size and (int(idx.min()) < -num or int(idx.max()) >= num):
+        raise IndexError(f"embedding: index out of range in self (indices must be in "
+                         f"[0, {num}), got min {int(idx.min())}, max {int(idx.max())})")
+    if max_norm is not None:
+        _renorm_rows_(weight, idx, max_norm, norm_type)
+    flat = input.reshape(-1).to("int64")
+    y = weight.index_select(0, flat)
+    if padding_idx is not None or scale_grad_by_freq:
+        xp = weight.backend.xp
+        scale = xp.ones(flat.shape[0], dtype=weight.dtype)
+        if scale_grad_by_freq:
+            _, inverse, counts = xp.unique(flat.data, return_inverse=True, return_counts=True)
+            scale = scale / counts[inverse.reshape(-1)].astype(weight.dtype)
+        if padding_idx is not None:
+            scale = xp.where(flat.data == padding_idx, 0, scale).astype(weight.dtype)
+        y = _scaled_grad(y, Tensor._make(scale[:, None], weight.device))
+    return y.reshape(*input.shape, weight.shape[1])
+
+
+_BAG_MODES = ("sum", "mean", "max")
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2,  # noqa: A002
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights=None, include_last_offset: bool = False,
+                  padding_idx=None):
+    """Sum, mean or max of embedding rows per bag: ``input`` (B, L) is B bags of L indices;
+    a 1-D ``input`` is cut into bags at ``offsets`` (B,) (``include_last_offset``: B + 1
+    offsets, the last one the end). An empty bag gives zeros. Indices equal to
+    ``padding_idx`` are left out of their bag. ``per_sample_weights`` (mode "sum") weight
+    each index."""
+    import numpy as np
+    what = "embedding_bag"
+    _check_indices(input, what)
+    if mode not in _BAG_MODES:
+        raise ValueError(f"{what}: mode has to be one of {_BAG_MODES}, got {mode!r}")
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError(f"{what}: max mode does not support scaling the gradient by the "
+                         f"frequency")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"{what}: embedding_bag: per_sample_weights was not None. "
+                                  f"per_sample_weights is only supported for mode='sum' (got "
+                                  f"mode={mode!r}). Please open a feature request on GitHub.")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{what}: if input is 2D, then offsets has to be None, as input "
+                             f"is treated is a mini-batch of fixed length sequences.")
+        b, length = input.shape
+        starts = np.arange(b) * length
+        ends = starts + length
+        flat = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError(f"{what}: offsets has to be a 1D Tensor but got None")
+        _check_indices(offsets, what)
+        if offsets.ndim != 1:
+            raise ValueError(f"{what}: offsets has to be a 1D Tensor, got {offsets.ndim}-D")
+        off = np.asarray(offsets.cpu().numpy() if hasattr(offsets, "cpu") else offsets.data,
+                         dtype=np.int64)
+        if include_last_offset:
+            starts, ends = off[:-1], off[1:]
+        else:
+            starts, ends = off, np.append(off[1:], input.shape[0])
+        if len(off) and off[0] != 0:
+            raise RuntimeError(f"{what}: offsets[0] has to be 0, i.e., the first sequence in "
+                               f"the mini-batch has to start from position 0. However, got "
+                               f"{int(off[0])}")
+        flat = input
+    else:
+        raise ValueError(f"{what}: input has to be 1D or 2D Tensor, but got Tensor of "
+                         f"dimension {input.ndim}")
+    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.unsqueeze(-1)
+    keep = np.ones(flat.shape[0], dtype=bool)
+    if padding_idx is not None:
+        keep = np.asarray(_host_array(flat) != padding_idx % weight.shape[0])
+    return _bags(rows, keep, starts, ends, mode, weight)
+
+
+def _host_array(t):
+    import numpy as np
+    a = t.data
+    return a.get() if not isinstance(a, np.ndarray) and hasattr(a, "get") else np.asarray(a)
+
+
+def _bags(rows, keep, starts, ends, mode, weight):
+    """Reduce ``rows`` (n, dim) over each bag [start, end), keeping only ``keep`` rows.
+
+    sum/mean are one matmul with a (bags, n) matrix of weights; max takes amax per bag."""
+    import numpy as np
+    from ..ops.shape import stack
+    n, dim = rows.shape
+    nb = len(starts)
+    members = np.zeros((nb, n), dtype=bool)
+    for i, (s, e) in enumerate(zip(starts, ends)):
+        members[i, s:e] = True
+    members &= keep[None, :]
+    counts = members.sum(1)
+    if mode in ("sum", "mean"):
+        m = members.astype(rows.dtype)
+        if mode == "mean":
+            m = m / np.maximum(counts, 1)[:, None]
+        mat = Tensor._make(rows.backend.xp.asarray(m), rows.device)
+        return mat @ rows
+    from ..tensor import zeros
+    out = []
+    for i in range(nb):
+        sel = np.nonzero(members[i])[0]
+        if len(sel) == 0:
+            out.append(zeros(dim, dtype=rows.dtype, device=rows.device))
+        else:
+            idx = Tensor._make(rows.backend.xp.asarray(sel.astype(np.int64)), rows.device)
+            out.append(rows.index_select(0, idx).amax(0))
+    return stack(out, 0) if out else zeros(0, dim, dtype=rows.dtype, device=rows.device)
+
+
+# ============================================================================ normalization
+
+def _check_affine(t, name, shape, what):
+    if t is not None:
+        _check_tensor(t, name, what)
+        if tuple(t.shape) != tuple(shape):
+            raise RuntimeError(f"{what}: expected {name} of shape {tuple(shape)}, got "
+                               f"{tuple(t.shape)}")
+
+
+def _normalized_dims(input, normalized_shape, what):  # noqa: A002
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+        tuple(int(s) for s in normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"{what}: Given normalized_shape={list(shape)}, expected input with "
+                           f"shape [*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    return shape, tuple(range(input.ndim - k, input.ndim))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+    """(x − mean) / √(var + eps) · weight + bias over the last len(normalized_shape) dims
+    (biased variance)."""
+    _check_float(input, "layer_norm")
+    shape, dims = _normalized_dims(input, normalized_shape, "layer_norm")
+    _check_affine(weight, "weight", shape, "layer_norm")
+    _check_affine(bias, "bias", shape, "layer_norm")
+    mean = input.mean(dims, keepdim=True)
+    xc = input - mean
+    var = (xc * xc).mean(dims, keepdim=True)
+    y = xc * (var + eps).rsqrt()
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):  # noqa: A002
+    """x / √(mean(x²) + eps) · weight over the last len(normalized_shape) dims; eps defaults
+    to the dtype's machine epsilon."""
+    import numpy as np
+    _check_float(input, "rms_norm")
+    shape, dims = _normalized_dims(input, normalized_shape, "rms_norm")
+    _check_affine(weight, "weight", shape, "rms_norm")
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return y * weight if weight is not None else y
+
+
+def _channel_view(t, ndim):
+    """A per-channel vector (C,) shaped (C, 1, …) to broadcast against (N, C, …)."""
+    return t.reshape(t.shape[0], *([1] * (ndim - 2)))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa: A002
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5):
+    """Normalise each channel of (N, C, …) input.
+
+    In training the batch statistics are used (biased variance) and, when given, the running
+    statistics are updated in place: ``running = (1 − momentum)·running + momentum·batch``
+    with the unbiased batch variance (``momentum=None`` is handled by the module: it passes
+    the cumulative-average factor). Otherwise the running statistics are used.
+    """
+    what = "batch_norm"
+    _check_float(input, what)
+    if input.ndim < 2:
+        raise ValueError(f"{what}: expected 2D or more input (N, C, …), got {input.ndim}D")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_affine(t, name, (c,), what)
+    dims = (0,) + tuple(range(2, input.ndim))
+    if training:
+        count = input.numel() // c if c else 0
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {list(input.shape)}")
+        mean = input.mean(dims, keepdim=True)
+        xc = input - mean
+        var = (xc * xc).mean(dims, keepdim=True)
+        if running_mean is not None or running_var is not None:
+            m = float(momentum)
+            if running_mean is not None:
+                running_mean.data[...] = ((1 - m) * running_mean.data +
+                                          m * mean.data.reshape(c)).astype(running_mean.dtype)
+            if running_var is not None:
+                unbiased = var.data.reshape(c) * (count / (count - 1))
+                running_var.data[...] = ((1 - m) * running_var.data +
+                                         m * unbiased).astype(running_var.dtype)
+        y = xc * (var + eps).rsqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError(f"{what}: running_mean and running_var must be given when not "
+                               f"training")
+        rm = _channel_view(running_mean.detach(), input.ndim)
+        rv = _channel_view(running_var.detach(), input.ndim)
+        y = (input - rm) * (rv + eps).rsqrt()
+    if weight is not None:
+        y = y * _channel_view(weight, input.ndim)
+    if bias is not None:
+        y = y + _channel_view(bias, input.ndim)
+    return y
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+    """Normalise (N, C, …) over each group of C/num_groups channels (and all other dims),
+    then scale and shift per channel."""
+    what = "group_norm"
+    _check_float(input, what)
+    if input.ndim < 2:
+        raise RuntimeError(f"{what}: Expected at least 2 dimensions for input tensor but "
+                           f"received {input.ndim}")
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"{what}: Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    _check_affine(weight, "weight", (c,), what)
+    _check_affine(bias, "bias", (c,), what)
+    x = input.reshape(n, num_groups, -1)
+    mean = x.mean(-1, keepdim=True)
+    xc = x - mean
+    var = (xc * xc).mean(-1, keepdim=True)
+    y = (xc * (var + eps).rsqrt()).reshape(*input.shape)
+    if weight is not None:
+        y = y * _channel_view(weight, input.ndim)
+    if bias is not None:
+        y = y + _channel_view(bias, input.ndim)
+    return y

@@ -1,10 +1,12 @@
-"""The layers of pygrad.nn (torch.nn's names)."""
-from .activation import Dropout, Flatten, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .container import ModuleList, Sequential
-from .linear import Identity, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+"""The layers of pygrad.nn (torch.nn's names), grouped by family."""
+from . import activation, container, linear, loss, normalization, sparse
+from .activation import *  # noqa: F401,F403
+from .container import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
 from .module import Module
+from .normalization import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403
 
-__all__ = ["Module", "Linear", "Identity", "Sequential", "ModuleList", "Sigmoid", "ReLU", "Tanh",
-           "Softmax", "LogSoftmax", "Dropout", "Flatten", "CrossEntropyLoss", "NLLLoss",
-           "BCELoss", "BCEWithLogitsLoss", "MSELoss"]
+__all__ = (["Module"] + activation.__all__ + container.__all__ + linear.__all__ + loss.__all__
+           + normalization.__all__ + sparse.__all__)
