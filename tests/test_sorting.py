@@ -358,3 +358,27 @@ def test_bad_input_raises_like_torch(call, exc, match):
         call(torch, torch.tensor(A))
     with pytest.raises(exc, match=match):
         call(pg, pg.tensor(A))
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_of_long_slices_selects_like_a_stable_sort(largest):
+    """k much smaller than the slice takes a partition instead of a full sort: the same
+    entries, ties resolved as the stable sort does, nan the largest; against torch."""
+    rng = np.random.default_rng(4)
+    a = rng.integers(-4, 5, (6, 50)).astype(np.float64)
+    a[rng.random(a.shape) < 0.1] = NAN
+    a[0] = rng.standard_normal(50)                    # one row of distinct values
+    for dim, k in ((1, 7), (-1, 1), (0, 1)):
+        got = pg.topk(pg.tensor(a), k, dim, largest)
+        want = torch.topk(torch.tensor(a), k, dim, largest)
+        np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+        ref = pg.sort(pg.tensor(a), dim, descending=largest, stable=True).indices.numpy()
+        np.testing.assert_array_equal(got.indices.numpy(),
+                                      np.take(ref, np.arange(k), axis=dim))
+        if dim == 1:
+            np.testing.assert_array_equal(got.indices.numpy()[0], want.indices.numpy()[0])
+    x, t = pg.tensor(a[:1], requires_grad=True), torch.tensor(a[:1], requires_grad=True)
+    v = rng.standard_normal((1, 5))
+    pg.topk(x, 5, largest=largest).values.backward(pg.tensor(v))
+    torch.topk(t, 5, largest=largest).values.backward(torch.tensor(v))
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())

@@ -117,9 +117,35 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if x.ndim == 0:               # torch returns the element itself for k = 0 and 1
         return _zero_d(x, TopkResult)
     xp = x.backend.xp
-    idx = _argsort(xp, x.data, axis, descending=largest)
-    idx = xp.take(idx, xp.arange(k), axis=axis)
+    if 0 < k and 4 * k <= n and x.data.size:
+        idx = _select_k(xp, x.data, k, axis, largest)
+    else:
+        idx = _argsort(xp, x.data, axis, descending=largest)
+        idx = xp.take(idx, xp.arange(k), axis=axis)
     return TopkResult(*_take(x, axis, idx))
+
+
+def _select_k(xp, a, k, axis, largest):
+    """The indices of topk without sorting whole slices: the k-th value t by a partition,
+    then every entry beyond t and the first entries equal to t (the ones a stable sort
+    would take), put in order by sorting just those k. nan is beyond every number."""
+    a = xp.moveaxis(a, axis, -1)
+    n = a.shape[-1]
+    t = xp.partition(a, n - k if largest else k - 1, axis=-1)[..., n - k if largest else k - 1]
+    t = t[..., None]
+    if a.dtype.kind == "f":
+        t_nan, a_nan = xp.isnan(t), xp.isnan(a)
+        beyond = (a > t) | (a_nan & ~t_nan) if largest else (a < t)
+        tie = xp.where(t_nan, a_nan, a == t)
+    else:
+        beyond = a > t if largest else a < t
+        tie = a == t
+    need = k - beyond.sum(axis=-1, keepdims=True)
+    chosen = beyond | (tie & (xp.cumsum(tie, axis=-1) <= need))
+    # each slice has exactly k chosen entries: their positions, in their original order
+    pos = xp.nonzero(chosen.reshape(-1, n))[1].reshape(a.shape[:-1] + (k,))
+    order = _argsort(xp, xp.take_along_axis(a, pos, axis=-1), -1, descending=largest)
+    return xp.moveaxis(xp.take_along_axis(pos, order, axis=-1), -1, axis)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
