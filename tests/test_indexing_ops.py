@@ -2,6 +2,8 @@
 shapes, gradients with a random upstream gradient, float64 gradcheck, double backward,
 duplicate indices, negative dims and indices, empty and 0-d inputs, non-contiguous inputs,
 the in-place forms, and torch's exception classes for bad input."""
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -508,3 +510,68 @@ def test_integer_outputs_are_not_recorded():
     for out in (x.nonzero(), pg.argwhere(x), *pg.where(x > 0),
                 pg.repeat_interleave(_t(pg, [1, 2]))):
         assert out.dtype == pg.int64 and not out.requires_grad
+
+
+# ----------------------------------------------------------------------------- 0-d and empty
+
+EDGE = {
+    "scatter_0d": ((), lambda m, x: x.scatter(0, m.tensor(0), x * 3)),
+    "scatter_add_0d": ((), lambda m, x: m.scatter_add(x, -1, m.tensor(0), x * x)),
+    "scatter_reduce_0d": ((), lambda m, x: x.scatter_reduce(0, m.tensor(0), x * 2, "prod")),
+    "index_add_0d": ((), lambda m, x: x.index_add(0, _t(m, [0]), x * x)),
+    "index_fill_0d": ((), lambda m, x: x.index_fill(0, _t(m, [0]), 2.0) * x),
+    "take_0d": ((), lambda m, x: x.take(_t(m, [0, -1, 0]))),
+    "masked_select_0d": ((), lambda m, x: x.masked_select(m.tensor([True, False, True]))),
+    "masked_scatter_0d": ((), lambda m, x: x.masked_scatter(m.tensor(True), m.stack([x * 2]))),
+    "repeat_interleave_0d": ((), lambda m, x: x.repeat_interleave(3)),
+    "unfold_0d": ((), lambda m, x: x.unfold(0, 1, 1)),
+    "atleast_3d_0d": ((), lambda m, x: m.atleast_3d(x) * 2),
+    "t_0d": ((), lambda m, x: x.t() * m.t(x)),
+    "meshgrid_0d": ((), lambda m, x: m.meshgrid(x, x * 2, indexing="ij")[1]),
+    "scatter_empty": ((0, 3), lambda m, x: x.scatter(1, m.zeros(0, 2, dtype=m.int64),
+                                                     m.zeros(0, 2, dtype=m.float64))),
+    "index_add_empty": ((0, 3), lambda m, x: x.index_add(1, _t(m, [2, 2]), x[:, :2])),
+    "masked_select_empty": ((0, 3), lambda m, x: x.masked_select(x > 0)),
+    "take_empty": ((0, 3), lambda m, x: x.take(m.zeros(2, 0, dtype=m.int64))),
+    "diag_empty": ((0,), lambda m, x: m.diag(x, 1)),
+    "diagonal_empty": ((0, 3), lambda m, x: x.diagonal(-1)),
+    "trace_empty": ((0, 3), lambda m, x: x.trace()),
+    "repeat_interleave_empty": ((0, 3), lambda m, x: x.repeat_interleave(2, dim=1)),
+    "hstack_empty": ((0, 3), lambda m, x: m.hstack([x, x])),
+    "unfold_empty": ((0, 3), lambda m, x: x.unfold(1, 2, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE))
+def test_zero_d_and_empty_inputs_match_torch(name):
+    shape, fn = EDGE[name]
+    a = np.random.default_rng(3).standard_normal(shape) + 1.5
+    out = []
+    for m in (pg, torch):
+        x = m.tensor(a, dtype=m.float64, requires_grad=True)
+        y = fn(m, x)
+        g = np.random.default_rng(4).standard_normal(tuple(y.shape))
+        y.backward(m.tensor(g, dtype=m.float64))
+        out.append((_np(y), np.zeros(shape) if x.grad is None else _np(x.grad)))
+    (py, pgx), (ty, tgx) = out
+    assert py.shape == ty.shape and pgx.shape == tgx.shape
+    np.testing.assert_allclose(py, ty, rtol=1e-12)
+    np.testing.assert_allclose(pgx, tgx, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shapes", [[(3, 1), (4,)], [(), (2, 1, 5)], [(0, 1), (1, 7)], [3, (2, 1)]])
+def test_broadcast_shapes_matches_torch(shapes):
+    assert pg.broadcast_shapes(*shapes) == tuple(torch.broadcast_shapes(*shapes))
+
+
+def test_every_public_name_is_exercised_here():
+    # an op of this family cannot be added without a test in this file
+    from pygrad.ops import indexing
+    src = pathlib.Path(__file__).read_text()
+    missing = [n for n in set(indexing.__all__) | set(indexing.METHODS)
+               if f".{n}(" not in src and f"m.{n}(" not in src]
+    assert missing == [], f"untested: {missing}"
+    for n in indexing.__all__:
+        assert getattr(pg, n) is getattr(indexing, n)
+    for n in indexing.METHODS:
+        assert getattr(pg.Tensor, n) is getattr(indexing, n)
