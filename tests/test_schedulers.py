@@ -388,3 +388,14 @@ def test_a_scheduler_written_as_for_torch_matches(base):
                 return [b * 0.5 ** (self.last_epoch // self.every) for b in self.base_lrs]
         return Halving(o, every=3)
     _assert_same(_run(pg, make, _sgd(), 10), _run(torch, make, _sgd(), 10))
+
+
+@pytest.mark.parametrize("name", ours_lr.__all__)
+def test_signatures_are_torchs(name):
+    import inspect
+    ours = inspect.signature(getattr(ours_lr, name).__init__).parameters
+    theirs = inspect.signature(getattr(theirs_lr, name).__init__).parameters
+    assert list(ours) == list(theirs)
+    for k, p in theirs.items():
+        assert ours[k].default == p.default, k
+    assert set(ours_lr.__all__) == set(theirs_lr.__all__)

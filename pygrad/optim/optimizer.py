@@ -1,9 +1,17 @@
 """Optimizer: parameter groups, per-parameter state, state_dict — the update is a kernel.
 
-Every subclass's ``step`` makes one backend call per parameter (``p.device.backend.<name>_step``
-on the raw arrays, updating them in place), or one call per group and device when the backend
-offers a multi-tensor ``<name>_step_multi`` (the CUDA backend). The formulas live in the
-backends; ``pygrad.backend.reference`` is the readable version.
+SGD, Adagrad, RMSprop and Adam/AdamW make one backend call per parameter
+(``p.device.backend.<name>_step`` on the raw arrays, updating them in place), or one call per
+group and device when the backend offers a multi-tensor ``<name>_step_multi`` (the CUDA
+backend, and the cpu one for Adam). Those formulas live in the backends;
+``pygrad.backend.reference`` is the readable version. Adamax, NAdam, RAdam and Adadelta are
+written as array code in their modules, with ``xp`` (NumPy or CuPy) from the parameter's
+device, so they run on both without a kernel of their own.
+
+State values are arrays (Tensors in ``state_dict()``) and Python numbers ("step"); torch's
+keyword-only options are accepted with torch's defaults, ``foreach``/``fused`` as speed hints.
+An optimizer written for torch (a subclass with its own ``step`` using Tensor ops on
+``self.state[p]``) works as well.
 """
 from __future__ import annotations
 
