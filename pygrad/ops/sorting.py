@@ -188,9 +188,9 @@ class _EvenlyShared(Function):
         return where(_constant(mask, x), gy / int(mask.sum()), 0.0)
 
 
-def _median_positions(xp, a, order, axis, skip_nan):
-    """Per slice, the position in ``order`` (a stable ascending argsort along ``axis``) of
-    the lower median: of the numbers when ``skip_nan``, else the first nan when there is
+def _median_positions(xp, a, axis, skip_nan):
+    """Per slice, the position in the stable ascending order along ``axis`` (nan last) of
+    the lower median: of the numbers when ``skip_nan``, else of the first nan when there is
     one."""
     n = a.shape[axis]
     if a.dtype.kind != "f":
@@ -212,7 +212,7 @@ def _median(x, dim, keepdim, skip_nan, result, what):
                 xp.asarray(0, dtype=x.dtype)
         else:
             order = _argsort(xp, a, 0)
-            pos = _median_positions(xp, a, order, 0, skip_nan)
+            pos = _median_positions(xp, a, 0, skip_nan)
             value = a[order[pos]].reshape(())
         return _EvenlyShared(value)(x)
     axis = wrap_dim(dim, x.ndim, what)
@@ -222,7 +222,7 @@ def _median(x, dim, keepdim, skip_nan, result, what):
     if a.shape[axis] == 0:
         raise IndexError(f"{what}(): Expected reduction dim {axis} to have non-zero size.")
     order = _argsort(xp, a, axis)
-    idx = xp.take_along_axis(order, _median_positions(xp, a, order, axis, skip_nan), axis=axis)
+    idx = xp.take_along_axis(order, _median_positions(xp, a, axis, skip_nan), axis=axis)
     return result(*_take(x, axis, idx, keepdim))
 
 
@@ -242,7 +242,7 @@ def nanmedian(input, dim=None, keepdim=False):
 def mode(input, dim=-1, keepdim=False):
     """(values, indices) of the most frequent value along ``dim``: the smallest of the most
     frequent ones, and the index of its last occurrence. Each nan counts once (nan differs
-    from nan), so nan is the mode only of a slice that is all distinct values and nan."""
+    from nan), so nan is the mode only of an all-nan slice."""
     x = input
     axis = wrap_dim(dim, x.ndim, "mode")
     if x.ndim == 0:
