@@ -413,3 +413,24 @@ def test_an_optimizer_written_as_for_torch_runs_saves_and_resumes():
             w.grad = pg.tensor(g, dtype=pg.float64)
             opt.step()
         np.testing.assert_allclose(w.numpy(), params[1].detach().numpy(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_nan_inf_and_empty_parameters_as_torch(name):
+    """A non-finite gradient entry spoils the same entries as in torch; an empty parameter
+    steps without error."""
+    g1 = np.array([1.0, np.nan, np.inf, -np.inf, 0.5])
+    g2 = np.array([0.3, 0.2, -0.1, 0.4, -2.0])
+    results = []
+    for lib, mod in ((pg, optim), (torch, torch.optim)):
+        w = lib.tensor(np.linspace(-1, 1, 5), dtype=lib.float64, requires_grad=True)
+        e = lib.zeros(0, dtype=lib.float64, requires_grad=True)
+        opt = getattr(mod, name)([w, e], lr=0.1, weight_decay=0.1)
+        for g in (g1, g2):
+            w.grad = lib.tensor(g, dtype=lib.float64)
+            e.grad = lib.zeros(0, dtype=lib.float64)
+            opt.step()
+        assert tuple(e.shape) == (0,)
+        results.append(np.array(w.tolist()))
+    np.testing.assert_allclose(results[0], results[1], rtol=0, atol=1e-6, equal_nan=True)
+    assert np.isnan(results[0]).any() and np.isfinite(results[0]).any()
