@@ -189,3 +189,83 @@ def test_vector_to_parameters_errors_as_torch():
     with pytest.raises(ValueError, match="at least one parameter"):
         U.parameters_to_vector([])
     assert pg.nn.utils is U
+
+
+# ----------------------------------------------------------------------------- pg.accelerator
+# (device selection, the other half of porting a training script's boilerplate)
+
+def test_accelerator_agrees_with_pg_cuda():
+    A = pg.accelerator
+    assert A.is_available() == pg.cuda.is_available()
+    assert A.device_count() == pg.cuda.device_count()
+    acc = A.current_accelerator()
+    if pg.cuda.is_available():
+        assert acc == pg.device("cuda", pg.cuda.current_device()) and acc.type == "cuda"
+        assert A.current_accelerator(check_available=True) == acc
+        assert A.current_device_index() == pg.cuda.current_device()
+        A.synchronize()
+        with A.device_index(0):
+            assert A.current_device_index() == 0
+        x = pg.ones(3, device=acc)
+        assert x.device.type == "cuda" and x.sum().item() == 3
+    else:
+        assert acc is None and A.current_accelerator(True) is None
+    if not torch.accelerator.is_available() and not A.is_available():
+        # a machine without a GPU: torch and pygrad say the same
+        assert torch.accelerator.current_accelerator() is None and A.device_count() == 0
+
+
+@pytest.mark.skipif(pg.cuda.is_available(), reason="checks the machine without a GPU")
+def test_accelerator_calls_without_a_gpu_raise_as_torch():
+    A = pg.accelerator
+    calls = [lambda L: L.current_device_index(), lambda L: L.synchronize(),
+             lambda L: L.set_device_index(0), lambda L: L.device_index(0).__enter__()]
+    for call in calls:
+        if not torch.accelerator.is_available():
+            with pytest.raises(RuntimeError):
+                call(torch.accelerator)
+        with pytest.raises(RuntimeError, match="Cannot access accelerator device when none "
+                                               "is available.*no usable GPU"):
+            call(A)
+    with A.device_index(None):          # None changes nothing, needs no GPU
+        pass
+
+
+def test_accelerator_without_cupy(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    A = pg.accelerator
+    assert A.is_available() is False and A.current_accelerator() is None
+    assert A.device_count() == 0
+    device = pg.device("cuda" if pg.cuda.is_available() else "cpu")
+    assert device == pg.device("cpu")
+    x = pg.ones(2, 2, device=device)
+    model = pg.nn.Linear(2, 1).to(device)
+    assert model(x).device == device
+    picked = A.current_accelerator() or pg.device("cpu")
+    assert picked == device
+
+
+def test_accelerator_with_a_gpu_reported(monkeypatch):
+    # what the functions return when pg.cuda reports two GPUs, the second current
+    calls = []
+    monkeypatch.setattr(pg.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(pg.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(pg.cuda, "current_device", lambda: 1)
+    monkeypatch.setattr(pg.cuda, "set_device", lambda i: calls.append(("set", i)))
+    monkeypatch.setattr(pg.cuda, "synchronize", lambda i=None: calls.append(("sync", i)))
+    A = pg.accelerator
+    assert A.is_available() and A.device_count() == 2
+    assert A.current_accelerator() == pg.device("cuda:1")
+    assert A.current_device_index() == 1
+    A.set_device_index("cuda:0")
+    A.synchronize()
+    A.synchronize(pg.device("cuda:1"))
+    with A.device_index(0):
+        pass
+    assert calls == [("set", 0), ("sync", None), ("sync", 1), ("set", 0), ("set", 1)]
+    with pytest.raises(ValueError, match="expected a cuda device or an index, got 'cpu'"):
+        A.set_device_index("cpu")
+    with pytest.warns(FutureWarning, match="current_device_index"):
+        assert A.current_device_idx() == 1
+    assert hasattr(torch.accelerator, "current_device_idx")
