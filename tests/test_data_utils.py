@@ -260,6 +260,16 @@ def test_generator_forms():
     # a torch or pygrad Generator is read through its seed
     c = D.random_split(range(20), [10, 10], generator=torch.Generator().manual_seed(5))[0]
     np.testing.assert_array_equal(a, c.indices)
+    # a pg.Generator (anything carrying a NumPy Generator as .rng) is drawn from in place
+    holder = type("Holder", (), {"rng": np.random.default_rng(5)})()
+    e = D.random_split(range(20), [10, 10], generator=holder)[0].indices
+    np.testing.assert_array_equal(a, e)
+    assert not np.array_equal(e, D.random_split(range(20), [10, 10], generator=holder)[0].indices)
+    if hasattr(pg, "Generator"):
+        loader = D.DataLoader(range(20), batch_size=20, shuffle=True,
+                              generator=pg.Generator().manual_seed(5))
+        assert next(iter(loader)).numpy().tolist() == np.random.default_rng(5).permutation(
+            20).tolist()
     pg.manual_seed(3)
     d = D.random_split(range(20), [10, 10])[0].indices
     pg.manual_seed(3)

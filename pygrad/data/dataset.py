@@ -194,8 +194,9 @@ def make_rng(generator=None) -> np.random.Generator:
     """A NumPy Generator from ``generator``: a Generator (used as is), an int seed, or None.
 
     None draws a seed from pygrad's generator, so runs after ``pg.manual_seed(s)`` repeat.
-    An object carrying a NumPy Generator (``numpy_generator`` or ``_rng``), or one with
-    ``initial_seed()`` (a pygrad or torch Generator), is accepted too.
+    A ``pg.Generator`` (or any object carrying a NumPy Generator as ``rng``,
+    ``numpy_generator`` or ``_rng``) is used through that Generator, so its state advances;
+    an object with only ``initial_seed()`` (a torch.Generator) is read through its seed.
     """
     if isinstance(generator, np.random.Generator):
         return generator
@@ -205,7 +206,7 @@ def make_rng(generator=None) -> np.random.Generator:
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
     # a pygrad/torch-like Generator carrying a NumPy Generator or a seed
-    for attr in ("numpy_generator", "_rng", "rng"):
+    for attr in ("rng", "numpy_generator", "_rng"):
         rng = getattr(generator, attr, None)
         if isinstance(rng, np.random.Generator):
             return rng

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..tensor import Tensor
 from .dataset import IterableDataset, Subset, TensorDataset, make_rng
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
@@ -52,7 +53,7 @@ def default_convert(data):
     (mappings, namedtuples, sequences; tuples become lists, as torch does). Used in place of
     collation when ``batch_size=None``."""
     import pygrad as pg
-    if isinstance(data, pg.Tensor):
+    if isinstance(data, Tensor):
         return data
     if _is_numpy_value(data):
         if isinstance(data, np.ndarray) and _STRING_OR_OBJECT.search(data.dtype.str):
@@ -152,12 +153,8 @@ def _collate_str(batch, *, collate_fn_map=None):
     return batch
 
 
-def _tensor_type():
-    from ..tensor import Tensor
-    return Tensor
-
-
 default_collate_fn_map: dict = {
+    Tensor: _collate_tensor,
     np.ndarray: _collate_numpy_array,
     (np.bool_, np.number, np.object_): _collate_numpy_scalar,
     float: _collate_float,
@@ -177,13 +174,6 @@ def default_collate(batch):
     tuples and lists → a list (a list subclass keeps its type) of collated fields, which
     must all have the same length (RuntimeError otherwise). Anything else: TypeError.
     """
-    Tensor = _tensor_type()
-    if Tensor not in default_collate_fn_map:
-        # pygrad.tensor may import after this module: the Tensor entry goes first
-        items = list(default_collate_fn_map.items())
-        default_collate_fn_map.clear()
-        default_collate_fn_map[Tensor] = _collate_tensor
-        default_collate_fn_map.update(items)
     return collate(batch, collate_fn_map=default_collate_fn_map)
 
 
@@ -354,7 +344,6 @@ def _tensor_source(dataset):
 
 
 def _wrap(t, array):
-    from ..tensor import Tensor
     return Tensor._make(array, t.device)
 
 
@@ -536,6 +525,13 @@ class DataLoader:
     def _single_thread(self):
         fetcher = self._fetcher_factory()()
         if fetcher.tensors is not None and fetcher.iterator is None:
+            if (type(self.batch_sampler) is BatchSampler and fetcher.base is None
+                    and type(self.sampler) is SequentialSampler):
+                # contiguous row ranges: views, no gather
+                b = self.batch_size
+                for i in range(len(self.batch_sampler)):
+                    yield [_wrap(t, t.data[i * b:(i + 1) * b]) for t in fetcher.tensors]
+                return
             arrays = self._epoch_arrays()
             if arrays is not None:
                 yield from self._tensor_epoch(fetcher, arrays)
@@ -550,11 +546,6 @@ class DataLoader:
     def _tensor_epoch(self, fetcher, arrays):
         tensors, base = fetcher.tensors, fetcher.base
         b = self.batch_size
-        if isinstance(self.sampler, SequentialSampler) and base is None:
-            # contiguous row ranges: views, no gather
-            for i in range(len(arrays)):
-                yield [_wrap(t, t.data[i * b:(i + 1) * b]) for t in tensors]
-            return
         order = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
         if base is not None:
             order = base[order]
