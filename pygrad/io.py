@@ -269,7 +269,8 @@ def _store(owner, array, arrays, memo) -> str:
 
 # ----------------------------------------------------------------------------- load
 
-def load(f, map_location=None, weights_only=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
     """Read what ``save`` wrote. Tensors return to the device they were saved from, or to
     where ``map_location`` sends them (torch's meanings):
 
@@ -285,6 +286,8 @@ def load(f, map_location=None, weights_only=None):
     is always the same: a pygrad file holds only tensors, arrays and plain containers, and
     nothing is ever unpickled, so a file never runs code on load — not even with
     ``weights_only=False`` (a file of pickled objects, such as torch.save writes, is refused).
+    For the same reason ``pickle_module`` and pickle's own arguments are refused (TypeError).
+    ``mmap`` (None, True or False) is accepted; the arrays are always read into memory.
 
     Raises FileNotFoundError (or another OSError) when the path cannot be opened, ValueError
     naming what is wrong for a file that is not a pygrad archive, is truncated or corrupt, or
@@ -294,6 +297,13 @@ def load(f, map_location=None, weights_only=None):
     if weights_only not in (None, True, False):
         raise TypeError(f"pg.load: weights_only must be None, True or False, got "
                         f"{weights_only!r}")
+    if mmap not in (None, True, False):
+        raise TypeError(f"pg.load: mmap must be None, True or False, got {mmap!r}")
+    if pickle_module is not None or pickle_load_args:
+        given = ["pickle_module"] if pickle_module is not None else []
+        raise TypeError(f"pg.load: {', '.join(given + sorted(pickle_load_args))} given, but "
+                        f"pygrad files hold no pickles and pg.load never unpickles (that could "
+                        f"run code); leave the pickle arguments out")
     to_device = _mapper(map_location)
     if hasattr(f, "read"):
         name = getattr(f, "name", "<file>")
