@@ -47,7 +47,10 @@ def batch(step, ranks):
 # every rank builds its model from a different seed: DDP must copy rank 0's
 model = seed_net(100 + rank)
 initial = {k: v.numpy().copy() for k, v in model.state_dict().items()}
-ddp = dist.DDP(model, bucket_cap_mb=0.004)          # small buckets: several collectives
+# buckets of the size of the last layer: two all-reduces per step, the first started while
+# backward still computes the first layer's gradients
+last = sum(p.numel() * p.data.dtype.itemsize for p in model[2].parameters())
+ddp = dist.DDP(model, bucket_cap_mb=last / 2**20)
 opt = optimizer(ddp.parameters())
 loss_fn = nn.CrossEntropyLoss()
 for step in range(steps):
@@ -87,5 +90,6 @@ if rank == 0:
     acc_diff = max(float(np.abs(acc[n] - p.grad.numpy()).max())
                    for n, p in ref2.named_parameters())
     print(json.dumps({"diff": diff, "same_on_every_rank": same, "world": world,
-                      "buckets": len(ddp._reducer.buckets), "no_sync_diff": acc_diff,
+                      "buckets": len(ddp._reducer.buckets),
+                      "early_launches": ddp._reducer.early_launches, "no_sync_diff": acc_diff,
                       "keys": sorted(ddp.state_dict())}), flush=True)

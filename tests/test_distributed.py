@@ -54,6 +54,16 @@ def script(name):
     return os.path.join(HERE, name)
 
 
+def json_objects(text):
+    """The JSON objects printed by the ranks (their lines may interleave)."""
+    found, decoder, i = [], json.JSONDecoder(), text.find("{")
+    while i != -1:
+        obj, end = decoder.raw_decode(text, i)
+        found.append(obj)
+        i = text.find("{", end)
+    return found
+
+
 # ----------------------------------------------------------------------------- sampler
 
 @pytest.mark.parametrize("n,replicas", [(0, 2), (1, 3), (10, 3), (17, 4), (100, 7), (1797, 2)])
@@ -217,16 +227,28 @@ def test_collectives_against_numpy(nproc):
 
 
 @needs_mpi
-@pytest.mark.parametrize("nproc,dtype,tol", [(2, "float64", 1e-10), (3, "float32", 1e-6),
-                                             (3, "float64", 1e-10)])
+@pytest.mark.parametrize("nproc,dtype,tol", [(2, "float64", 1e-10), (3, "float32", 1e-6)])
 def test_ddp_equals_one_process_on_the_concatenated_batches(nproc, dtype, tol):
     rc, out, err, _ = launch(nproc, script("dist_ddp.py"), dtype, "adam", "20", "16")
     assert rc == 0, err
     r = json.loads(out.strip().splitlines()[-1])
     assert r["world"] == nproc and r["same_on_every_rank"]
     assert r["buckets"] > 1                       # more than one collective per step
+    assert r["early_launches"] == 20              # one bucket per step started mid-backward
     assert r["diff"] <= tol and r["no_sync_diff"] <= tol
     assert r["keys"][0] == "module.0.bias"
+
+
+@needs_mpi
+def test_ddp_shared_weights_and_unused_parameters():
+    rc, out, err, _ = launch(2, script("dist_ddp_cases.py"))
+    assert rc == 0, err
+    results = json_objects(out)
+    assert sorted(r["rank"] for r in results) == [0, 1]
+    for r in results:
+        assert r["shared"] < 1e-12 and r["find_unused"] < 1e-12
+        assert "expected to have finished reduction in the prior iteration" in r["unused_error"]
+        assert "unused.weight, unused.bias" in r["unused_error"]
 
 
 def test_ddp_script_without_the_launcher():
@@ -277,7 +299,7 @@ def test_device_mapping_follows_cuda_visible_devices():
                              env={"CUDA_VISIBLE_DEVICES": "0,2,3"})
     assert rc == 0, err
     got = sorted((d["rank"], d["index"], d["physical"])
-                 for d in map(json.loads, re.findall(r"\{[^}]*\}", out)))
+                 for d in json_objects(out))
     assert got == [(0, 0, "0"), (1, 1, "2"), (2, 2, "3")]
 
 

@@ -75,8 +75,10 @@ class _Watchdog:
                                   f"{self.timeout:g}s (another rank died, hangs or did not "
                                   f"call it); stopping the job")
                 time.sleep(0.3)
-                self._abort(1)
-                return
+                try:
+                    self._abort(1)
+                finally:
+                    os._exit(1)
 
 
 class _Handle:

@@ -75,7 +75,15 @@ def fail(rank: int, kind, value, tb, abort, code: int = 1) -> None:
     what = f"{kind.__name__}: {value}" if str(value) else kind.__name__
     report(rank, f"failed with {what}; stopping the job")
     time.sleep(0.3)          # let mpiexec forward the lines above before the abort
-    abort(code)
+    _stop(abort, code)
+
+
+def _stop(abort, code):
+    """MPI_Abort (mpiexec then stops every rank); should it return, end this process."""
+    try:
+        abort(code)
+    finally:
+        os._exit(code)
 
 
 def _place(MPI):
@@ -122,7 +130,7 @@ def main(argv=None) -> int:
             if size > 1:
                 report(rank, f"exited with status {code}; stopping the job")
                 time.sleep(0.3)
-                abort(code)
+                _stop(abort, code)
             _done()
             return code
     except BaseException:

@@ -77,6 +77,7 @@ class _Reducer:
         self.arrived = None      # per parameter: its gradient is in this iteration
         self.remaining = 0
         self.next_bucket = 0
+        self.early_launches = 0  # buckets started while backward still had gradients to make
 
     def prepare(self):
         """A new iteration: fresh bucket buffers (the last iteration's .grad are views of
@@ -128,6 +129,7 @@ class _Reducer:
             b = self.buckets[self.next_bucket]
             b.handle = self.group.iallreduce_(b.buffer, "SUM")
             self.next_bucket += 1
+            self.early_launches += self.remaining > 1
 
     def finish(self):
         """Wait for every bucket, average, and set each parameter's .grad (views of the
@@ -278,31 +280,55 @@ class DistributedDataParallel(Module):
         finally:
             for m, name, p in swapped:
                 m.__dict__[name] = p
-        if self.find_unused_parameters:
-            self._mark_unused(out, views)
+        self._after_forward(out, views)
         return out
 
-    def _mark_unused(self, out, views):
-        """Parameters that the outputs do not depend on get a zero gradient now."""
-        reached, seen = set(), set()
+    def _after_forward(self, out, views):
+        """Walk the graph just recorded, to place each gradient-ready node and to find the
+        parameters the outputs do not depend on.
+
+        The engine runs nodes in reverse depth-first order, which puts every parameter's
+        ready node after all the compute nodes. A parameter read by exactly one op gets
+        that op's other recorded inputs as extra (gradient-free) inputs of its ready node,
+        so the engine runs it right after the op, before the layers below: its bucket can
+        start while they are differentiated. Parameters the outputs do not reach count as
+        a zero gradient with ``find_unused_parameters``, else the next forward names them.
+        """
+        from ..autograd.engine import _version_sum
+        from ..tensor import Tensor
+        ready = {id(v): v._ctx for v in views.values()}
+        consumers, reached, seen = {}, set(), set()
         stack = [t._ctx for t in _outputs(out, []) if t._ctx is not None]
         while stack:
             node = stack.pop()
             if id(node) in seen:
                 continue
             seen.add(id(node))
-            if isinstance(node, _GradReady):
+            if node.__class__ is _GradReady:
                 reached.add(node.index)
                 continue
             for t in node.inputs or ():
+                r = ready.get(id(t))
+                if r is not None:
+                    consumers.setdefault(r, {})[id(node)] = node
                 ctx = getattr(t, "_ctx", None)
                 if ctx is not None and id(ctx) not in seen:
                     stack.append(ctx)
-        reducer = self._reducer
-        for i, p in enumerate(reducer.params):
-            if i not in reached:
-                xp = p.device.backend.xp
-                reducer.ready(i, xp.zeros(p.shape, p.data.dtype))
+        for r, nodes in consumers.items():
+            if len(nodes) != 1:        # shared: its gradient is complete only at the end
+                continue
+            (node,) = nodes.values()
+            extra = tuple(t for t in node.inputs if isinstance(t, Tensor) and
+                          t._ctx is not None and t._ctx.__class__ is not _GradReady)
+            if extra:
+                r.inputs = r.inputs + extra
+                r.needs_input_grad = r.needs_input_grad + (False,) * len(extra)
+                r._vsum = _version_sum(r)
+        if self.find_unused_parameters:
+            reducer = self._reducer
+            for i, p in enumerate(reducer.params):
+                if i not in reached:
+                    reducer.ready(i, p.device.backend.xp.zeros(p.shape, p.data.dtype))
 
     @contextlib.contextmanager
     def no_sync(self):
