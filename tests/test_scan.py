@@ -33,6 +33,11 @@ CASES = {
     "logcumsumexp": lambda m, x: m.logcumsumexp(x, 1),
     "logcumsumexp_neg": lambda m, x: x.logcumsumexp(-2),
     "logcumsumexp_large": lambda m, x: m.logcumsumexp(x * 1000, 1),
+    # torch's axis= alias of dim
+    "prod_axis": lambda m, x: x.prod(axis=0),
+    "cumprod_axis": lambda m, x: m.cumprod(x, axis=-1),
+    "cummin_axis": lambda m, x: m.cummin(x, axis=0).values,
+    "logcumsumexp_axis": lambda m, x: x.logcumsumexp(axis=1),
     # non-contiguous inputs: a transposed view and a strided slice
     "prod_strided": lambda m, x: x.t()[::2].prod(1),
     "cumprod_strided": lambda m, x: m.cumprod(x[:, ::2].t(), 1),
@@ -183,6 +188,7 @@ def test_cumprod_with_zeros_same_gradient_recorded_or_not():
     (lambda m, x: m.logcumsumexp(x, 5), IndexError, "range"),
     (lambda m, x: m.logcumsumexp(x.long(), 0), NotImplementedError, "logcumsumexp"),
     (lambda m, x: m.logcumsumexp(x.bool(), 0), NotImplementedError, "logcumsumexp"),
+    (lambda m, x: m.cumprod(x, dim=0, axis=1), TypeError, "cumprod"),
 ])
 def test_bad_input_raises_like_torch(call, exc, match):
     with pytest.raises(exc, match=match):

@@ -42,11 +42,19 @@ CASES = {
     "sort_strided": lambda m, x: m.sort(x.t()[:, ::2], 0, True),
     "topk_strided": lambda m, x: m.topk(x[:, ::2].t(), 2, 0),
     "median_strided": lambda m, x: x.t()[::2].median(-1),
+    # torch's axis= alias of dim
+    "sort_axis": lambda m, x: x.sort(axis=0),
+    "topk_axis": lambda m, x: m.topk(x, 2, axis=0),
+    "kthvalue_axis": lambda m, x: x.kthvalue(1, axis=0, keepdim=True),
+    "median_axis": lambda m, x: m.median(x, axis=1),
+    "nanmedian_axis": lambda m, x: x.nanmedian(axis=1),
+    "mode_axis": lambda m, x: m.mode(x, axis=0),
+    "argsort_axis": lambda m, x: m.argsort(x, axis=0, stable=True),
 }
 DIFFERENTIABLE = [n for n in sorted(CASES) if "argsort" not in n]
 # torch's tie-breaking is its sort's: deterministic for stable sorts and the scans below
 TIE_SAFE = ["sort_neg_stable", "argsort", "argsort_desc", "msort", "mode", "mode_dim0_keep",
-            "sort", "sort_dim0_desc", "sort_strided"]
+            "sort", "sort_dim0_desc", "sort_strided", "sort_axis", "mode_axis", "argsort_axis"]
 
 
 def _np(t):

@@ -7,6 +7,7 @@ logcumsumexp's gradient is computed in log space, so large inputs do not overflo
 """
 from __future__ import annotations
 
+import functools
 import sys
 from collections import namedtuple
 
@@ -25,6 +26,19 @@ METHODS = ("prod", "cumprod", "cumprod_", "cummax", "cummin", "logcumsumexp")
 
 CummaxResult = namedtuple("CummaxResult", ["values", "indices"])
 CumminResult = namedtuple("CumminResult", ["values", "indices"])
+
+
+def axis_alias(fn):
+    """Let ``fn`` take torch's ``axis=`` alias of its ``dim`` argument (a TypeError when
+    both are given)."""
+    @functools.wraps(fn)
+    def wrapper(*args, axis=None, **kwargs):
+        if axis is not None:
+            if "dim" in kwargs:
+                raise TypeError(f"{fn.__name__}(): got both dim and its alias axis")
+            kwargs["dim"] = axis
+        return fn(*args, **kwargs)
+    return wrapper
 
 
 def accumulate(xp, ufunc, a, axis):
@@ -102,6 +116,7 @@ class Prod(Function):
         return _prod_safe_zeros_backward(gy, x, axis)
 
 
+@axis_alias
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """The product of all elements, or over ``dim`` (one int) keeping it when ``keepdim``.
 
@@ -181,6 +196,7 @@ class CumProd(Function):
         return xp.where(first, total * prev, gx).astype(x.dtype, copy=False)
 
 
+@axis_alias
 def cumprod(input, dim, *, dtype=None):
     """Running products along ``dim``: y_i = x_0 · … · x_i (integers and bools as int64
     unless ``dtype`` is given), differentiable with zeros in the input."""
@@ -224,6 +240,7 @@ def _running_extreme(x, dim, pick, result, what):
     return result(_GatherFull(axis, idx)(x), _constant(idx, x))
 
 
+@axis_alias
 def cummax(input, dim):
     """(values, indices) of the running maximum along ``dim``: ties move the index to the
     later entry and nan, once seen, stays the maximum (torch's rules). The gradient of the
@@ -231,6 +248,7 @@ def cummax(input, dim):
     return _running_extreme(input, dim, input.backend.xp.maximum, CummaxResult, "cummax")
 
 
+@axis_alias
 def cummin(input, dim):
     """(values, indices) of the running minimum along ``dim`` (ties and nan as cummax)."""
     return _running_extreme(input, dim, input.backend.xp.minimum, CumminResult, "cummin")
@@ -265,6 +283,7 @@ class LogCumSumExp(Function):
         return (reversed_lcse(pos - y) + x).exp() - (reversed_lcse(neg - y) + x).exp()
 
 
+@axis_alias
 def logcumsumexp(input, dim):
     """log(cumsum(exp(x))) along ``dim``, computed stably (floating-point inputs only)."""
     x = input

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .math import where
-from .scan import accumulate
+from .scan import accumulate, axis_alias
 from .shape import _GatherFull, wrap_dim
 from .unary import _constant
 
@@ -78,6 +78,7 @@ def _no_bool(x, what):
 
 # ----------------------------------------------------------------------------- sort
 
+@axis_alias
 def sort(input, dim=-1, descending=False, *, stable=False):
     """(values, indices) of ``input`` sorted along ``dim``. The sort is always stable (equal
     values keep their order, so ``stable`` changes nothing); nan sorts as the largest
@@ -90,6 +91,7 @@ def sort(input, dim=-1, descending=False, *, stable=False):
     return SortResult(*_take(x, axis, idx))
 
 
+@axis_alias
 def argsort(input, dim=-1, descending=False, *, stable=False):
     """The indices that sort ``input`` along ``dim`` (int64; stable, nan largest)."""
     return sort(input, dim, descending, stable=stable).indices
@@ -100,6 +102,7 @@ def msort(input):
     return sort(input, 0).values
 
 
+@axis_alias
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the ``k`` largest (or smallest) entries along ``dim``, in order
     (nan counts as the largest; among equal values the first ones are taken). ``sorted``
@@ -148,6 +151,7 @@ def _select_k(xp, a, k, axis, largest):
     return xp.moveaxis(xp.take_along_axis(pos, order, axis=-1), -1, axis)
 
 
+@axis_alias
 def kthvalue(input, k, dim=-1, keepdim=False):
     """(values, indices) of the ``k``-th smallest entry along ``dim`` (k counts from 1;
     nan counts as the largest)."""
@@ -226,6 +230,7 @@ def _median(x, dim, keepdim, skip_nan, result, what):
     return result(*_take(x, axis, idx, keepdim))
 
 
+@axis_alias
 def median(input, dim=None, keepdim=False):
     """The lower median (the ((n − 1) // 2)-th smallest entry); nan when there is a nan.
 
@@ -234,11 +239,13 @@ def median(input, dim=None, keepdim=False):
     return _median(input, dim, keepdim, False, MedianResult, "median")
 
 
+@axis_alias
 def nanmedian(input, dim=None, keepdim=False):
     """:func:`median` of the entries that are not nan (nan when all of them are)."""
     return _median(input, dim, keepdim, True, NanmedianResult, "nanmedian")
 
 
+@axis_alias
 def mode(input, dim=-1, keepdim=False):
     """(values, indices) of the most frequent value along ``dim``: the smallest of the most
     frequent ones, and the index of its last occurrence. Each nan counts once (nan differs
