@@ -13,7 +13,8 @@ from . import autograd  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .device import Device, device, get_default_device, set_default_device
 from .ops.activation import log_softmax, sigmoid, softmax
-from .ops.dtypes import finfo, get_default_dtype, iinfo, promote_types, result_type
+from .ops.dtypes import (finfo, get_default_dtype, iinfo, promote_types, result_type,
+                         set_default_dtype)
 from .ops.elementwise import (  # noqa: A004 - round is torch's name
     acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, erf, erfc, erfinv, exp2, expm1, floor,
     frac, log1p, log2, logit, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc)
@@ -30,12 +31,15 @@ from .ops.shape import (cat, chunk, flatten, flip, gather, index_select, movedim
                         swapdims, tile, transpose, tril, triu, unbind, unsqueeze)
 from .ops.unary import (abs, clamp, clamp_max, clamp_min, clip, exp, log, relu,  # noqa: A004
                         sqrt, tanh)
-from .ops import contraction as _contraction, indexing as _indexing, scan as _scan
+from .ops import contraction as _contraction, creation as _creation, indexing as _indexing
+from .ops import scan as _scan
 from .ops import sorting as _sorting
-from .random import manual_seed
-from .tensor import (Tensor, arange, as_tensor, bool_, empty, eye, float32, float64, from_numpy,
-                     full, full_like, int32, int64, linspace, ones, ones_like, rand, randint,
-                     randn, randperm, tensor, uint8, zeros, zeros_like)
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
+                     seed, set_rng_state)
+from .tensor import (Tensor, arange, as_tensor, bfloat16, bool_, empty, eye, float16, float32,
+                     float64, from_numpy, full, full_like, int8, int16, int32, int64, linspace,
+                     ones, ones_like, rand, randint, randn, randperm, tensor, uint8, zeros,
+                     zeros_like)
 from . import nn  # noqa: E402
 
 __version__ = "0.1.0"
@@ -43,7 +47,7 @@ __version__ = "0.1.0"
 # the newer op families list their public functions in their own __all__
 from .ops import binary as _binary  # noqa: E402
 globals().update({_name: getattr(_binary, _name) for _name in _binary.EXTRA_FUNCTIONS})
-for _family in (_contraction, _indexing, _scan, _sorting):
+for _family in (_contraction, _creation, _indexing, _scan, _sorting):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 
 
@@ -53,7 +57,10 @@ def broadcast_to(input, size):  # noqa: A002 - torch's names
 
 float = float32   # noqa: A001 - torch's aliases
 double = float64
+half = float16
 long = int64
+int = int32       # noqa: A001
+short = int16
 bool = bool_      # noqa: A001
 
 

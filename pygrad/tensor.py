@@ -10,9 +10,9 @@ from .autograd import function as _function_module
 from .autograd.function import Function
 from .autograd.grad_mode import _mode
 from .device import Device, get_default_device
-from .ops import (activation, binary, contraction, elementwise, indexing, math, reduce, scan,
-                  shape, sorting, unary)
-from .ops.dtypes import result_type
+from .ops import (activation, binary, contraction, creation, elementwise, indexing, math,
+                  reduce, scan, shape, sorting, unary)
+from .ops.dtypes import get_default_dtype, result_type
 
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
@@ -20,10 +20,29 @@ int64 = np.dtype("int64")
 int32 = np.dtype("int32")
 bool_ = np.dtype("bool")
 uint8 = np.dtype("uint8")
-_SUPPORTED = (float32, float64, int64, int32, bool_, uint8)
+float16 = np.dtype("float16")
+int16 = np.dtype("int16")
+int8 = np.dtype("int8")
+_SUPPORTED = (float32, float64, int64, int32, bool_, uint8, float16, int16, int8)
 _BY_NAME = {"float": float64, "float32": float32, "float64": float64, "double": float64,
             "int64": int64, "long": int64, "int32": int32, "int": int64, "bool": bool_,
-            "uint8": uint8}
+            "uint8": uint8, "float16": float16, "half": float16, "int16": int16,
+            "short": int16, "int8": int8}
+_NAMES = "float16, float32, float64, int8, int16, int32, int64, uint8 or bool"
+
+
+class _Unsupported:
+    """A torch dtype NumPy cannot hold (bfloat16, complex): naming it works, using it says
+    why it is not supported."""
+
+    def __init__(self, name, why):
+        self.name, self.why = name, why
+
+    def __repr__(self):
+        return f"pygrad.{self.name}"
+
+
+bfloat16 = _Unsupported("bfloat16", "NumPy has no bfloat16 type; use float16 or float32")
 
 
 def as_dtype(dtype):
@@ -36,14 +55,16 @@ def as_dtype(dtype):
         return int64
     if dtype is bool:
         return bool_
+    if isinstance(dtype, _Unsupported):
+        raise TypeError(f"dtype: {dtype.name} is not supported: {dtype.why}")
+    if isinstance(dtype, str) and dtype.startswith(("torch.", "pygrad.")):
+        dtype = dtype.split(".", 1)[1]
     try:
         d = _BY_NAME[dtype] if isinstance(dtype, str) and dtype in _BY_NAME else np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"dtype: expected one of float32, float64, int64, int32, bool, uint8, "
-                        f"got {dtype!r}") from None
+        raise TypeError(f"dtype: expected one of {_NAMES}, got {dtype!r}") from None
     if d not in _SUPPORTED:
-        raise TypeError(f"dtype: {d} is not supported (use float32, float64, int64, int32, "
-                        f"bool or uint8)")
+        raise TypeError(f"dtype: {d} is not supported (use {_NAMES})")
     return d
 
 
@@ -71,12 +92,12 @@ def _with_dtype(arr, data, dtype):
     if dtype is None:
         if not hasattr(data, "dtype"):              # Python data: torch's defaults
             kind = arr.dtype.kind
-            dtype = float32 if kind == "f" else int64 if kind in "iu" else arr.dtype
+            dtype = get_default_dtype() if kind == "f" else int64 if kind in "iu" else arr.dtype
         else:
             dtype = arr.dtype
             if dtype not in _SUPPORTED:
                 raise TypeError(f"tensor: arrays of dtype {dtype} are not supported (use "
-                                f"float32, float64, int64, int32, bool or uint8)")
+                                f"{_NAMES})")
     return arr if arr.dtype == dtype else arr.astype(dtype)
 
 
@@ -711,11 +732,11 @@ class Tensor:
 
 # the engine and the ops refer to Tensor, which they cannot import (this module imports them)
 for _m in (_function_module, engine, activation, binary, elementwise, math, reduce, shape,
-           unary, contraction, indexing, scan, sorting):
+           unary, contraction, creation, indexing, scan, sorting):
     _m.Tensor = Tensor
 elementwise.install(Tensor)        # x.sin(), x.sin_(), ... for the elementwise table
 binary.install(Tensor)             # x.atan2(y), x.eq(y), x // y, x % y, ...
-for _m in (math, reduce, shape, contraction, indexing, scan, sorting):  # x.prod(), x.sort(), ...
+for _m in (math, reduce, shape, contraction, creation, indexing, scan, sorting):  # x.prod(), ...
     _m.install(Tensor)
 
 
@@ -797,10 +818,11 @@ def _promote(op, a, b):
         d = da if da is not None else db
         if op is not math.Div or d.kind == "f":
             return a, b
-        return (a.to(float32) if da is not None else a), (b.to(float32) if db is not None else b)
+        f = get_default_dtype()
+        return (a.to(f) if da is not None else a), (b.to(f) if db is not None else b)
     r = result_type(a, b)
     if op is math.Div and r.kind != "f":
-        r = float32
+        r = get_default_dtype()
     return (a if da == r else a.to(r)), (b if db == r else b.to(r))
 
 
@@ -813,8 +835,9 @@ def _operand(value, like, scalars=True):
         value = value.item()            # NumPy scalars act like Python numbers (no float64)
     if scalars and isinstance(value, numbers.Number) and not isinstance(value, bool):
         if like.dtype.kind != "f" and isinstance(value, float):
-            return Tensor._make(np.asarray(value, dtype=float32), like.device) \
-                if like.device.type == "cpu" else _as_tensor_like(value, like, float32)
+            f = get_default_dtype()
+            return Tensor._make(np.asarray(value, dtype=f), like.device) \
+                if like.device.type == "cpu" else _as_tensor_like(value, like, f)
         return value
     if scalars and isinstance(value, (bool, np.bool_)):
         return _as_tensor_like(value, like, bool_)
@@ -836,7 +859,7 @@ def _as_tensor_like(value, like, dtype=None):
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (nested lists, scalars, arrays).
 
-    Python floats become float32 and ints int64 (torch's defaults); NumPy arrays keep their
+    Python floats get the default dtype (float32) and ints int64, as torch; NumPy arrays keep their
     dtype. ``device`` defaults to $PYGRAD_DEVICE (else cpu).
     """
     if isinstance(data, Tensor):
@@ -877,7 +900,7 @@ def _size(size):
 
 def _filled(fill, size, dtype, device, requires_grad):
     dev = _device_of(device)
-    dtype = as_dtype(dtype) or float32
+    dtype = as_dtype(dtype) or get_default_dtype()
     xp = _array_module(dev)
     if dev.type == "cpu":
         arr = xp.full(size, fill, dtype=dtype)
@@ -890,16 +913,22 @@ def _filled(fill, size, dtype, device, requires_grad):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(0, _size(size), dtype, device, requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+    shape = _size_arg(size, kwargs.pop("size", None), "zeros")
+    _no_extra(kwargs, "zeros")
+    return _filled(0, shape, dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(1, _size(size), dtype, device, requires_grad)
+def ones(*size, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+    shape = _size_arg(size, kwargs.pop("size", None), "ones")
+    _no_extra(kwargs, "ones")
+    return _filled(1, shape, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(0, _size(size), dtype, device, requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+    shape = _size_arg(size, kwargs.pop("size", None), "empty")
+    _no_extra(kwargs, "empty")
+    return _filled(0, shape, dtype, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -936,7 +965,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    dtype = as_dtype(dtype) or (int64 if ints else float32)
+    dtype = as_dtype(dtype) or (int64 if ints else get_default_dtype())
     return tensor(np.arange(start, end, step, dtype=dtype), device=device,
                   requires_grad=requires_grad)
 
@@ -945,7 +974,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
     """``steps`` values from ``start`` to ``end`` inclusive, evenly spaced, computed as torch
     does: the first half counts up from start, the second half down from end, in the
     result's dtype (in float64 for integer dtypes, then truncated)."""
-    dtype = as_dtype(dtype) or float32
+    dtype = as_dtype(dtype) or get_default_dtype()
     if dtype.kind == "b":
         raise NotImplementedError("linspace: not implemented for dtype bool")
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
@@ -965,38 +994,72 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return tensor(np.eye(n, m, dtype=as_dtype(dtype) or float32), device=device,
+    return tensor(np.eye(n, m, dtype=as_dtype(dtype) or get_default_dtype()), device=device,
                   requires_grad=requires_grad)
 
 
 def _random(draw, size, dtype, device, requires_grad):
-    dtype = as_dtype(dtype) or float32
-    t = tensor(draw(_size(size), dtype), device=device)
+    dtype = as_dtype(dtype) or get_default_dtype()
+    t = tensor(draw(size, dtype), device=device)
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples from pygrad's generator (``manual_seed``)."""
-    from .random import normal
-    return _random(lambda s, d: normal(s, 0.0, 1.0, d), size, dtype, device, requires_grad)
+def _size_arg(size, kw, what):
+    if kw is not None:
+        if size:
+            raise TypeError(f"{what}(): size given both positionally and as size=")
+        size = (kw,)
+    return _size(size)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples in [0, 1) from pygrad's generator (``manual_seed``)."""
-    from .random import uniform
-    return _random(lambda s, d: uniform(s, 0.0, 1.0, d), size, dtype, device, requires_grad)
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
+          **kwargs) -> Tensor:
+    """Standard normal samples from ``generator`` (default: the global one, ``manual_seed``)."""
+    from .random import rng_of
+    shape = _size_arg(size, kwargs.pop("size", None), "randn")
+    _no_extra(kwargs, "randn")
+    return _random(lambda s, d: rng_of(generator).standard_normal(shape).astype(d), shape,
+                   dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
-    from .random import generator
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False,
+         **kwargs) -> Tensor:
+    """Uniform samples in [0, 1) from ``generator`` (default: the global one)."""
+    from .random import rng_of
+    shape = _size_arg(size, kwargs.pop("size", None), "rand")
+    _no_extra(kwargs, "rand")
+    return _random(lambda s, d: rng_of(generator).random(shape).astype(d), shape, dtype,
+                   device, requires_grad)
+
+
+def _no_extra(kwargs, what):
+    if kwargs:
+        raise TypeError(f"{what}() got an unexpected keyword argument {next(iter(kwargs))!r}")
+
+
+def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Integers in [low, high) (``randint(high, size)`` too), as torch.randint."""
+    from .random import rng_of
     if high is None:
         low, high = 0, low
-    return tensor(generator().integers(low, high, size=_size((size,))),
-                  dtype=as_dtype(dtype) or int64, device=device)
+    elif isinstance(high, (tuple, list)):            # randint(high, size)
+        low, high, size = 0, low, high
+    if low >= high:
+        raise RuntimeError(f"randint(): from={low} must be less than to={high}")
+    out = tensor(rng_of(generator).integers(low, high, size=_size((size,))),
+                 dtype=as_dtype(dtype) or int64, device=device)
+    if requires_grad:
+        out.requires_grad = True
+    return out
 
 
-def randperm(n, device=None) -> Tensor:
-    from .random import generator
-    return tensor(generator().permutation(n).astype(np.int64), device=device)
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    from .random import rng_of
+    out = tensor(rng_of(generator).permutation(n).astype(np.int64),
+                 dtype=as_dtype(dtype) or int64, device=device)
+    if requires_grad:
+        out.requires_grad = True
+    return out

@@ -61,7 +61,7 @@ def result_type(*operands):
         elif isinstance(o, (int, np.integer)):
             d = int64
         elif isinstance(o, (float, np.floating)):
-            d = float32
+            d = _default[0]
         else:
             continue
         wrapped = d if wrapped is None else promote_types(wrapped, d)
@@ -89,7 +89,7 @@ class finfo:
     smallest_normal, resolution, dtype. ``finfo()`` describes the default dtype."""
 
     def __init__(self, type=None):  # noqa: A002 - torch's name
-        d = float32 if type is None else _as_dtype(type, "finfo")
+        d = _default[0] if type is None else _as_dtype(type, "finfo")
         if d.kind != "f":
             raise TypeError(f"torch.finfo() requires a floating point input type, got {d}")
         f = np.finfo(d)
@@ -119,6 +119,18 @@ class iinfo:
         return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
 
 
+_default = [float32]
+
+
 def get_default_dtype():
-    """The dtype of new floating-point tensors: float32 (changing it is not supported)."""
-    return float32
+    """The dtype of new floating-point tensors and of Python floats in arithmetic."""
+    return _default[0]
+
+
+def set_default_dtype(d):
+    """Make ``d`` (float32, float64 or float16) the default floating-point dtype."""
+    d = np.dtype(_as_dtype(d, "set_default_dtype"))
+    if d.kind != "f":
+        raise TypeError(f"set_default_dtype(): only floating-point types are supported as the "
+                        f"default type, got {d}")
+    _default[0] = d
