@@ -543,6 +543,7 @@ def test_worker_exception_names_the_worker_and_stops_the_workers():
     with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker 1") as err:
         list(D.DataLoader(Faulty(), batch_size=2, num_workers=2))
     assert "no item 7" in str(err.value) and isinstance(err.value.__cause__, KeyError)
+    assert "\nOriginal Traceback" in str(err.value)     # line breaks kept, as torch
     assert _wait_no_workers()
     # torch raises the same class (in its main process: tearing down torch's worker
     # processes after an error takes it 5 s per worker)
@@ -584,6 +585,8 @@ def test_persistent_workers_live_across_epochs():
     half = iter(loader)
     next(half)                          # an abandoned epoch: its batches are not reused
     second = [b[1].numpy().tolist() for b in loader]
+    with pytest.raises(RuntimeError, match="epoch was replaced by a newer iter"):
+        next(half)
     assert _threads() == threads and first == second == [[0, 1], [2, 3], [4, 5], [6, 7], [8]]
     stream_loader = D.DataLoader(stream(D, 7), batch_size=2, num_workers=2,
                                  persistent_workers=True)

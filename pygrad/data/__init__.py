@@ -6,8 +6,7 @@ from .csv import load_csv
 from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset,
                       TensorDataset, random_split)
 from .datasets import Table, load_breast_cancer, load_digits
-from .loader import (DataLoader, WorkerInfo, default_collate, default_convert,
-                     get_worker_info)
+from .loader import DataLoader, WorkerInfo, default_collate, default_convert, get_worker_info
 from .preprocessing import StandardScaler, train_test_split
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                       WeightedRandomSampler)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tensor import Tensor
-from .dataset import IterableDataset, Subset, TensorDataset, make_rng
+from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
 
@@ -207,10 +207,17 @@ class _WorkerError:
 
     def reraise(self):
         try:
-            err = type(self.exc)(self.message)
+            # KeyError's str() is the repr of its argument: keep the traceback's line breaks
+            err = KeyError(_KeyErrorMessage(self.message)) if type(self.exc) is KeyError \
+                else type(self.exc)(self.message)
         except Exception:       # an exception class whose constructor wants other arguments
             err = RuntimeError(self.message)
         raise err from self.exc
+
+
+class _KeyErrorMessage(str):
+    def __repr__(self):
+        return str(self)
 
 
 class _Exhausted:
@@ -600,6 +607,9 @@ class DataLoader:
             for _ in range(self.prefetch_factor * n):
                 send()
             while True:
+                if pool.epoch != epoch:
+                    raise RuntimeError("DataLoader: this iterator's epoch was replaced by a "
+                                       "newer iter() of the same persistent_workers loader")
                 # skip batches assigned to workers whose stream has ended
                 # (and batches already handed out of order)
                 while received < sent and (received not in pending or (
