@@ -212,6 +212,9 @@ def launch(args) -> int:
     cmd = command(args, mpiexec, _flavour(mpiexec) if args.hostfile else "hydra")
     with tempfile.TemporaryDirectory(prefix="pygrad-run-") as run_dir:
         env = dict(os.environ, PYGRAD_RUN_DIR=run_dir)
+        if args.nproc_per_node > 1 and "OMP_NUM_THREADS" not in env:
+            # as torchrun: ranks sharing a machine share its cores, not each take them all
+            env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // args.nproc_per_node))
         ranks = _Ranks(os.path.join(run_dir, "ctl"))
         # its own session: Ctrl-C reaches mpiexec once, from here, and mpiexec stops the ranks
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, start_new_session=True)
