@@ -68,6 +68,13 @@ def test_torch_names_are_importable():
         assert getattr(D, name) is getattr(pg.data, name)
     from pygrad.utils.data import DataLoader, TensorDataset  # noqa: F401
     assert pg.utils.data is D
+    # torch's submodule paths, used by older scripts
+    import importlib
+    for sub in ("dataloader", "dataset", "sampler"):
+        ours = importlib.import_module(f"pygrad.utils.data.{sub}")
+        theirs = importlib.import_module(f"torch.utils.data.{sub}")
+        assert ours.__all__ and all(hasattr(theirs, n) for n in ours.__all__)
+        assert all(getattr(ours, n) is getattr(D, n) for n in ours.__all__)
 
 
 def test_distributed_sampler_is_lazy(monkeypatch):
