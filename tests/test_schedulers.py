@@ -399,3 +399,33 @@ def test_signatures_are_torchs(name):
     for k, p in theirs.items():
         assert ours[k].default == p.default, k
     assert set(ours_lr.__all__) == set(theirs_lr.__all__)
+
+
+@pytest.mark.parametrize("name,make", [
+    ("SGD", lambda L, o: L.OneCycleLR(o, max_lr=0.5, total_steps=30)),
+    ("Adam", lambda L, o: L.OneCycleLR(o, max_lr=0.05, total_steps=30, three_phase=True)),
+    ("NAdam", lambda L, o: L.CyclicLR(o, 0.001, 0.05, step_size_up=4)),
+    ("RMSprop", lambda L, o: L.CyclicLR(o, 0.001, 0.02, step_size_up=3, mode="triangular2")),
+    ("Adadelta", lambda L, o: L.SequentialLR(o, [L.LinearLR(o, 0.1, total_iters=5),
+                                                 L.CosineAnnealingWarmRestarts(o, 4)], [5])),
+])
+def test_training_under_a_schedule_follows_torch(name, make):
+    """The optimizers read the rates and momenta (β1) the schedulers set at every step."""
+    rng = np.random.default_rng(11)
+    w0 = rng.standard_normal((4, 3))
+    grads = [rng.standard_normal((4, 3)) for _ in range(30)]
+    trails = []
+    for lib, mod, L in ((pg, optim, ours_lr), (torch, torch.optim, theirs_lr)):
+        w = lib.tensor(w0, dtype=lib.float64, requires_grad=True)
+        kw = {"momentum": 0.9} if name in ("SGD", "RMSprop") else {}
+        opt = getattr(mod, name)([w], lr=10.0 if name == "Adadelta" else 0.01, **kw)
+        sched = make(L, opt)
+        trail = []
+        for g in grads:
+            w.grad = lib.tensor(g, dtype=lib.float64)
+            opt.step()
+            sched.step()
+            trail.append(np.array(w.tolist()))
+        trails.append(np.array(trail))
+    np.testing.assert_allclose(trails[0], trails[1], rtol=0, atol=1e-6)
+    assert np.abs(trails[0][-1] - trails[0][0]).max() > 1e-2     # the parameters moved
