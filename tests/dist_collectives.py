@@ -1,14 +1,27 @@
 """Run under the launcher: every collective on every rank against NumPy applied to all the
-ranks' inputs (each rank can rebuild the others' from their seeds). Prints "ok <rank>"."""
+ranks' inputs (each rank can rebuild the others' from their seeds). Prints "ok <rank>".
+argv[1]: the backend, mpi (default, CPU tensors) or nccl (tensors on this rank's GPU)."""
+import sys
+
 import numpy as np
 
 import pygrad as pg
 import pygrad.distributed as dist
 
-dist.init_process_group("mpi")
+backend = sys.argv[1] if len(sys.argv) > 1 else "mpi"
+dist.init_process_group(backend)
 rank, world = dist.get_rank(), dist.get_world_size()
-assert dist.is_initialized() and dist.get_backend() == "mpi"
+assert dist.is_initialized() and dist.get_backend() == backend
 assert dist.get_local_world_size() == world and dist.get_local_rank() == rank
+device = pg.device("cuda", dist.get_local_rank()) if backend == "nccl" else pg.device("cpu")
+
+
+def T(a):
+    return pg.tensor(a, device=device)
+
+
+def host(t):
+    return t.cpu().numpy()
 
 
 def data(r, shape, dtype):
@@ -33,7 +46,7 @@ for dtype in (np.float32, np.float64, np.int64, np.int32):
     for shape in ((3, 4), (), (0,), (5,)):
         every = np.stack([data(r, shape, dtype) for r in range(world)])
         for op in ("SUM", "AVG", "PRODUCT", "MIN", "MAX"):
-            t = pg.tensor(data(rank, shape, dtype))
+            t = T(data(rank, shape, dtype))
             version = t._version
             assert dist.all_reduce(t, op=getattr(dist.ReduceOp, op)) is None
             if op == "AVG":
@@ -41,45 +54,45 @@ for dtype in (np.float32, np.float64, np.int64, np.int32):
                     np.trunc(every.sum(0) / world).astype(dtype)
             else:
                 want = reduce[op](every).astype(dtype)
-            close(t.numpy(), want, dtype, f"all_reduce {op} {dtype.__name__} {shape}")
+            close(host(t), want, dtype, f"all_reduce {op} {dtype.__name__} {shape}")
             assert t._version == version + 1
         # async
-        t = pg.tensor(data(rank, shape, dtype))
+        t = T(data(rank, shape, dtype))
         work = dist.all_reduce(t, async_op=True)
         work.wait()
-        close(t.numpy(), every.sum(0).astype(dtype), dtype, "async all_reduce")
+        close(host(t), every.sum(0).astype(dtype), dtype, "async all_reduce")
         # broadcast from the last rank
-        t = pg.tensor(data(rank, shape, dtype))
+        t = T(data(rank, shape, dtype))
         dist.broadcast(t, src=world - 1)
-        close(t.numpy(), every[world - 1], dtype, "broadcast")
+        close(host(t), every[world - 1], dtype, "broadcast")
         # all_gather into a list and into one tensor
-        outs = [pg.zeros(shape, dtype=dtype) for _ in range(world)]
-        dist.all_gather(outs, pg.tensor(data(rank, shape, dtype)))
+        outs = [pg.zeros(shape, dtype=dtype, device=device) for _ in range(world)]
+        dist.all_gather(outs, T(data(rank, shape, dtype)))
         for r in range(world):
-            close(outs[r].numpy(), every[r], dtype, "all_gather")
+            close(host(outs[r]), every[r], dtype, "all_gather")
         if shape:
-            out = pg.zeros((world * shape[0],) + shape[1:], dtype=dtype)
-            dist.all_gather_into_tensor(out, pg.tensor(data(rank, shape, dtype)))
-            close(out.numpy(), np.concatenate(list(every)), dtype, "all_gather_into_tensor")
+            out = pg.zeros((world * shape[0],) + shape[1:], dtype=dtype, device=device)
+            dist.all_gather_into_tensor(out, T(data(rank, shape, dtype)))
+            close(host(out), np.concatenate(list(every)), dtype, "all_gather_into_tensor")
         # reduce_scatter: rank r gets the sum over ranks of their input_list[r]
-        inputs = [pg.tensor(data(rank * 10 + r, shape, dtype)) for r in range(world)]
-        out = pg.zeros(shape, dtype=dtype)
+        inputs = [T(data(rank * 10 + r, shape, dtype)) for r in range(world)]
+        out = pg.zeros(shape, dtype=dtype, device=device)
         dist.reduce_scatter(out, inputs)
         want = sum(data(q * 10 + rank, shape, dtype) for q in range(world))
-        close(out.numpy(), np.asarray(want, dtype), dtype, "reduce_scatter")
+        close(host(out), np.asarray(want, dtype), dtype, "reduce_scatter")
         if shape:
-            big = pg.tensor(np.concatenate([data(rank * 10 + r, shape, dtype)
+            big = T(np.concatenate([data(rank * 10 + r, shape, dtype)
                                             for r in range(world)]))
-            out = pg.zeros(shape, dtype=dtype)
+            out = pg.zeros(shape, dtype=dtype, device=device)
             dist.reduce_scatter_tensor(out, big, op=dist.ReduceOp.MAX)
             want = np.max([data(q * 10 + rank, shape, dtype) for q in range(world)], axis=0)
-            close(out.numpy(), want, dtype, "reduce_scatter_tensor")
+            close(host(out), want, dtype, "reduce_scatter_tensor")
 
 # a non-contiguous tensor is reduced in place through a copy
-base = pg.tensor(data(rank, (4, 3), np.float64))
+base = T(data(rank, (4, 3), np.float64))
 t = base.T
 dist.all_reduce(t)
-close(base.numpy(), np.stack([data(r, (4, 3), np.float64) for r in range(world)]).sum(0),
+close(host(base), np.stack([data(r, (4, 3), np.float64) for r in range(world)]).sum(0),
       np.float64, "transposed all_reduce")
 # objects
 objs = [None] * world
@@ -91,10 +104,11 @@ assert lst == [1, "x"]
 dist.barrier()
 # argument errors name what was wrong
 for call, kind, text in (
-        (lambda: dist.broadcast(pg.ones(2), src=world), ValueError, "src"),
+        (lambda: dist.broadcast(pg.ones(2, device=device), src=world), ValueError, "src"),
         (lambda: dist.all_reduce([1.0]), TypeError, "Tensor"),
-        (lambda: dist.all_reduce(pg.ones(2), op="mean"), ValueError, "op"),
-        (lambda: dist.all_gather([pg.ones(2)], pg.ones(2)), ValueError, "one per rank")):
+        (lambda: dist.all_reduce(pg.ones(2, device=device), op="mean"), ValueError, "op"),
+        (lambda: dist.all_gather([pg.ones(2, device=device)], pg.ones(2, device=device)),
+         ValueError, "one per rank")):
     try:
         call()
     except kind as e:

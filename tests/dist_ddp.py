@@ -1,7 +1,8 @@
 """Run under the launcher: DDP steps of the seed network on the digits data, compared on
 rank 0 with one process training on the concatenated per-rank batches.
 
-argv: dtype (float64|float32) optimizer (sgd|adam) steps per_rank_batch. Rank 0 prints one
+argv: dtype (float64|float32) optimizer (sgd|adam) steps per_rank_batch [backend: mpi (CPU,
+default) or nccl (this rank's GPU)]. Rank 0 prints one
 JSON line: the largest parameter difference to the single-process run, whether every rank
 ended with identical parameters, the buckets used, and checks of no_sync and state_dict.
 """
@@ -18,8 +19,10 @@ from pygrad.data import load_digits
 dtype_name, opt_name, steps, per_rank = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
     int(sys.argv[4])
 dtype = getattr(pg, dtype_name)
-dist.init_process_group("mpi")
+backend = sys.argv[5] if len(sys.argv) > 5 else "mpi"
+dist.init_process_group(backend)
 rank, world = dist.get_rank(), dist.get_world_size()
+device = pg.device("cuda", dist.get_local_rank()) if backend == "nccl" else pg.device("cpu")
 
 x, y = load_digits(return_X_y=True)
 x = (x - x.mean(0)) / (x.std(0) + 1e-8)
@@ -27,7 +30,7 @@ x = (x - x.mean(0)) / (x.std(0) + 1e-8)
 
 def seed_net(seed):
     pg.manual_seed(seed)
-    return nn.Sequential(nn.Linear(64, 32), nn.Sigmoid(), nn.Linear(32, 10)).to(dtype)
+    return nn.Sequential(nn.Linear(64, 32), nn.Sigmoid(), nn.Linear(32, 10)).to(device, dtype)
 
 
 def optimizer(params):
@@ -41,12 +44,12 @@ def batch(step, ranks):
     start = step * per_rank * world
     idx = np.concatenate([np.arange(start + r * per_rank, start + (r + 1) * per_rank)
                           for r in ranks]) % len(x)
-    return pg.tensor(x[idx], dtype=dtype), pg.tensor(y[idx])
+    return pg.tensor(x[idx], dtype=dtype, device=device), pg.tensor(y[idx], device=device)
 
 
 # every rank builds its model from a different seed: DDP must copy rank 0's
 model = seed_net(100 + rank)
-initial = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+initial = {k: v.cpu().numpy().copy() for k, v in model.state_dict().items()}
 # buckets of the size of the last layer: two all-reduces per step, the first started while
 # backward still computes the first layer's gradients
 last = sum(p.numel() * p.data.dtype.itemsize for p in model[2].parameters())
@@ -58,7 +61,7 @@ for step in range(steps):
     opt.zero_grad()
     loss_fn(ddp(xb), yb).backward()
     opt.step()
-final = {k: v.numpy() for k, v in model.state_dict().items()}
+final = {k: v.cpu().numpy() for k, v in model.state_dict().items()}
 every = [None] * world
 dist.all_gather_object(every, final)
 same = all(np.array_equal(every[0][k], e[k]) for e in every for k in final)
@@ -72,22 +75,23 @@ h = per_rank // 2
 with ddp2.no_sync():
     (loss_fn(ddp2(xb[:h]), yb[:h]) * h / per_rank).backward()
 (loss_fn(ddp2(xb[h:]), yb[h:]) * (per_rank - h) / per_rank).backward()
-acc = {n: p.grad.numpy().copy() for n, p in ddp2.module.named_parameters()}
+acc = {n: p.grad.cpu().numpy().copy() for n, p in ddp2.module.named_parameters()}
 
 if rank == 0:
     ref = seed_net(100)
-    ref.load_state_dict({k: pg.tensor(v) for k, v in initial.items()})
+    ref.load_state_dict({k: pg.tensor(v, device=device) for k, v in initial.items()})
     ropt = optimizer(ref.parameters())
     for step in range(steps):
         xb, yb = batch(step, range(world))
         ropt.zero_grad()
         loss_fn(ref(xb), yb).backward()
         ropt.step()
-    diff = max(float(np.abs(final[k] - v.numpy()).max()) for k, v in ref.state_dict().items())
+    diff = max(float(np.abs(final[k] - v.cpu().numpy()).max())
+               for k, v in ref.state_dict().items())
     ref2 = seed_net(7)
     xb, yb = batch(0, range(world))
     loss_fn(ref2(xb), yb).backward()
-    acc_diff = max(float(np.abs(acc[n] - p.grad.numpy()).max())
+    acc_diff = max(float(np.abs(acc[n] - p.grad.cpu().numpy()).max())
                    for n, p in ref2.named_parameters())
     print(json.dumps({"diff": diff, "same_on_every_rank": same, "world": world,
                       "buckets": len(ddp._reducer.buckets),

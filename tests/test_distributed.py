@@ -251,6 +251,22 @@ def test_ddp_shared_weights_and_unused_parameters():
         assert "unused.weight, unused.bias" in r["unused_error"]
 
 
+@needs_mpi
+@pytest.mark.skipif(not dist.is_nccl_available(), reason="NCCL needs CuPy with NCCL and a GPU")
+def test_nccl_end_to_end():
+    """World size 1 on one GPU (2 ranks where there are 2 GPUs): the collectives on GPU
+    tensors against NumPy, and DDP against one process."""
+    n = min(2, pg.cuda.device_count())
+    rc, out, err, _ = launch(n, script("dist_collectives.py"), "nccl", timeout=300)
+    assert rc == 0, err
+    assert sorted(re.findall(r"ok (\d)", out)) == [str(r) for r in range(n)]
+    rc, out, err, _ = launch(n, script("dist_ddp.py"), "float64", "adam", "20", "16", "nccl",
+                             timeout=300)
+    assert rc == 0, err
+    r = json_objects(out)[-1]
+    assert r["world"] == n and r["diff"] <= 1e-10 and r["same_on_every_rank"]
+
+
 def test_ddp_script_without_the_launcher():
     """World size 1 (MPI's singleton, or no MPI at all): DDP is the plain module."""
     out = subprocess.run([sys.executable, "-W", "ignore", script("dist_ddp.py"), "float64",
