@@ -167,7 +167,7 @@ def test_inplace_on_leaf_requiring_grad_refused_outside_no_grad():
 
 
 def test_gradcheck_catches_a_wrong_gradient():
-    class BadSquare(pg.autograd.Function):
+    class BadSquare(pg.autograd.function.Function):
         def forward(self, x):
             return x * x
 
@@ -181,7 +181,7 @@ def test_gradcheck_catches_a_wrong_gradient():
 
 
 def test_function_returning_wrong_shape_is_reported():
-    class Bad(pg.autograd.Function):
+    class Bad(pg.autograd.function.Function):
         def forward(self, x):
             return x.sum()
 
