@@ -575,3 +575,14 @@ def test_every_public_name_is_exercised_here():
         assert getattr(pg, n) is getattr(indexing, n)
     for n in indexing.METHODS:
         assert getattr(pg.Tensor, n) is getattr(indexing, n)
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+def test_scatter_reduce_with_nan_and_inf_matches_torch(reduce, include_self):
+    x = np.array([1.0, np.nan, 3.0, -np.inf, 2.0])
+    s = np.array([np.nan, 2.0, 5.0, 1.0, np.inf, -1.0])
+    i = np.array([0, 1, 2, 2, 3, 0])
+    p, t = (m.tensor(x).scatter_reduce(0, m.tensor(i), m.tensor(s), reduce,
+                                       include_self=include_self) for m in (pg, torch))
+    np.testing.assert_array_equal(p.numpy(), t.numpy())

@@ -607,8 +607,7 @@ def nonzero(input, *, as_tuple=False):  # noqa: A002 - torch's names
         return tuple(Tensor._make(i.astype(np.int64), input.device) for i in idx)
     if a.ndim == 0:
         return Tensor._make(xp.zeros((int(a != 0), 0), np.int64), input.device)
-    out = xp.stack(xp.nonzero(a), axis=1).astype(np.int64) if a.ndim else None
-    return Tensor._make(out, input.device)
+    return Tensor._make(xp.stack(xp.nonzero(a), axis=1).astype(np.int64), input.device)
 
 
 def argwhere(input):  # noqa: A002 - torch's names
@@ -661,6 +660,9 @@ def diagonal(input, offset=0, dim1=0, dim2=1):  # noqa: A002 - torch's names
     return GetItem(ix)(x)
 
 
+_diagonal = diagonal    # for diag, whose argument is named diagonal (torch's name)
+
+
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):  # noqa: A002 - torch's names
     """Tensors whose diagonal ``offset`` in the planes of ``dim1`` and ``dim2`` (dims of
     the result) holds the last dim of ``input``; zeros elsewhere (torch.diag_embed)."""
@@ -687,7 +689,7 @@ def diag(input, diagonal=0):  # noqa: A002 - torch's names
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
-        return globals()["diagonal"](input, diagonal)
+        return _diagonal(input, diagonal)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
