@@ -88,11 +88,6 @@ class _Handle:
         self._group, self._what, self._request, self._after = group, what, request, after
         self._done = request is None and after is None
 
-    def is_completed(self) -> bool:
-        if not self._done and self._request is not None and self._request.Test():
-            self._request = None
-        return self._done or self._request is None and self._after is None
-
     def wait(self):
         if self._done:
             return True

@@ -60,17 +60,18 @@ class _Reducer:
     def __init__(self, group, params, names, cap_bytes):
         self.group, self.params, self.names = group, params, names
         self.buckets, self.bucket_of = [], {}
-        open_ = {}
+        open_ = {}       # (dtype, device) -> index of the bucket being filled
         for i in reversed(range(len(params))):
             p = params[i]
             key = (p.dtype, p.device)
-            b = open_.get(key)
+            k = open_.get(key)
             size = p.numel() * p.data.dtype.itemsize
-            if b is None or (b.numel and (b.numel * b.dtype.itemsize + size > cap_bytes)):
-                b = open_[key] = _Bucket(p.data.dtype, p.device)
-                self.buckets.append(b)
-            self.bucket_of[i] = (len(self.buckets) - 1 if b is self.buckets[-1]
-                                 else self.buckets.index(b), b.numel)
+            if k is None or (self.buckets[k].numel * self.buckets[k].dtype.itemsize + size >
+                             cap_bytes):
+                k = open_[key] = len(self.buckets)
+                self.buckets.append(_Bucket(p.data.dtype, p.device))
+            b = self.buckets[k]
+            self.bucket_of[i] = (k, b.numel)
             b.indices.append(i)
             b.offsets.append(b.numel)
             b.numel += p.numel()
