@@ -341,6 +341,3 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.__dict__["require_backward_grad_sync"] = before
-
-    def extra_repr(self) -> str:
-        return f"world_size={self._group.size}"
