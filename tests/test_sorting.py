@@ -107,6 +107,42 @@ def test_ties_match_torch(name):
     _compare(name, TIES, indices=name in TIE_SAFE)
 
 
+# selections, their dim and keepdim
+SELECT = {
+    "sort": (lambda x: pg.sort(x, 1), 1, True),
+    "sort_desc0": (lambda x: x.sort(0, descending=True), 0, True),
+    "topk": (lambda x: pg.topk(x, 3), 1, True),
+    "topk_small0": (lambda x: x.topk(2, 0, largest=False), 0, True),
+    "kthvalue": (lambda x: pg.kthvalue(x, 2), 1, False),
+    "kthvalue_keep0": (lambda x: x.kthvalue(3, 0, keepdim=True), 0, True),
+    "median": (lambda x: pg.median(x, 1), 1, False),
+    "median_keep0": (lambda x: x.median(0, keepdim=True), 0, True),
+    "nanmedian": (lambda x: pg.nanmedian(x, 1), 1, False),
+    "nanmedian0": (lambda x: x.nanmedian(0), 0, False),
+    "mode": (lambda x: pg.mode(x, 1), 1, False),
+    "mode_keep0": (lambda x: x.mode(0, True), 0, True),
+}
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name", sorted(SELECT))
+def test_indices_name_the_values_and_get_their_gradient(name):
+    """Wherever ties or nan leave the index open, it names an entry equal to the value, and
+    the gradient goes there and nowhere else."""
+    fn, dim, keepdim = SELECT[name]
+    for a in (TIES, NANS):
+        x = pg.tensor(a, requires_grad=True)
+        out = fn(x)
+        values, idx = out.values.numpy(), out.indices.numpy()
+        if not keepdim:
+            values, idx = np.expand_dims(values, dim), np.expand_dims(idx, dim)
+        np.testing.assert_array_equal(np.take_along_axis(a, idx, dim), values)
+        out.values.sum().backward()
+        want = np.zeros(a.shape)
+        np.put_along_axis(want, idx, 1.0, dim)
+        np.testing.assert_array_equal(x.grad.numpy(), want)
+
+
 @pytest.mark.parametrize("name", DIFFERENTIABLE)
 def test_gradcheck(name):
     x = pg.tensor(A, requires_grad=True)

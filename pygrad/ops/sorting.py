@@ -1,7 +1,8 @@
 """Ordering: sort, argsort, topk, kthvalue, median, unique, searchsorted and friends.
 
-Every selection is a stable sort followed by picking positions, so ties and nan follow one
-rule: nan orders after every number (first when descending), equal values keep their order.
+nan orders after every number (first when descending), as in torch. sort, argsort, topk and
+mode order equal values stably (their original order); kthvalue and median select by a
+partition (O(n)), so which of several equal entries they name is unspecified, as in torch.
 The selected values are a ``gather`` of the input, whose gradient (a scatter-add into the
 selected positions) is differentiable again; indices are int64, as torch.
 """
@@ -168,8 +169,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
                            f"(k={k}, size {n})")
     if x.ndim == 0:
         return _zero_d(x, KthvalueResult)
-    xp = x.backend.xp
-    idx = xp.take(_argsort(xp, x.data, axis), xp.arange(k - 1, k), axis=axis)
+    idx = _kth_smallest(x.backend.xp, x.data, k - 1, axis)
     return KthvalueResult(*_take(x, axis, idx, keepdim))
 
 
@@ -192,41 +192,46 @@ class _EvenlyShared(Function):
         return where(_constant(mask, x), gy / int(mask.sum()), 0.0)
 
 
-def _median_positions(xp, a, axis, skip_nan):
-    """Per slice, the position in the stable ascending order along ``axis`` (nan last) of
-    the lower median: of the numbers when ``skip_nan``, else of the first nan when there is
-    one."""
-    n = a.shape[axis]
-    if a.dtype.kind != "f":
-        return xp.full(tuple(1 if i == axis else s for i, s in enumerate(a.shape)),
-                       (n - 1) // 2, dtype="int64")
-    numbers_ = (~xp.isnan(a)).sum(axis=axis, keepdims=True)
-    if skip_nan:
-        return xp.maximum(numbers_ - 1, 0) // 2
-    return xp.where(numbers_ < n, numbers_, (n - 1) // 2)
+def _kth_smallest(xp, a, kth, axis):
+    """Indices (size 1 along ``axis``) of the ``kth`` smallest entry (from 0, nan largest)
+    of each slice, by a partition: O(n), where a sort is O(n log n). Which of several equal
+    entries it names is unspecified, as in torch."""
+    return xp.take(xp.argpartition(a, kth, axis=axis), xp.arange(kth, kth + 1), axis=axis)
 
 
 def _median(x, dim, keepdim, skip_nan, result, what):
     _no_bool(x, what)
     xp = x.backend.xp
+    floating = x.dtype.kind == "f"
     if dim is None:
         a = x.data.reshape(-1)
+        nan = xp.isnan(a) if floating else None
+        if floating and (skip_nan or bool(nan.any())):
+            a = a[~nan] if skip_nan else a[:0]       # median(): nan when there is a nan
         if a.size == 0:
-            value = xp.asarray(np.nan, dtype=x.dtype) if x.dtype.kind == "f" else \
-                xp.asarray(0, dtype=x.dtype)
+            value = xp.asarray(np.nan if floating else 0, dtype=x.dtype)
         else:
-            order = _argsort(xp, a, 0)
-            pos = _median_positions(xp, a, 0, skip_nan)
-            value = a[order[pos]].reshape(())
+            m = (a.size - 1) // 2
+            value = xp.partition(a, m)[m].reshape(())
         return _EvenlyShared(value)(x)
     axis = wrap_dim(dim, x.ndim, what)
     if x.ndim == 0:
         return _zero_d(x, result)
     a = x.data
-    if a.shape[axis] == 0:
+    n = a.shape[axis]
+    if n == 0:
         raise IndexError(f"{what}(): Expected reduction dim {axis} to have non-zero size.")
-    order = _argsort(xp, a, axis)
-    idx = xp.take_along_axis(order, _median_positions(xp, a, axis, skip_nan), axis=axis)
+    nan = xp.isnan(a) if floating else None
+    if nan is None or not bool(nan.any()) or not a.size:
+        idx = _kth_smallest(xp, a, (n - 1) // 2, axis)
+    elif not skip_nan:                  # a slice with a nan has it as median: the first one
+        idx = xp.where(nan.any(axis=axis, keepdims=True),
+                       nan.argmax(axis=axis, keepdims=True),
+                       _kth_smallest(xp, a, (n - 1) // 2, axis))
+    else:                               # the lower median of each slice's numbers (nan last)
+        numbers_ = n - nan.sum(axis=axis, keepdims=True)
+        idx = xp.take_along_axis(_argsort(xp, a, axis), xp.maximum(numbers_ - 1, 0) // 2,
+                                 axis=axis)
     return result(*_take(x, axis, idx, keepdim))
 
 
