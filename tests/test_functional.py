@@ -1,6 +1,5 @@
 """pygrad.nn.functional against torch.nn.functional: values, gradients (random upstream
 gradients), double backward and float64 gradcheck, one table per family."""
-import math
 
 import numpy as np
 import pytest
@@ -75,7 +74,8 @@ ACTIVATIONS = [
     ("elu", {"alpha": 0.5}), ("selu", {}), ("celu", {}), ("celu", {"alpha": 2.0}),
     ("leaky_relu", {}), ("leaky_relu", {"negative_slope": 0.2}), ("relu6", {}),
     ("hardtanh", {}), ("hardtanh", {"min_val": -2.0, "max_val": 0.5}), ("hardsigmoid", {}),
-    ("hardswish", {}), ("mish", {}), ("softplus", {}), ("softplus", {"beta": 2.0, "threshold": 3.0}),
+    ("hardswish", {}), ("mish", {}), ("softplus", {}),
+    ("softplus", {"beta": 2.0, "threshold": 3.0}),
     ("softsign", {}), ("tanhshrink", {}), ("logsigmoid", {}), ("glu", {}), ("glu", {"dim": 0}),
     ("softmin", {"dim": 1}), ("softmin", {"dim": 0}), ("hardshrink", {}),
     ("softshrink", {"lambd": 0.3}), ("sigmoid", {}), ("tanh", {}), ("relu", {}),
@@ -604,3 +604,29 @@ def test_norm_errors():
         tF.batch_norm(torch.randn(1, 3), torch.zeros(3), torch.ones(3), training=True)
     y = F.layer_norm(pg.randn(3, 4), (4,))
     assert y.dtype == pg.float32 and F.layer_norm(pg.zeros(0, 4), (4,)).shape == (0, 4)
+
+
+@pytest.mark.parametrize("shape", [(64, 1024), (3, 7, 33), (1, 1)])
+def test_layer_norm_and_gelu_float32_rows(shape, device):
+    """float32 rows of the sizes fused kernels tile (and odd ones): forward and backward
+    against torch's float32, with weight and bias gradients."""
+    r = np.random.default_rng(0)
+    n = shape[-1]
+    x = (r.standard_normal(shape) * 3 + 1).astype(np.float32)
+    w, b = (r.random(n) + 0.5).astype(np.float32), r.standard_normal(n).astype(np.float32)
+    v = r.standard_normal(shape).astype(np.float32)
+    cases = [(lambda t, ww, bb: F.layer_norm(t, (n,), ww, bb),
+              lambda t, ww, bb: tF.layer_norm(t, (n,), ww, bb))]
+    for approximate in ("none", "tanh"):
+        cases.append((lambda t, ww, bb, a=approximate: F.gelu(t, approximate=a) * ww + bb,
+                      lambda t, ww, bb, a=approximate: tF.gelu(t, approximate=a) * ww + bb))
+    for fn, tfn in cases:
+        xs = [pg.tensor(a, device=device, requires_grad=True) for a in (x, w, b)]
+        txs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y, ty = fn(*xs), tfn(*txs)
+        assert y.dtype == pg.float32
+        np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+        y.backward(pg.tensor(v, device=device))
+        ty.backward(torch.tensor(v))
+        for a, ta in zip(xs, txs):
+            np.testing.assert_allclose(host(a.grad), ta.grad.numpy(), rtol=1e-3, atol=2e-4)

@@ -1,6 +1,5 @@
 """pygrad.nn modules against torch.nn: outputs and gradients with the same parameters,
 reprs, parameter/buffer names, running statistics and constructors."""
-from collections import OrderedDict
 
 import numpy as np
 import pytest

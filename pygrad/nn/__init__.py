@@ -1,7 +1,5 @@
 """Neural-network building blocks (torch.nn's names)."""
-from . import functional  # noqa: F401
-from . import init  # noqa: F401
-from . import modules
+from . import functional, init, modules  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .parameter import Parameter
 

@@ -14,7 +14,7 @@ from ..ops.activation import logsigmoid, sigmoid
 from ..ops.activation import softmax as _softmax
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                         mse_loss, nll_loss)
-from ..ops.math import linear, maximum, minimum, where
+from ..ops.math import linear, minimum, where
 from ..ops.unary import relu, tanh
 from ..tensor import Tensor
 
@@ -875,6 +875,7 @@ def _bags(rows, keep, starts, ends, mode, weight):
 
     sum/mean are one matmul with a (bags, n) matrix of weights; max takes amax per bag."""
     import numpy as np
+
     from ..ops.shape import stack
     n, dim = rows.shape
     nb = len(starts)
