@@ -492,7 +492,65 @@ def index_fill(input, dim, index, value):  # noqa: A002 - torch's names
     return _back(_Put(_along(x, axis, idx))(x, value), input)
 
 
+def index_put(input, indices, values, accumulate=False):  # noqa: A002 - torch's names
+    """``input`` with ``values`` (broadcast) written at ``input[indices]``, or added there
+    with ``accumulate=True`` (repeated positions adding up); ``indices`` is a tuple of
+    integer or bool tensors, one per leading dim (torch.index_put)."""
+    _check_tensor(input, "index_put")
+    _check_tensor(values, "index_put", "values")
+    if not isinstance(indices, (tuple, list)) or not all(isinstance(i, Tensor)
+                                                         for i in indices):
+        raise TypeError("index_put(): argument 'indices' must be a tuple of Tensors")
+    if values.dtype != input.dtype:
+        raise RuntimeError(f"index_put(): requires the source and destination dtypes match, "
+                           f"got {input.dtype} for the destination and {values.dtype} for "
+                           f"the source")
+    ix = _shape.normalize_index(tuple(indices), input)
+    try:
+        shape = ix.get(input.data).shape
+    except IndexError as e:
+        raise IndexError(f"index_put(): {e}") from None
+    if values.shape != shape:
+        try:
+            values = values.expand(*shape)
+        except RuntimeError:
+            raise RuntimeError(f"index_put(): shape mismatch: value tensor of shape "
+                               f"{list(values.shape)} cannot be broadcast to indexing result "
+                               f"of shape {list(shape)}") from None
+    return _add_at(input, ix, values) if accumulate else _Put(ix)(input, values)
+
+
+def put(input, index, source, accumulate=False):  # noqa: A002 - torch's names
+    """``input`` read as 1-d with ``source`` written (or added, ``accumulate=True``) at the
+    int64 positions ``index`` (negative ones count from the end; torch.put)."""
+    _check_tensor(input, "put")
+    _check_tensor(source, "put", "source")
+    idx = _index_array(index, "put", "i")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"put(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {input.dtype} and source.dtype = {source.dtype}")
+    if source.numel() != idx.size:
+        raise IndexError(f"put(): expected source and index to have the same number of "
+                         f"elements, but got source.numel() = {source.numel()}, "
+                         f"index.numel() = {idx.size}")
+    if idx.size == 0:
+        return input.clone()
+    n = input.numel()
+    idx = _check_bounds(idx.reshape(-1), n, 0, "put", negative=True, err=IndexError)
+    ix = _FlatIndex((idx,), idx, (n,))
+    x, src = input.reshape(-1), source.reshape(-1)
+    y = _add_at(x, ix, src) if accumulate else _Put(ix)(x, src)
+    return y.reshape(input.shape)
+
+
 # ----------------------------------------------------------------------------- masks, take
+
+def masked_fill(input, mask, value):  # noqa: A002 - torch's names
+    """``value`` where ``mask`` is true, else ``input`` (torch.masked_fill; the method
+    ``x.masked_fill`` is the same op)."""
+    _check_tensor(input, "masked_fill")
+    return Tensor.masked_fill(input, mask, value)
+
 
 def _bool_mask(mask, what):
     if not isinstance(mask, Tensor) or mask.dtype != np.bool_:
@@ -944,21 +1002,23 @@ def unfold(self, dimension, size, step):
 
 
 __all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
-           "masked_select", "masked_scatter", "take", "take_along_dim", "nonzero", "argwhere",
-           "where", "diag", "diagonal", "diag_embed", "trace", "meshgrid", "broadcast_shapes",
-           "broadcast_tensors", "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack",
-           "row_stack", "dstack", "column_stack", "concat", "concatenate", "fliplr", "flipud",
-           "repeat_interleave", "t", "adjoint"]
+           "index_put", "index_put_", "put", "masked_fill", "masked_select", "masked_scatter",
+           "take", "take_along_dim", "nonzero", "argwhere", "where", "diag", "diagonal",
+           "diag_embed", "trace", "meshgrid", "broadcast_shapes", "broadcast_tensors",
+           "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_stack", "dstack",
+           "column_stack", "concat", "concatenate", "fliplr", "flipud", "repeat_interleave", "t",
+           "adjoint"]
 
 # functions of this module that are also Tensor methods (x.name(...))
 METHODS = ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
-           "masked_select", "masked_scatter", "take", "take_along_dim", "nonzero", "argwhere",
-           "diag", "diagonal", "diag_embed", "trace", "fliplr", "flipud", "repeat_interleave",
-           "t", "adjoint", "unfold")
+           "index_put", "put", "masked_select", "masked_scatter", "take", "take_along_dim",
+           "nonzero", "argwhere", "diag", "diagonal", "diag_embed", "trace", "fliplr", "flipud",
+           "repeat_interleave", "t", "adjoint", "unfold")
 
-# in-place forms x.<name>_(...), each the out-of-place op written back into x
+# in-place forms x.<name>_(...), each the out-of-place op written back into x (index_put_
+# is also torch.index_put_)
 INPLACE = ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
-           "masked_scatter")
+           "index_put", "put", "masked_fill", "masked_scatter")
 _module = sys.modules[__name__]
 for _name in INPLACE:
     setattr(_module, _name + "_", _inplace(_name, getattr(_module, _name)))
