@@ -541,53 +541,7 @@ class Tensor:
     def matmul(self, other):
         return self @ other
 
-    def sum(self, dim=None, keepdim=False):
-        return reduce.sum(self, dim, keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        return reduce.mean(self, dim, keepdim)
-
-    def max(self, dim=None, keepdim=False):
-        return reduce.max(self, dim, keepdim)
-
-    def min(self, dim=None, keepdim=False):
-        return reduce.min(self, dim, keepdim)
-
-    def logsumexp(self, dim=None, keepdim=False):
-        return reduce.logsumexp(self, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim=False):
-        return reduce.argmax(self, dim, keepdim)
-
-    def argmin(self, dim=None, keepdim=False):
-        return reduce.argmin(self, dim, keepdim)
-
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return reduce.var(self, dim, keepdim, unbiased, correction=correction)
-
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return reduce.std(self, dim, keepdim, unbiased, correction=correction)
-
-    def amax(self, dim=(), keepdim=False):
-        return reduce.amax(self, dim, keepdim)
-
-    def amin(self, dim=(), keepdim=False):
-        return reduce.amin(self, dim, keepdim)
-
-    def all(self, dim=None, keepdim=False):
-        return reduce.all(self, dim, keepdim)
-
-    def any(self, dim=None, keepdim=False):
-        return reduce.any(self, dim, keepdim)
-
-    def count_nonzero(self, dim=None):
-        return reduce.count_nonzero(self, dim)
-
-    def cumsum(self, dim, dtype=None):
-        return reduce.cumsum(self, dim, dtype)
-
-    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-        return reduce.norm(self, p, dim, keepdim, dtype)
+    # sum, mean, max, min, var, std, ...: bound by reduce.install (torch's dim / axis / dtype=)
 
     def narrow(self, dim, start, length):
         return shape.narrow(self, dim, start, length)

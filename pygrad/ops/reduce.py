@@ -263,7 +263,7 @@ def _count(shape, axes):
     return n
 
 
-def var(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
+def _var(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
     """Variance over ``dim``: Σ(x − mean)² / (n − correction), correction 1 (Bessel's) unless
     ``unbiased=False`` or ``correction=`` says otherwise (nan when no degree of freedom is
     left, as torch)."""
@@ -273,9 +273,9 @@ def var(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
     return Var(normalize_dims(dim, x.ndim, "var"), keepdim, c)(x)
 
 
-def std(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
+def _std(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
     """Standard deviation over ``dim``: the square root of :func:`var`."""
-    return StdSqrt()(var(x, dim, keepdim, unbiased, correction=correction))
+    return StdSqrt()(_var(x, dim, keepdim, unbiased, correction=correction))
 
 
 def _arg(x, dim, keepdim, what):
@@ -439,13 +439,13 @@ def _correction(unbiased, correction, what):
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim``, as torch.var_mean."""
     c = _correction(unbiased, correction, "var_mean")
-    return var(x, dim, keepdim, correction=c), mean(x, dim, keepdim)
+    return _var(x, dim, keepdim, correction=c), mean(x, dim, keepdim)
 
 
 def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim``, as torch.std_mean."""
     c = _correction(unbiased, correction, "std_mean")
-    return std(x, dim, keepdim, correction=c), mean(x, dim, keepdim)
+    return _std(x, dim, keepdim, correction=c), mean(x, dim, keepdim)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False):  # noqa: A002 - torch's name
@@ -512,11 +512,48 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     return vector_norm(x, p, dim, keepdim)
 
 
-METHODS = ()    # functions of this module that are also Tensor methods (x.name(...))
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    """Variance over ``dim``: Σ(x − mean)² / (n − correction), correction 1 (Bessel's) unless
+    ``unbiased=False`` or ``correction=`` says otherwise (nan when no degree of freedom is
+    left); torch's argument order (dim, unbiased, keepdim)."""
+    return _var(input, dim, keepdim, unbiased, correction=correction)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    """Standard deviation over ``dim``: the square root of :func:`var`."""
+    return _std(input, dim, keepdim, unbiased, correction=correction)
+
+
+def _torch_convention(fn, casts):
+    """``fn`` called as torch calls it: the tensor as ``input=`` too, NumPy's ``axis=`` for
+    ``dim=``, and (``casts``) ``dtype=`` converting the input first."""
+    def reduction(input, *args, axis=None, dtype=None, **kwargs):  # noqa: A002
+        if axis is not None:
+            if "dim" in kwargs or args:
+                raise TypeError(f"{fn.__name__}(): got both dim and its alias axis")
+            kwargs["dim"] = axis
+        if dtype is not None:
+            if casts:
+                input = input.to(dtype)
+            else:
+                kwargs["dtype"] = dtype
+        return fn(input, *args, **kwargs)
+    reduction.__name__ = reduction.__qualname__ = fn.__name__
+    reduction.__doc__ = fn.__doc__
+    reduction.__wrapped__ = fn
+    return reduction
+
+
+# the reductions with torch's calling convention; each is also a Tensor method
+METHODS = ("sum", "mean", "max", "min", "logsumexp", "argmax", "argmin", "var", "std", "amax",
+           "amin", "all", "any", "count_nonzero", "cumsum", "norm")
+_module = sys.modules[__name__]
+for _name in METHODS:
+    setattr(_module, _name, _torch_convention(getattr(_module, _name),
+                                              _name not in ("cumsum", "norm")))
 
 
 def install(tensor_class):
     """Bind METHODS on the Tensor class (tensor.py calls this once it is defined)."""
-    module = sys.modules[__name__]
     for name in METHODS:
-        setattr(tensor_class, name, getattr(module, name))
+        setattr(tensor_class, name, getattr(_module, name))
