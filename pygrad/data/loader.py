@@ -237,7 +237,7 @@ def _worker_loop(worker_id, pool, make_fetcher):
     tasks = pool.index_queues[worker_id]
     while True:
         task = tasks.get()
-        if task is None:
+        if task is None or pool.closed:     # closed: tasks still queued are dropped
             return
         task_epoch, idx, index = task
         if init_error is not None:
@@ -298,7 +298,8 @@ class _WorkerPool:
             q.put(None)
         for t in self.threads:
             if t is not threading.current_thread():
-                t.join(timeout=5.0)
+                # a worker inside a slow __getitem__ finishes it on its own (daemon thread)
+                t.join(timeout=1.0)
 
 
 # ----------------------------------------------------------------------------- fetching
