@@ -45,6 +45,10 @@ from . import nn  # noqa: E402
 __version__ = "0.1.0"
 
 # the newer op families list their public functions in their own __all__
+from . import interop as _interop, runtime as _runtime  # noqa: E402
+for _part in (_interop, _runtime):
+    _part.install(Tensor)
+    globals().update({_name: getattr(_part, _name) for _name in _part.__all__})
 from .ops import binary as _binary  # noqa: E402
 globals().update({_name: getattr(_binary, _name) for _name in _binary.EXTRA_FUNCTIONS})
 for _family in (_contraction, _creation, _indexing, _scan, _sorting):

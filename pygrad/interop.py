@@ -1,0 +1,8 @@
+"""Exchanging tensors with other libraries: DLPack, NumPy and CuPy arrays, torch tensors."""
+from __future__ import annotations
+
+__all__ = []    # the functions exported as pygrad.<name>
+
+
+def install(tensor_class):
+    """Bind this module's Tensor methods (pygrad/__init__ calls this once)."""
