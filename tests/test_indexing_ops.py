@@ -18,9 +18,11 @@ UNIQUE = np.stack([np.stack([RNG.permutation(4)[:2] for _ in range(5)], 1) for _
 DUP = RNG.integers(0, 4, (3, 3, 5))
 SMALL = RNG.integers(0, 4, (2, 3, 4))           # smaller than the input outside dim 1
 TIES = np.zeros((3, 2, 5), np.int64)            # two sources onto one position
-ZERO = np.ones((3, 3, 5))
-ZERO[0, 0, :] = 0                               # one zero per position
+ZERO = np.ones((3, 3, 5))                       # src factors for prod with zeros:
+ZERO[0, 0, :] = 0                               # one zero onto a position
 ZERO[1, :2, :2] = 0                             # ... and two zeros onto one position
+ZIDX = DUP.copy()
+ZIDX[1, 1, :2] = ZIDX[1, 0, :2]
 SORTED = np.argsort(A, axis=2)
 MASK = RNG.random((4, 1)) > 0.4
 
@@ -139,7 +141,9 @@ CASES["scatter_reduce_amax_ties"] = _reduce_case(
 CASES["scatter_reduce_amin_ties_noself"] = _reduce_case(
     "amin", False, TIES, lambda m, x: m.cat([x[:, :1] - 5, x[:, :1] - 5], 1))
 CASES["scatter_reduce_prod_zeros"] = _reduce_case(
-    "prod", True, DUP, lambda m, x: x[:, 1:] * _t(m, ZERO))
+    "prod", True, ZIDX, lambda m, x: x[:, 1:] * _t(m, ZERO))
+CASES["scatter_reduce_prod_zeros_noself"] = _reduce_case(
+    "prod", False, ZIDX, lambda m, x: x[:, 1:] * _t(m, ZERO))
 CASES["scatter_reduce_fn_small"] = lambda m, x: m.scatter_reduce(
     x, -2, _t(m, SMALL), x * 2, "mean", include_self=False)
 
@@ -149,7 +153,7 @@ SRC_LARGER = {"scatter_small_index", "scatter_add_small", "scatter_reduce_fn_sma
 NO_GRADCHECK = {"scatter_reduce_amax_ties", "scatter_reduce_amin_ties_noself"}
 # torch: "Double backward is unsupported for src when >1 zeros in src are scattered to the
 # same position"
-NO_DOUBLE = {"scatter_reduce_prod_zeros"}
+NO_DOUBLE = {"scatter_reduce_prod_zeros", "scatter_reduce_prod_zeros_noself"}
 
 
 def _np(t):
