@@ -428,6 +428,15 @@ def test_loader_tensor_dataset_fast_path_as_torch(monkeypatch):
     tsub = TD.Subset(TD.Subset(tds, [12, 11, 10, 9, 8, 0]), [5, 0, 1])
     same(next(iter(D.DataLoader(sub, batch_size=3))), next(iter(TD.DataLoader(tsub, batch_size=3))))
     monkeypatch.undo()
+    # batches are new tensors, as torch's: writing into one leaves the dataset as it was
+    for shuffle in (False, True):
+        for lib, data_set in ((pg, ds), (torch, tds)):
+            for xb, _ in (D if lib is pg else TD).DataLoader(data_set, batch_size=4,
+                                                              shuffle=shuffle):
+                with lib.no_grad():
+                    xb.fill_(-7.0)
+        np.testing.assert_array_equal(ds.tensors[0].numpy(), x)
+        np.testing.assert_array_equal(tds.tensors[0].numpy(), x)
     # a collate_fn of one's own receives the samples
     got = next(iter(D.DataLoader(ds, batch_size=2, collate_fn=lambda b: b)))
     assert isinstance(got, list) and len(got) == 2 and isinstance(got[0], tuple)

@@ -395,7 +395,8 @@ class DataLoader:
 
     A TensorDataset (or a Subset of one) with the default collate_fn is batched by indexing
     each tensor once per batch on its own device, not by stacking single samples; batches
-    are lists ``[x_batch, y_batch, …]``, as torch's collation of tuple samples gives.
+    are lists ``[x_batch, y_batch, …]``, as torch's collation of tuple samples gives, and
+    are new tensors (writing into one leaves the dataset unchanged).
     """
 
     _frozen = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
@@ -535,10 +536,11 @@ class DataLoader:
         if fetcher.tensors is not None and fetcher.iterator is None:
             if (type(self.batch_sampler) is BatchSampler and fetcher.base is None
                     and type(self.sampler) is SequentialSampler):
-                # contiguous row ranges: views, no gather
+                # contiguous row ranges, copied rather than viewed: as in torch, writing
+                # into a batch must not change the dataset
                 b = self.batch_size
                 for i in range(len(self.batch_sampler)):
-                    yield [_wrap(t, t.data[i * b:(i + 1) * b]) for t in fetcher.tensors]
+                    yield [_wrap(t, t.data[i * b:(i + 1) * b].copy()) for t in fetcher.tensors]
                 return
             arrays = self._epoch_arrays()
             if arrays is not None:
