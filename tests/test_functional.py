@@ -83,6 +83,7 @@ ACTIVATIONS = [
 ]
 
 
+INTEGER_OK = {"relu6", "hardtanh", "softsign", "tanhshrink"}   # torch takes integer input
 NO_TORCH_DOUBLE = {"hardsigmoid"}      # torch: derivative for hardsigmoid_backward not implemented
 
 
@@ -116,8 +117,15 @@ def test_activation_edges(name):
     y = fn(pg.tensor(special, dtype=pg.float64))              # kernel gives nan at +inf
     np.testing.assert_array_equal(y.numpy(),
                                   tfn(torch.tensor(special, dtype=torch.float64)).numpy())
-    with pytest.raises(TypeError, match=name):
+    if name in INTEGER_OK:
+        y, ty = fn(pg.tensor([-9, 2, 7])), tfn(torch.tensor([-9, 2, 7]))
+        assert str(y.dtype) == str(ty.dtype).removeprefix("torch.")
+        np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-6)
+        return
+    with pytest.raises(NotImplementedError, match=name):
         fn(pg.tensor([1, 2]))
+    with pytest.raises(NotImplementedError):
+        tfn(torch.tensor([1, 2]))
 
 
 def test_activation_bad_arguments():
@@ -127,14 +135,24 @@ def test_activation_bad_arguments():
         F.glu(pg.ones(2, 3))
     with pytest.raises(TypeError, match="expected input to be a Tensor"):
         F.silu([1.0])
+    with pytest.raises(RuntimeError, match="alpha cannot be 0"):
+        F.celu(pg.ones(2), 0.0)
+    with pytest.raises(RuntimeError, match="alpha cannot be 0"):
+        tF.celu(torch.ones(2), 0.0)
+    with pytest.raises(ValueError, match="min_val cannot be greater"):
+        tF.hardtanh(torch.ones(2), 1.0, -1.0)
+    with pytest.raises(ValueError, match="min_val"):
+        F.hardtanh(pg.ones(2), 1.0, -1.0)
 
 
 def test_softmax_implicit_dim_and_dtype():
     x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
     for fn in ("softmax", "log_softmax", "softmin"):
-        with pytest.warns(UserWarning):
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
             ref = getattr(tF, fn)(torch.tensor(x))
-        np.testing.assert_allclose(getattr(F, fn)(pg.tensor(x)).numpy(), ref.numpy(), rtol=1e-5)
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
+            y = getattr(F, fn)(pg.tensor(x))
+        np.testing.assert_allclose(y.numpy(), ref.numpy(), rtol=1e-5)
         y = getattr(F, fn)(pg.tensor(x), dim=-1, dtype=pg.float64)
         assert y.dtype == pg.float64
 

@@ -296,6 +296,8 @@ def test_zero_grad_requires_grad_and_dtypes():
     assert m.float().blocks[0].steps.dtype == pg.float32
     assert m.to(pg.float64).pdict["u"].dtype == pg.float64
     assert m.to("cpu") is m
+    assert m.to(pg.zeros(1, dtype=pg.float32), non_blocking=True).scale.dtype == pg.float32
+    assert m.to(device="cpu", dtype=pg.float64).bn.weight.dtype == pg.float64
     if not hasattr(pg, "float16"):
         with pytest.raises(TypeError, match="float16"):
             m.half()

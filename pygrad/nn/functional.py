@@ -12,6 +12,7 @@ import math
 from ..ops.activation import log_softmax as _log_softmax
 from ..ops.activation import logsigmoid, sigmoid
 from ..ops.activation import softmax as _softmax
+from ..ops.dtypes import UnsupportedDtypeError
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                         mse_loss, nll_loss)
 from ..ops.math import linear, minimum, where
@@ -45,7 +46,9 @@ def _check_tensor(x, name, what):
 def _check_float(x, what, name="input"):
     _check_tensor(x, name, what)
     if x.dtype.kind != "f":
-        raise TypeError(f"{what}: expected a floating-point {name}, got dtype {x.dtype}")
+        # torch: NotImplementedError (no kernel for the dtype); also a TypeError
+        raise UnsupportedDtypeError(f"{what}: not implemented for {name} of dtype {x.dtype} "
+                                    f"(expected a floating-point tensor)")
 
 
 def _implicit_dim(ndim: int) -> int:
@@ -61,23 +64,36 @@ def _scaled_grad(y, scale):
 
 # ============================================================================ activations
 
+def _softmax_dim(name, dim, ndim, stacklevel):
+    if dim is not None:
+        return dim
+    import warnings
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  f"to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return _implicit_dim(ndim)
+
+
 def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002 - torch's names
-    """exp(x) / Σ exp(x) along ``dim`` (one fused kernel each way); ``dtype`` casts first."""
+    """exp(x) / Σ exp(x) along ``dim`` (one fused kernel each way); ``dtype`` casts first.
+    Without ``dim`` torch's legacy choice is made, with its deprecation warning."""
+    _check_tensor(input, "input", "softmax")
     if dtype is not None:
         input = input.to(dtype)
-    return _softmax(input, _implicit_dim(input.ndim) if dim is None else dim)
+    return _softmax(input, _softmax_dim("softmax", dim, input.ndim, _stacklevel))
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     """x − logsumexp(x) along ``dim`` (one fused kernel each way); ``dtype`` casts first."""
+    _check_tensor(input, "input", "log_softmax")
     if dtype is not None:
         input = input.to(dtype)
-    return _log_softmax(input, _implicit_dim(input.ndim) if dim is None else dim)
+    return _log_softmax(input, _softmax_dim("log_softmax", dim, input.ndim, _stacklevel))
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     """softmax(−x) along ``dim``."""
     _check_tensor(input, "input", "softmin")
+    dim = _softmax_dim("softmin", dim, input.ndim, _stacklevel)
     return softmax(-input, dim, dtype=dtype)
 
 
@@ -126,7 +142,7 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
     """max(0, x) + min(0, α·(e^(x/α) − 1))."""
     _check_float(input, "celu")
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0 (ZeroDivisionError in the formula)")
+        raise RuntimeError("celu: ZeroDivisionError: alpha cannot be 0 for CELU")
     return _elu(input, alpha, 1.0, 1.0 / alpha)
 
 
@@ -139,17 +155,21 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # n
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
              inplace: bool = False):
     """clamp(x, min_val, max_val); the gradient is 1 strictly inside, 0 elsewhere (as torch)."""
-    _check_float(input, "hardtanh")
+    _check_tensor(input, "input", "hardtanh")     # integers too, as torch
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val ({min_val}) must not be greater than max_val "
-                         f"({max_val})")
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val ({min_val} > "
+                         f"{max_val})")
+    if input.dtype.kind in "iub":     # no gradient: clip in the input's own dtype, as torch
+        xp = input.backend.xp
+        return Tensor._make(xp.clip(input.data, min_val, max_val).astype(input.dtype),
+                            input.device)
     inside = (input > min_val) & (input < max_val)
     return where(inside, input, input.detach().clamp(min_val, max_val))
 
 
 def relu6(input, inplace: bool = False):  # noqa: A002
     """min(max(x, 0), 6)."""
-    _check_float(input, "relu6")
+    _check_tensor(input, "input", "relu6")     # integers too, as torch
     return hardtanh(input, 0.0, 6.0)
 
 
@@ -182,13 +202,13 @@ def mish(input, inplace: bool = False):  # noqa: A002
 
 def softsign(input):  # noqa: A002
     """x / (1 + |x|)."""
-    _check_float(input, "softsign")
+    _check_tensor(input, "input", "softsign")     # integers too, as torch
     return input / (1.0 + input.abs())
 
 
 def tanhshrink(input):  # noqa: A002
     """x − tanh(x)."""
-    _check_float(input, "tanhshrink")
+    _check_tensor(input, "input", "tanhshrink")     # integers too, as torch
     return input - input.tanh()
 
 

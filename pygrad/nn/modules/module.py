@@ -566,12 +566,21 @@ def _parse_to(args, kwargs):
     """(device or None, numpy dtype or None) from Module.to's flexible arguments."""
     import numpy as np
     from ...device import Device
+    from ...tensor import Tensor
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)        # accepted as torch; copies here are synchronous
+    if "tensor" in kwargs:
+        args = args + (kwargs.pop("tensor"),)
     if kwargs:
         raise TypeError(f"to: unexpected keyword argument(s) {sorted(kwargs)}")
     for a in args:
-        if isinstance(a, (Device, int)) or (isinstance(a, str) and
+        if isinstance(a, Tensor):           # to(other): its device and dtype
+            device = a.device
+            dtype = a.dtype if a.dtype.kind == "f" else None
+        elif isinstance(a, bool):           # to(..., non_blocking) given positionally
+            continue
+        elif isinstance(a, (Device, int)) or (isinstance(a, str) and
                                            a.split(":")[0].lower() in ("cpu", "cuda", "gpu")):
             device = a
         elif a is not None:
