@@ -72,6 +72,15 @@ def test_clip_grad_norm_forms_of_parameters():
         out = lib.clip_grad_norm_([mk.ones(3)], 1.0)
         assert out.item() == 0.0
         assert lib.clip_grad_norm_([], 1.0).item() == 0.0
+    # float32 and float64 gradients together: the total norm is promoted, as torch's
+    p = [pg.nn.Parameter(pg.ones(3)), pg.nn.Parameter(pg.ones(2, dtype=pg.float64))]
+    q = [torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2, dtype=torch.float64))]
+    for a, b, g in zip(p, q, (2.0, 3.0)):
+        a.grad, b.grad = pg.ones_like(a) * g, torch.ones_like(b) * g
+    t1, t2 = U.clip_grad_norm_(p, 1.0), TU.clip_grad_norm_(q, 1.0)
+    assert str(t1.dtype).split(".")[-1] == str(t2.dtype).split(".")[-1] == "float64"
+    np.testing.assert_allclose(t1.item(), t2.item(), rtol=1e-12)
+    assert_grads_equal(p, q)
     model = pg.nn.Linear(3, 2)
     model(pg.randn(4, 3)).sum().backward()
     before = np.sqrt(sum((p.grad.numpy().astype(np.float64) ** 2).sum()
