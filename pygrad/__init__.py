@@ -36,7 +36,7 @@ from .ops import scan as _scan
 from .ops import sorting as _sorting
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                      seed, set_rng_state)
-from .tensor import (Tensor, arange, as_tensor, bfloat16, bool_, empty, eye, float16, float32,
+from .tensor import (Size, Tensor, arange, as_tensor, bfloat16, bool_, empty, eye, float16, float32,
                      float64, from_numpy, full, full_like, int8, int16, int32, int64, linspace,
                      ones, ones_like, rand, randint, randn, randperm, tensor, uint8, zeros,
                      zeros_like)

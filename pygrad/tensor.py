@@ -45,6 +45,25 @@ class _Unsupported:
 bfloat16 = _Unsupported("bfloat16", "NumPy has no bfloat16 type; use float16 or float32")
 
 
+class Size(tuple):
+    """A tensor's shape (torch.Size): a tuple of ints that also knows ``numel()``."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __repr__(self):
+        return f"pygrad.Size({list(self)})"
+
+
 def as_dtype(dtype):
     """A supported numpy dtype from a dtype, a type or a name ('float32', 'int64', ...)."""
     if dtype is None:
@@ -145,7 +164,7 @@ class Tensor:
     # ------------------------------------------------------------------ attributes
     @property
     def shape(self):
-        return self.data.shape
+        return Size(self.data.shape)
 
     @property
     def ndim(self):
@@ -573,8 +592,8 @@ class Tensor:
     def triu(self, diagonal=0):
         return shape.triu(self, diagonal)
 
-    def repeat(self, *sizes):
-        return shape.repeat(self, *sizes)
+    def repeat(self, *sizes, **kwargs):
+        return shape.repeat(self, *shape.sizes_arg(sizes, kwargs, "repeats", "repeat"))
 
     def tile(self, *dims):
         return shape.tile(self, dims[0] if len(dims) == 1 and isinstance(
@@ -592,11 +611,11 @@ class Tensor:
         return shape.flip(self, dims[0] if len(dims) == 1 and not isinstance(
             dims[0], (int, np.integer)) else dims)
 
-    def reshape(self, *shape_):
-        return shape.reshape(self, *shape_)
+    def reshape(self, *shape_, **kwargs):
+        return shape.reshape(self, *shape_, **kwargs)
 
-    def view(self, *shape_):
-        return shape.view(self, *shape_)
+    def view(self, *shape_, **kwargs):
+        return shape.view(self, *shape_, **kwargs)
 
     def view_as(self, other):
         return shape.reshape(self, other.shape)
@@ -607,8 +626,8 @@ class Tensor:
     def transpose(self, dim0, dim1):
         return shape.transpose(self, dim0, dim1)
 
-    def permute(self, *dims):
-        return shape.permute(self, *dims)
+    def permute(self, *dims, **kwargs):
+        return shape.permute(self, *dims, **kwargs)
 
     def movedim(self, source, destination):
         return shape.movedim(self, source, destination)
@@ -621,15 +640,29 @@ class Tensor:
     def mT(self):
         return shape.transpose(self, -2, -1)
 
+    @property
+    def H(self):
+        """The (conjugate) transpose of a 2-d tensor; real tensors: ``T``."""
+        if self.ndim != 2:
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors), got "
+                               f"{self.ndim}-D")
+        return self.T
+
+    @property
+    def mH(self):
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mH is only supported on matrices or batches of "
+                               f"matrices, got {self.ndim}-D")
+        return self.mT
+
     def squeeze(self, dim=None):
         return shape.squeeze(self, dim)
 
     def unsqueeze(self, dim):
         return shape.unsqueeze(self, dim)
 
-    def expand(self, *sizes):
-        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-            sizes = tuple(sizes[0])
+    def expand(self, *sizes, **kwargs):
+        sizes = shape.sizes_arg(sizes, kwargs, "size", "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise RuntimeError(f"expand: got {len(sizes)} sizes for a tensor with {self.ndim} "

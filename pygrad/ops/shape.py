@@ -49,12 +49,37 @@ def _infer_shape(shape, size, old):
     return tuple(int(s) for s in shape)
 
 
-def reshape(x, *shape):
+def sizes_arg(args, kwargs, key, what):
+    """Sizes given as varargs, one sequence, or torch's keyword (``shape=``, ``dims=``, ...)."""
+    if kwargs:
+        if set(kwargs) != {key} or args:
+            raise TypeError(f"{what}() got unexpected arguments {sorted(kwargs)}"
+                            + (" besides positional sizes" if args else ""))
+        args = (kwargs[key],)
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return args
+
+
+def reshape(x, *shape, **kwargs):
     """A tensor with the same elements in ``shape`` (one entry may be -1)."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
+    shape = sizes_arg(shape, kwargs, "shape", "reshape")
     shape = _infer_shape(shape, x.data.size, x.shape)
     return x if shape == x.shape else Reshape(shape)(x)
+
+
+def _view_dtype(x, dtype):
+    from ..tensor import as_dtype
+    d = as_dtype(dtype)
+    a = x.data
+    if d.itemsize != a.dtype.itemsize and (a.ndim == 0 or not a.flags.c_contiguous):
+        raise RuntimeError(f"view(): a tensor of shape {tuple(x.shape)} must be contiguous "
+                           f"with a last dimension to view {a.dtype} as {d}")
+    try:
+        out = a.view(d)
+    except ValueError as e:
+        raise RuntimeError(f"view(): cannot view {a.dtype} as {d}: {e}") from None
+    return Tensor._make(out, x.device)
 
 
 class Permute(Function):
@@ -74,10 +99,9 @@ class Permute(Function):
         return Permute(inverse)(gy)
 
 
-def permute(x, *dims):
+def permute(x, *dims, **kwargs):
     """Reorder the dimensions: output dim i is input dim ``dims[i]``."""
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
+    dims = sizes_arg(dims, kwargs, "dims", "permute")
     n = x.ndim
     if sorted(d % n if n else d for d in dims) != list(range(n)):
         raise RuntimeError(f"permute: dims {tuple(dims)} is not a permutation of "
@@ -185,11 +209,14 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:s] + (size,) + x.shape[e + 1:])
 
 
-def view(x, *shape):
+def view(x, *shape, **kwargs):
     """``reshape`` that never copies: the new shape must fit the tensor's strides, else a
-    RuntimeError (call ``.contiguous()`` or ``.reshape()``), as torch."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
+    RuntimeError (call ``.contiguous()`` or ``.reshape()``), as torch. ``view(dtype)``
+    reinterprets the bytes (no gradient), as torch."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)) and \
+            not kwargs:
+        return _view_dtype(x, shape[0])
+    shape = sizes_arg(shape, kwargs, "shape", "view")
     shape = _infer_shape(shape, x.data.size, x.shape)
     a = x.data
     if isinstance(a, np.ndarray) and not a.flags.c_contiguous and shape != x.shape:
