@@ -272,3 +272,61 @@ def test_embedding_bag_module(kw):
     compare(m, tm, [idx[:6].reshape(2, 3)]) if not kw.get("include_last_offset") else None
     e = nn.EmbeddingBag.from_pretrained(pg.randn(4, 2), mode="sum")
     assert e.mode == "sum" and not e.weight.requires_grad
+
+
+# ============================================================================ whole models
+
+def char_lm(lib):
+    """A small character-level language model written once for torch and pygrad: embedding,
+    pre-norm MLP-mixer style blocks (LayerNorm, Linear, GELU, Dropout), RMSNorm head."""
+    class Block(lib.Module):
+        def __init__(self, d, t):
+            super().__init__()
+            self.ln1, self.ln2 = lib.LayerNorm(d), lib.LayerNorm(d)
+            self.token_mix = lib.Linear(t, t)
+            self.mlp = lib.Sequential(lib.Linear(d, 4 * d), lib.GELU(approximate="tanh"),
+                                      lib.Linear(4 * d, d), lib.Dropout(0.0))
+
+        def forward(self, x):
+            x = x + self.token_mix(self.ln1(x).transpose(1, 2)).transpose(1, 2)
+            return x + self.mlp(self.ln2(x))
+
+    class LM(lib.Module):
+        def __init__(self, vocab=11, d=8, t=6):
+            super().__init__()
+            self.emb = lib.Embedding(vocab, d, padding_idx=0)
+            self.pos = lib.Parameter((torch if lib is tnn else pg).randn(t, d))
+            self.blocks = lib.ModuleList([Block(d, t) for _ in range(2)])
+            self.norm = lib.RMSNorm(d)
+            self.head = lib.Linear(d, vocab, bias=False)
+
+        def forward(self, idx):
+            x = self.emb(idx) + self.pos
+            for b in self.blocks:
+                x = b(x)
+            return self.head(self.norm(x))
+    return LM()
+
+
+def test_char_lm_trains_like_torch():
+    m, tm = char_lm(nn), char_lm(tnn)
+    assert list(m.state_dict()) == list(tm.state_dict())
+    m.double()
+    copy_params(m, tm)
+    opt = pg.optim.AdamW(m.parameters(), lr=1e-2)
+    topt = torch.optim.AdamW(tm.parameters(), lr=1e-2)
+    r = np.random.default_rng(0)
+    for _ in range(5):
+        seq = r.integers(0, 11, (4, 7))
+        x, y = seq[:, :-1], seq[:, 1:]
+        loss = nn.functional.cross_entropy(m(pg.tensor(x)).reshape(-1, 11),
+                                           pg.tensor(y.reshape(-1)))
+        tloss = tnn.functional.cross_entropy(tm(torch.tensor(x)).reshape(-1, 11),
+                                             torch.tensor(y.reshape(-1)))
+        np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-9)
+        opt.zero_grad(), topt.zero_grad()
+        loss.backward(), tloss.backward()
+        opt.step(), topt.step()
+    for k, v in tm.state_dict().items():
+        np.testing.assert_allclose(host(m.state_dict()[k]), v.numpy(), rtol=1e-7, atol=1e-9,
+                                   err_msg=k)
