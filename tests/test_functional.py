@@ -536,6 +536,17 @@ def test_embedding_bag_against_torch(kw, layout, device):
                   double=layout != "weights")
 
 
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_many_uneven_bags(mode):
+    r = np.random.default_rng(1)
+    w = r.standard_normal((50, 6))
+    idx = r.integers(0, 50, 400)
+    off = np.sort(np.concatenate([[0], r.integers(0, 400, 59)]))     # repeats: empty bags
+    against_torch(lambda ww, i, o: F.embedding_bag(i, ww, o, mode=mode, padding_idx=3),
+                  lambda ww, i, o: tF.embedding_bag(i, ww, o, mode=mode, padding_idx=3),
+                  [w, idx, off], double=False, check=False)
+
+
 def test_embedding_bag_errors():
     w = pg.randn(5, 3)
     with pytest.raises(ValueError, match="offsets has to be None"):

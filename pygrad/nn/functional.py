@@ -893,33 +893,40 @@ def _host_array(t):
 def _bags(rows, keep, starts, ends, mode, weight):
     """Reduce ``rows`` (n, dim) over each bag [start, end), keeping only ``keep`` rows.
 
-    sum/mean are one matmul with a (bags, n) matrix of weights; max takes amax per bag."""
+    The kept rows are gathered into a (bags, longest bag, dim) block padded with a constant
+    row (0 for sum/mean, −inf for max), so every mode is one gather and one reduction; an
+    empty bag gives zeros."""
     import numpy as np
-
-    from ..ops.shape import stack
+    from ..ops.shape import cat
+    from ..tensor import full
     n, dim = rows.shape
     nb = len(starts)
-    members = np.zeros((nb, n), dtype=bool)
-    for i, (s, e) in enumerate(zip(starts, ends)):
-        members[i, s:e] = True
-    members &= keep[None, :]
-    counts = members.sum(1)
-    if mode in ("sum", "mean"):
-        m = members.astype(rows.dtype)
-        if mode == "mean":
-            m = m / np.maximum(counts, 1)[:, None]
-        mat = Tensor._make(rows.backend.xp.asarray(m), rows.device)
-        return mat @ rows
-    from ..tensor import zeros
-    out = []
-    for i in range(nb):
-        sel = np.nonzero(members[i])[0]
-        if len(sel) == 0:
-            out.append(zeros(dim, dtype=rows.dtype, device=rows.device))
-        else:
-            idx = Tensor._make(rows.backend.xp.asarray(sel.astype(np.int64)), rows.device)
-            out.append(rows.index_select(0, idx).amax(0))
-    return stack(out, 0) if out else zeros(0, dim, dtype=rows.dtype, device=rows.device)
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    pos = np.arange(n)
+    # each position's bag (bags are consecutive runs), then only kept positions inside one
+    bag = np.searchsorted(starts, pos, side="right") - 1
+    inside = (bag >= 0) & (pos < ends[np.clip(bag, 0, max(nb - 1, 0))]) if nb else \
+        np.zeros(n, dtype=bool)
+    sel = np.nonzero(inside & keep)[0]
+    bag = bag[sel]
+    counts = np.bincount(bag, minlength=nb)
+    width = int(counts.max()) if nb and len(sel) else 0
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]) if nb else counts
+    slot = np.arange(len(sel)) - first[bag]
+    table = np.full((nb, max(width, 1)), n, dtype=np.int64)      # n: the padding row
+    table[bag, slot] = sel
+    xp = rows.backend.xp
+    fill = float("-inf") if mode == "max" else 0.0
+    padded = cat([rows, full((1, dim), fill, dtype=rows.dtype, device=rows.device)], 0)
+    index = Tensor._make(xp.asarray(table.reshape(-1)), rows.device)
+    block = padded.index_select(0, index).reshape(nb, max(width, 1), dim)
+    if mode == "sum":
+        return block.sum(1)
+    if mode == "mean":
+        scale = (1.0 / np.maximum(counts, 1)).astype(rows.dtype)[:, None]
+        return block.sum(1) * Tensor._make(xp.asarray(scale), rows.device)
+    empty = Tensor._make(xp.asarray(counts == 0)[:, None], rows.device)
+    return where(empty, 0.0, block.amax(1))
 
 
 # ============================================================================ normalization
