@@ -25,6 +25,7 @@ CASES = {
     "float_power_scalar": lambda m, x, y, w: y.float_power(2.5),
     "ldexp": lambda m, x, y, w: m.ldexp(x, m.tensor([1.0, 2.0, 0.0, -1.0], dtype=m.float64)),
     "neg": lambda m, x, y, w: m.neg(x) + m.negative(y) + x.neg(),
+    "pow_fn": lambda m, x, y, w: m.pow(y, x) + m.pow(2.0, x) + m.pow(x, 2),
     "positive": lambda m, x, y, w: m.positive(x) * 2,
     "deg2rad": lambda m, x, y, w: m.deg2rad(x * 90) + x.rad2deg(),
     "diff": lambda m, x, y, w: m.diff(x),

@@ -389,6 +389,16 @@ def ldexp(input, other):  # noqa: A002
     return input * (2.0 ** other)
 
 
+def pow(input, exponent):  # noqa: A001,A002 - torch's names
+    """input ** exponent; either may be a number (torch.pow)."""
+    if isinstance(input, Tensor):
+        return input ** exponent
+    if not isinstance(exponent, Tensor):
+        raise TypeError(f"pow(): expected a Tensor as input or exponent, got "
+                        f"{type(input).__name__} and {type(exponent).__name__}")
+    return exponent.__rpow__(input)
+
+
 def neg(input):  # noqa: A002
     return -input
 
@@ -563,7 +573,7 @@ def inplace(name, fn):
     return method
 
 
-EXTRA_FUNCTIONS = ("lerp", "addcmul", "addcdiv", "float_power", "ldexp", "neg", "negative",
+EXTRA_FUNCTIONS = ("pow", "lerp", "addcmul", "addcdiv", "float_power", "ldexp", "neg", "negative",
                    "positive", "deg2rad", "rad2deg", "nan_to_num", "diff", "bitwise_and",
                    "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
                    "bitwise_not", "logical_and", "logical_or", "logical_xor", "logical_not",
