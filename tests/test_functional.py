@@ -128,6 +128,24 @@ def test_activation_edges(name):
         tfn(torch.tensor([1, 2]))
 
 
+@pytest.mark.parametrize("shape,wshape", [((4, 3, 5), (3,)), ((4, 3), (1,)), ((7,), (1,)),
+                                          ((2, 3, 2, 2), (3,))])
+def test_prelu_against_torch(shape, wshape, device):
+    r = np.random.default_rng(0)
+    against_torch(F.prelu, tF.prelu, [r.standard_normal(shape), r.random(wshape)], device)
+    with pytest.raises(RuntimeError, match="Mismatch of parameter numbers"):
+        F.prelu(pg.ones(2, 3), pg.ones(2))
+
+
+def test_rrelu_eval_and_training_slopes():
+    x = np.random.default_rng(0).standard_normal((50, 40))
+    against_torch(lambda t: F.rrelu(t, 0.1, 0.3), lambda t: tF.rrelu(t, 0.1, 0.3), [x])
+    y = F.rrelu(pg.tensor(x), 0.1, 0.3, training=True).numpy()
+    slopes = y[x < 0] / x[x < 0]
+    assert slopes.min() >= 0.1 and slopes.max() <= 0.3 and slopes.std() > 0.03
+    np.testing.assert_array_equal(y[x >= 0], x[x >= 0])
+
+
 def test_activation_bad_arguments():
     with pytest.raises(ValueError, match="approximate"):
         F.gelu(pg.ones(2), approximate="fast")

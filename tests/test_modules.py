@@ -58,6 +58,7 @@ ACTIVATIONS = [
     ("Softsign", ()), ("Tanhshrink", ()), ("LogSigmoid", ()), ("GLU", ()), ("GLU", (0,)),
     ("Softmin", (1,)), ("Hardshrink", (0.3,)), ("Softshrink", ()), ("Threshold", (0.1, 20.0)),
     ("Sigmoid", ()), ("Tanh", ()), ("ReLU", ()), ("Softmax", (0,)), ("LogSoftmax", (1,)),
+    ("RReLU", (0.1, 0.3)), ("Softmax2d", ()),
     ("Identity", ()), ("Flatten", ()), ("Flatten", (0, 1)), ("Unflatten", (1, (2, 3))),
 ]
 
@@ -66,9 +67,19 @@ ACTIVATIONS = [
 def test_activation_module(name, args):
     m, tm = getattr(nn, name)(*args), getattr(tnn, name)(*args)
     assert repr(m) == repr(tm)
+    m.eval(), tm.eval()               # RReLU's slope is random in training
     x = np.random.default_rng(0).standard_normal((4, 6, 2)) * 3
     # torch's hardsigmoid / hardswish backward kernels use the float32 constant 1.0f / 6
     compare(m, tm, [x], grad_rtol=1e-7 if name.startswith("Hard") else 1e-9)
+
+
+def test_prelu_module():
+    for args in ((), (4, 0.1)):
+        m, tm = nn.PReLU(*args), tnn.PReLU(*args)
+        assert repr(m) == repr(tm) and list(m.state_dict()) == list(tm.state_dict())
+        m.double()
+        copy_params(m, tm)
+        compare(m, tm, [np.random.default_rng(0).standard_normal((3, 4, 2))])
 
 
 @pytest.mark.parametrize("name", ["Dropout", "AlphaDropout", "FeatureAlphaDropout", "Dropout1d",

@@ -24,6 +24,7 @@ __all__ = [
     "sigmoid", "relu", "tanh", "softmax", "log_softmax", "softmin", "logsigmoid", "gelu", "silu",
     "elu", "selu", "celu", "leaky_relu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "mish",
     "softplus", "softsign", "tanhshrink", "glu", "hardshrink", "softshrink", "threshold",
+    "prelu", "rrelu",
     # dropout
     "dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d",
     # linear, distances, shapes, embeddings, normalization
@@ -150,6 +151,36 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # n
     """x for x > 0, else negative_slope·x."""
     _check_float(input, "leaky_relu")
     return where(input > 0, input, input * negative_slope)
+
+
+def prelu(input, weight):  # noqa: A002
+    """x for x ≥ 0, else weight·x; ``weight`` has one element or one per channel (dim 1)."""
+    _check_float(input, "prelu")
+    _check_tensor(weight, "weight", "prelu")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. Found "
+                           f"parameter numbers = {weight.numel()} and channel size = "
+                           f"{channels}.")
+    if weight.numel() == 1:
+        w = weight.reshape(())
+    else:
+        w = weight.reshape(channels, *([1] * (input.ndim - 2)))
+    return where(input >= 0, input, w * input)
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa: A002
+          training: bool = False, inplace: bool = False):
+    """Leaky ReLU with a random slope: each negative element is multiplied by a slope drawn
+    from U(lower, upper) in training, by (lower + upper) / 2 otherwise."""
+    _check_float(input, "rrelu")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    from ..random import uniform
+    from ..tensor import _to_device_array
+    slope = uniform(tuple(input.shape), lower, upper, dtype=input.dtype)
+    slope = Tensor._make(_to_device_array(slope, input.dtype, input.device), input.device)
+    return where(input >= 0, input, input * slope)
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002

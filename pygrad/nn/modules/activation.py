@@ -11,7 +11,7 @@ from .module import Module
 __all__ = ["Sigmoid", "ReLU", "Tanh", "Softmax", "LogSoftmax", "Softmin", "GELU", "SiLU", "ELU",
            "SELU", "CELU", "LeakyReLU", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "Mish",
            "Softplus", "Softsign", "Tanhshrink", "LogSigmoid", "GLU", "Hardshrink",
-           "Softshrink", "Threshold", "Dropout", "AlphaDropout", "FeatureAlphaDropout",
+           "Softshrink", "Threshold", "PReLU", "RReLU", "Softmax2d", "Dropout", "AlphaDropout", "FeatureAlphaDropout",
            "Dropout1d", "Dropout2d", "Dropout3d", "Flatten", "Unflatten"]
 
 
@@ -152,6 +152,41 @@ class Threshold(_Options):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
 
+class PReLU(Module):
+    """x for x ≥ 0, else a·x with a learned slope ``a`` (one, or one per channel), starting
+    at ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        from ...tensor import float32, full
+        from ..parameter import Parameter
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(full((num_parameters,), init, dtype=dtype or float32,
+                                     device=device))
+
+    def reset_parameters(self) -> None:
+        self.weight.data[...] = self.init
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(_Options):
+    """Leaky ReLU with a slope drawn from U(lower, upper) in training, their mean in eval."""
+
+    _options = ("lower", "upper")
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, x):
+        return F.rrelu(x, self.lower, self.upper, self.training)
+
+
 class _SoftmaxBase(Module):
     _fn = None
 
@@ -182,6 +217,15 @@ class Softmin(_SoftmaxBase):
     """softmax(−x) along ``dim``."""
 
     _fn = F.softmin
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {x.ndim}D instead")
+        return F.softmax(x, -3)
 
 
 # ---------------------------------------------------------------------------- dropout
