@@ -331,6 +331,25 @@ def test_loss_against_torch(name, kw, reduction, device):
 
 
 @pytest.mark.filterwarnings("ignore:size_average and reduce args will be deprecated")
+@pytest.mark.parametrize("kw", [{}, {"margin": 0.5, "swap": True},
+                                {"distance_function": "cosine"}], ids=str)
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_triplet_margin_with_distance_loss(kw, reduction):
+    r = np.random.default_rng(0)
+    arrays = [r.standard_normal((4, 5)) for _ in range(3)]
+
+    def call(lib):
+        f = F if lib == "pg" else tF
+        k = dict(kw, reduction=reduction)
+        if k.get("distance_function") == "cosine":
+            k["distance_function"] = lambda a, b: 1 - f.cosine_similarity(a, b)
+        return lambda *a: f.triplet_margin_with_distance_loss(*a, **k)
+    against_torch(call("pg"), call("torch"), arrays)
+    with pytest.raises(ValueError, match="margin"):
+        F.triplet_margin_with_distance_loss(*[pg.ones(2, 2)] * 3, margin=0.0)
+
+
+@pytest.mark.filterwarnings("ignore:size_average and reduce args will be deprecated")
 def test_loss_legacy_reduction_arguments():
     x, y = pg.randn(3, 4), pg.randn(3, 4)
     tx, ty = torch.tensor(x.numpy()), torch.tensor(y.numpy())
@@ -479,6 +498,9 @@ def test_pad_value_and_errors():
         tF.pad(torch.tensor(x)[None], (5, 0), mode="reflect")
     with pytest.raises(NotImplementedError, match="mode"):
         F.pad(pg.tensor(x), (1, 1), mode="wrap")
+    for lib, t in ((F, pg.tensor(x)), (tF, torch.tensor(x))):
+        with pytest.raises(RuntimeError, match="doesn't take in value"):
+            lib.pad(t, (1, 1), mode="replicate", value=1.0)
 
 
 # ============================================================================ embedding
@@ -635,6 +657,31 @@ def test_batch_norm_training_against_torch(shape, affine, device):
                                               pg.tensor(rv, device=device), *wb),
                   lambda x, *wb: tF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), *wb),
                   arrays, device)
+
+
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize("shape", [(3, 4, 5), (2, 4, 2, 3)])
+def test_instance_norm_against_torch(affine, shape, device):
+    r = np.random.default_rng(0)
+    arrays = [r.standard_normal(shape) * 2 + 1]
+    if affine:
+        arrays += [r.random(4) + 0.5, r.standard_normal(4)]
+    against_torch(lambda x, *wb: F.instance_norm(x, None, None, *wb),
+                  lambda x, *wb: tF.instance_norm(x, None, None, *wb), arrays, device)
+    stats = {}
+
+    def run(lib, x, *wb):
+        mod = pg if lib == "pg" else torch
+        rm = mod.tensor(np.linspace(-1, 1, 4), dtype=mod.float64)
+        rv = mod.tensor(np.linspace(0.5, 2, 4), dtype=mod.float64)
+        if lib == "pg":
+            rm, rv = rm.to(device), rv.to(device)
+        fn = F.instance_norm if lib == "pg" else tF.instance_norm
+        y = fn(x, rm, rv, *wb, use_input_stats=True, momentum=0.3)
+        stats[lib] = (rm, rv)
+        return fn(x, rm, rv, *wb, use_input_stats=False) + y
+    against_torch(lambda *a: run("pg", *a), lambda *a: run("torch", *a), arrays, device,
+                  check=False)
 
 
 def test_norm_errors():

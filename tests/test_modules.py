@@ -157,6 +157,49 @@ def test_loss_module(name, kw, make):
     compare(m, tm, arrays)
 
 
+def test_triplet_margin_with_distance_loss_module():
+    m, tm = nn.TripletMarginWithDistanceLoss(), tnn.TripletMarginWithDistanceLoss()
+    assert repr(m) == repr(tm)
+    r = np.random.default_rng(0)
+    compare(m, tm, [r.standard_normal((4, 5)) for _ in range(3)])
+    m = nn.TripletMarginWithDistanceLoss(distance_function=nn.CosineSimilarity(), swap=True)
+    tm = tnn.TripletMarginWithDistanceLoss(distance_function=tnn.CosineSimilarity(), swap=True)
+    compare(m, tm, [r.standard_normal((4, 5)) for _ in range(3)])
+
+
+PADS = [("ZeroPad1d", (2,), (2, 3, 4)), ("ZeroPad2d", ((1, 0, 2, 1),), (2, 3, 4)),
+        ("ConstantPad1d", ((1, 2), 3.5), (3, 4)), ("ConstantPad2d", (1, -1.0), (2, 3, 4)),
+        ("ConstantPad3d", ((1, 0, 0, 1, 2, 0), 0.5), (2, 2, 3, 4)),
+        ("ReflectionPad1d", (2,), (2, 3, 4)), ("ReflectionPad2d", ((1, 0, 2, 1),), (2, 3, 4)),
+        ("ReflectionPad3d", (1,), (1, 2, 3, 4, 5)), ("ReplicationPad1d", ((3, 1),), (2, 3, 4)),
+        ("ReplicationPad2d", (2,), (1, 2, 3, 4)), ("ReplicationPad3d", (1,), (2, 2, 3, 4)),
+        ("CircularPad1d", (2,), (2, 3, 4)), ("CircularPad2d", ((1, 0, 2, 1),), (2, 3, 4)),
+        ("CircularPad3d", (1,), (1, 2, 3, 4, 5))]
+
+
+@pytest.mark.parametrize("name,args,shape", PADS, ids=str)
+def test_padding_modules(name, args, shape):
+    m, tm = getattr(nn, name)(*args), getattr(tnn, name)(*args)
+    assert repr(m) == repr(tm)
+    compare(m, tm, [np.random.default_rng(0).standard_normal(shape)])
+
+
+def test_buffer_assignment():
+    for lib, t in ((nn, pg.ones), (tnn, torch.ones)):
+        m = lib.Module()
+        m.kept = lib.Buffer(t(2))
+        m.scratch = lib.Buffer(t(3), persistent=False)
+        assert list(m.state_dict()) == ["kept"]
+        assert [n for n, _ in m.named_buffers()] == ["kept", "scratch"]
+    src = pg.zeros(2)
+    m = nn.Module()
+    m.b = nn.Buffer(src)
+    assert type(m.b) is pg.Tensor
+    m.b = nn.Buffer(src)
+    m.b.data[0] = 5                       # shares the array
+    assert src[0].item() == 5
+
+
 def test_loss_module_options():
     m = nn.MultiLabelSoftMarginLoss(weight=pg.tensor([1.0, 2.0, 0.5]))
     assert "weight" in m.state_dict()
@@ -202,6 +245,11 @@ NORMS = [
     (lambda lib: lib.BatchNorm1d(4, track_running_stats=False, bias=False), (3, 4, 5)),
     (lambda lib: lib.BatchNorm2d(4), (2, 4, 3, 3)),
     (lambda lib: lib.BatchNorm3d(4, momentum=0.5), (2, 4, 2, 1, 3)),
+    (lambda lib: lib.InstanceNorm1d(4), (3, 4, 5)),
+    (lambda lib: lib.InstanceNorm1d(4, affine=True, track_running_stats=True), (3, 4, 5)),
+    (lambda lib: lib.InstanceNorm1d(4, affine=True), (4, 5)),
+    (lambda lib: lib.InstanceNorm2d(4, track_running_stats=True, momentum=None), (2, 4, 3, 3)),
+    (lambda lib: lib.InstanceNorm3d(4, affine=True, bias=False), (4, 2, 2, 3)),
 ]
 
 

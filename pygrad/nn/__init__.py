@@ -1,9 +1,9 @@
 """Neural-network building blocks (torch.nn's names)."""
 from . import functional, init, modules  # noqa: F401
 from .modules import *  # noqa: F401,F403
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
-__all__ = ["functional", "init", "Parameter"] + modules.__all__
+__all__ = ["functional", "init", "Parameter", "Buffer"] + modules.__all__
 
 
 def __getattr__(name):

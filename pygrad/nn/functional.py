@@ -30,12 +30,13 @@ __all__ = [
     # linear, distances, shapes, embeddings, normalization
     "linear", "bilinear", "one_hot", "pad", "normalize", "cosine_similarity",
     "pairwise_distance", "embedding", "embedding_bag", "layer_norm", "rms_norm", "batch_norm",
-    "group_norm",
+    "group_norm", "instance_norm",
     # losses
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss",
     "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 
 
@@ -637,6 +638,23 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     return _reduce(loss, reduction, "triplet_margin_loss")
 
 
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin: float = 1.0, swap: bool = False,
+                                      reduction: str = "mean"):
+    """max(0, d(a, p) − d(a, n) + margin) for any distance function ``d`` (pairwise_distance
+    by default); ``swap`` uses min(d(a, n), d(p, n))."""
+    what = "triplet_margin_with_distance_loss"
+    if margin <= 0:
+        raise ValueError(f"{what}: margin must be greater than 0, got {margin}")
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        _check_tensor(t, name, what)
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = minimum(d_neg, dist(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0.0), reduction, what)
+
+
 # ============================================================================ distances
 
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
@@ -739,7 +757,7 @@ def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
     if mode not in _PAD_MODES:
         raise NotImplementedError(f"pad: mode must be one of {_PAD_MODES}, got {mode!r}")
     if mode != "constant" and value not in (None, 0):
-        raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
+        raise RuntimeError(f"pad: Padding mode \"{mode}\" doesn't take in value argument")
     x = input
     for k in range(len(pad) // 2):
         d = x.ndim - 1 - k
@@ -1057,6 +1075,57 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
         if running_mean is None or running_var is None:
             raise RuntimeError(f"{what}: running_mean and running_var must be given when not "
                                f"training")
+        rm = _channel_view(running_mean.detach(), input.ndim)
+        rv = _channel_view(running_var.detach(), input.ndim)
+        y = (input - rm) * (rv + eps).rsqrt()
+    if weight is not None:
+        y = y * _channel_view(weight, input.ndim)
+    if bias is not None:
+        y = y + _channel_view(bias, input.ndim)
+    return y
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None,  # noqa: A002
+                  bias=None, use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5):
+    """Normalise each channel of each sample of (N, C, …) over its other dims.
+
+    With ``use_input_stats`` the sample's statistics are used and, when given, the running
+    statistics move by ``momentum`` toward their mean over the batch (unbiased variance);
+    otherwise the running statistics normalise.
+    """
+    what = "instance_norm"
+    _check_float(input, what)
+    if input.ndim < 3:
+        raise ValueError(f"{what}: expected (N, C, ...) input with at least one dim after "
+                         f"the channels, got {input.ndim}D")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_affine(t, name, (c,), what)
+    dims = tuple(range(2, input.ndim))
+    if use_input_stats:
+        count = input.numel() // (input.shape[0] * c) if input.shape[0] * c else 0
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                             f"size {list(input.shape)}")
+        mean = input.mean(dims, keepdim=True)
+        xc = input - mean
+        var = (xc * xc).mean(dims, keepdim=True)
+        m = float(momentum)
+        if running_mean is not None:
+            batch_mean = mean.data.reshape(input.shape[0], c).mean(0)
+            running_mean.data[...] = ((1 - m) * running_mean.data +
+                                      m * batch_mean).astype(running_mean.dtype)
+        if running_var is not None:
+            unbiased = var.data.reshape(input.shape[0], c).mean(0) * (count / (count - 1))
+            running_var.data[...] = ((1 - m) * running_var.data +
+                                     m * unbiased).astype(running_var.dtype)
+        y = xc * (var + eps).rsqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError(f"{what}: Expected running_mean and running_var to be defined "
+                               f"when use_input_stats is false")
         rm = _channel_view(running_mean.detach(), input.ndim)
         rv = _channel_view(running_var.detach(), input.ndim)
         y = (input - rm) * (rv + eps).rsqrt()

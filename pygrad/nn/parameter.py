@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 
-__all__ = ["Parameter"]
+__all__ = ["Parameter", "Buffer"]
 
 
 class Parameter(Tensor):
@@ -36,3 +36,24 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+
+
+class Buffer(Tensor):
+    """Marks a tensor to be registered as a buffer when assigned to a Module attribute
+    (``self.mask = Buffer(t, persistent=False)``), like torch.nn.Buffer. The module stores
+    a plain Tensor sharing ``t``'s array."""
+
+    __slots__ = ("persistent",)
+
+    def __new__(cls, data=None, *, persistent: bool = True):
+        if data is None:
+            from ..tensor import empty
+            data = empty(0)
+        elif not isinstance(data, Tensor):
+            data = Tensor(data)
+        b = cls._make(data.data, data.device)
+        b.persistent = persistent
+        return b
+
+    def __init__(self, data=None, *, persistent: bool = True):
+        pass    # everything is set in __new__

@@ -11,8 +11,8 @@ from .module import Module
 __all__ = ["Sigmoid", "ReLU", "Tanh", "Softmax", "LogSoftmax", "Softmin", "GELU", "SiLU", "ELU",
            "SELU", "CELU", "LeakyReLU", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "Mish",
            "Softplus", "Softsign", "Tanhshrink", "LogSigmoid", "GLU", "Hardshrink",
-           "Softshrink", "Threshold", "PReLU", "RReLU", "Softmax2d", "Dropout", "AlphaDropout", "FeatureAlphaDropout",
-           "Dropout1d", "Dropout2d", "Dropout3d", "Flatten", "Unflatten"]
+           "Softshrink", "Threshold", "PReLU", "RReLU", "Softmax2d", "Dropout", "AlphaDropout",
+           "FeatureAlphaDropout", "Dropout1d", "Dropout2d", "Dropout3d", "Flatten", "Unflatten"]
 
 
 def _plain(name, fn, doc):

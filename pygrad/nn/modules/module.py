@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 from typing import Iterator
 
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -123,6 +123,11 @@ class Module:
             d[name] = None
             return
         buffers = d.get("_buffers")
+        if isinstance(value, Buffer):
+            self._forget(name, keep="_buffers")
+            self.register_buffer(name, Tensor._make(value.data, value.device),
+                                 value.persistent)
+            return
         if buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "

@@ -9,7 +9,8 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
+__all__ = ["LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+           "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
 def _shape_tuple(normalized_shape):
@@ -200,3 +201,51 @@ class BatchNorm3d(_BatchNorm):
     """Batch normalisation of (N, C, D, H, W) input."""
 
     _ranks = (5,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Per-sample, per-channel normalisation of (N, C, …) or unbatched (C, …) input; no
+    affine parameters nor running statistics unless asked for (torch's defaults)."""
+
+    _no_batch_dim = 2
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def forward(self, x):
+        n = self._no_batch_dim
+        if x.ndim not in (n, n + 1):
+            raise ValueError(f"expected {n}D or {n + 1}D input (got {x.ndim}D input)")
+        if x.shape[x.ndim - n] != self.num_features and self.affine:
+            raise ValueError(f"expected input's size at dim={x.ndim - n} to match "
+                             f"num_features ({self.num_features}), but got: "
+                             f"{x.shape[x.ndim - n]}.")
+        if x.ndim == n:
+            return self._norm(x.unsqueeze(0)).squeeze(0)
+        return self._norm(x)
+
+    def _norm(self, x):
+        return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                               self.training or not self.track_running_stats,
+                               0.0 if self.momentum is None else self.momentum, self.eps)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) input."""
+
+    _no_batch_dim = 2
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) input."""
+
+    _no_batch_dim = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _no_batch_dim = 4
