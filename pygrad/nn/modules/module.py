@@ -445,11 +445,7 @@ class Module:
         return self.to(dtype="float64")
 
     def half(self):
-        """Cast floating parameters and buffers to float16 — where pygrad has that dtype."""
-        from ... import tensor as _tensor
-        if not hasattr(_tensor, "float16"):
-            raise TypeError("half: pygrad tensors have no float16 dtype yet; use float() or "
-                            "double()")
+        """Cast floating parameters and buffers to float16."""
         return self.to(dtype="float16")
 
     def type(self, dst_type):
