@@ -20,7 +20,7 @@ import numpy as np
 from .device import Device, get_default_device
 from .tensor import Tensor, _to_device_array, _with_dtype, as_dtype
 
-__all__ = ["from_dlpack", "as_tensor"]    # the functions exported as pygrad.<name>
+__all__ = ["as_tensor", "from_dlpack"]    # the functions exported as pygrad.<name>
 
 # DLPack's device types (DLDeviceType in dlpack.h)
 _DL_CPU, _DL_CUDA, _DL_CUDA_HOST, _DL_CUDA_MANAGED = 1, 2, 3, 13
