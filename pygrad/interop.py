@@ -171,15 +171,15 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     dev = None if device is None else Device(device)
     if isinstance(data, Tensor):
         return data.to(dtype=dt, device=dev)
-    if isinstance(data, np.ndarray):
-        dev = get_default_device() if dev is None else dev
-        if dev.type == "cpu":
-            return Tensor._make(_with_dtype(data, data, dt), dev)
-    elif _is_cupy_array(data):
+    if _is_cupy_array(data):
         own = Device("cuda", data.device.id)
         dev = own if dev is None else dev
         if dev is own:
             with dev.backend.guard(dev):
                 return Tensor._make(_with_dtype(data, data, dt), dev)
+    elif isinstance(data, np.ndarray):
+        dev = get_default_device() if dev is None else dev
+        if dev.type == "cpu":
+            return Tensor._make(_with_dtype(data, data, dt), dev)
     dev = get_default_device() if dev is None else dev
     return Tensor._make(_to_device_array(data, dt, dev), dev)

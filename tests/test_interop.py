@@ -232,6 +232,50 @@ def test_as_tensor_of_a_tensor_is_itself_or_to_keeping_the_graph():
     np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
 
 
+def test_as_tensor_of_a_torch_tensor_shares_its_memory():
+    t = torch.arange(6, dtype=torch.float64)
+    x = pg.as_tensor(t)
+    assert x.dtype == np.float64 and x.numpy().ctypes.data == t.data_ptr()
+    t[0] = 10.0
+    assert x[0].item() == 10.0
+
+
+class _GpuArray(np.ndarray):
+    """Stands in for a CuPy array on GPU 0 (the module name, ``device.id``,
+    ``__cuda_array_interface__`` and ``get()`` are what pygrad reads)."""
+
+    __module__ = "cupy"
+
+    @property
+    def device(self):
+        return types.SimpleNamespace(id=0)
+
+    @property
+    def __cuda_array_interface__(self):
+        return self.__array_interface__
+
+    def get(self):
+        return np.array(self)
+
+
+def test_as_tensor_shares_memory_with_a_cupy_array_on_its_device(monkeypatch):
+    """The CuPy path, without a GPU: the array's own device, its memory kept; another dtype is
+    cast on that device; device="cpu" brings it to the host."""
+    import contextlib
+    dev = pg.device("cuda:0")
+    guarded = []
+    monkeypatch.setattr(dev, "_backend", types.SimpleNamespace(
+        guard=lambda d: guarded.append(d) or contextlib.nullcontext()))
+    a = np.arange(4.0).view(_GpuArray)
+    x = pg.as_tensor(a)
+    assert x.device is dev and x.data is a and guarded == [dev]
+    y = pg.as_tensor(a, dtype=pg.float32, device="cuda:0")
+    assert y.device is dev and y.dtype == np.float32 and not np.shares_memory(y.data, a)
+    z = pg.as_tensor(a, device="cpu")
+    assert type(z.data) is np.ndarray and z.device is pg.device("cpu")
+    np.testing.assert_array_equal(z.numpy(), [0.0, 1.0, 2.0, 3.0])
+
+
 def test_as_tensor_bad_input():
     with pytest.raises(TypeError, match="complex128 are not supported"):
         pg.as_tensor(np.ones(2, dtype=np.complex128))
