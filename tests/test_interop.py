@@ -48,6 +48,9 @@ def test_np_from_dlpack_views_a_pygrad_tensor(dtype):
     np.testing.assert_array_equal(a, _data(dtype, seed=1))
     _poke(a)
     np.testing.assert_array_equal(x.numpy(), a)
+    c = np.from_dlpack(x, copy=True)        # the consumer's copy= reaches NumPy's exporter
+    assert not np.shares_memory(c, x.numpy())
+    np.testing.assert_array_equal(c, x.numpy())
 
 
 @pytest.mark.parametrize("shape", [(), (0,), (0, 3), (5,), (2, 3, 4)])
