@@ -88,3 +88,12 @@ def test_bad_calls_raise():
         x.reshape(4, 6, shape=(4, 6))
     with pytest.raises(TypeError):
         x.permute(dim=(0, 1, 2))
+
+
+def test_range_as_an_index_like_torch():
+    for index in ((range(2), [0, 2]), range(1, 2), (slice(None), range(3))):
+        p, t = pg.tensor(A), torch.tensor(A)
+        np.testing.assert_array_equal(p[index].numpy(), t[index].numpy())
+        p[index] = 0.5
+        t[index] = 0.5
+        np.testing.assert_array_equal(p.numpy(), t.numpy())

@@ -283,8 +283,8 @@ def _index_item(item, xp, device):
         return item
     elif item is None or item is Ellipsis:
         return item
-    elif isinstance(item, (list, tuple, np.ndarray)):
-        item = xp.asarray(item)
+    elif isinstance(item, (list, tuple, np.ndarray, range)):
+        item = xp.asarray(list(item) if isinstance(item, range) else item)
         if item.size == 0 and item.dtype.kind == "f":     # [] is an empty integer index
             item = item.astype(np.int64)
     else:
@@ -306,7 +306,8 @@ def normalize_index(index, x):
         return index
     xp = x.backend.xp
     if index.__class__ is list and len(index) < 32 and any(
-            isinstance(i, (list, tuple, slice, np.ndarray)) or i is None or i is Ellipsis
+            isinstance(i, (list, tuple, slice, np.ndarray, range)) or i is None
+            or i is Ellipsis
             or hasattr(i, "_ctx") for i in index):
         index = tuple(index)   # torch (and old NumPy) read such a list as a tuple of indices
     items = [_index_item(i, xp, x.device)
