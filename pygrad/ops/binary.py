@@ -13,6 +13,7 @@ import sys
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import _mode, no_grad
 from .dtypes import UnsupportedDtypeError, result_type
 from .math import sum_to, sum_to_array
 
@@ -557,8 +558,17 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
 def inplace(name, fn):
+    """``x.<name>_(...)``: ``fn`` computed out of place on the detached x, written back into
+    x's array. Not recorded (as every in-place write in pygrad), so an argument that requires
+    grad is refused; the result must keep x's shape and fit its dtype, as torch requires."""
     def method(self, *args, **kwargs):
-        y = fn(self.detach(), *args, **kwargs)
+        if _mode.enabled and any(isinstance(a, Tensor) and a._requires_grad
+                                 for a in (*args, *kwargs.values())):
+            raise RuntimeError(f"{name}_(): an argument that requires grad cannot be written "
+                               f"into a tensor in place (it is not recorded); use the "
+                               f"out-of-place {name}() or detach() the argument")
+        with no_grad():
+            y = fn(self.detach(), *args, **kwargs)
         if tuple(y.shape) != tuple(self.shape):
             raise RuntimeError(f"{name}_(): output with shape {tuple(self.shape)} doesn't match "
                                f"the broadcast shape {tuple(y.shape)}")

@@ -127,17 +127,8 @@ def _make_function(name):
 
 
 def _make_inplace(name):
-    def method(self):
-        y = _apply(name, self.detach())
-        if y.dtype != self.dtype:
-            raise RuntimeError(f"{name}_(): result type {y.dtype} can't be cast to the "
-                               f"desired output type {self.dtype}")
-        self._check_inplace(f"{name}_")
-        self.data[...] = y.data
-        return self
-    method.__name__ = method.__qualname__ = name + "_"
-    method.__doc__ = f"In-place {name}: ``x.{name}_()`` overwrites x (not recorded)."
-    return method
+    from .binary import inplace
+    return inplace(name, lambda x: _apply(name, x))
 
 
 _module = sys.modules[__name__]

@@ -23,6 +23,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import _mode, no_grad
 from ..backend.reference import get_xp
 from . import shape as _shape
+from .binary import inplace
 from .shape import GetItem, GetItemGrad, Index, wrap_dim
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
@@ -136,28 +137,6 @@ def _strides(shape):
         strides.append(n)
         n *= s
     return strides[::-1]
-
-
-def _inplace(name, fn):
-    """``x.<name>_(...)``: ``fn`` computed out of place on a detached x, written back into
-    x's array (not recorded, like the other in-place ops)."""
-    def method(self, *args, **kwargs):
-        if _mode.enabled and any(isinstance(a, Tensor) and a._requires_grad
-                                 for a in (*args, *kwargs.values())):
-            raise RuntimeError(f"{name}_(): an argument that requires grad cannot be written "
-                               f"into a tensor in place (it is not recorded); use the "
-                               f"out-of-place {name}() or detach() the argument")
-        with no_grad():
-            y = fn(self.detach(), *args, **kwargs)
-        if y.shape != self.shape:
-            raise RuntimeError(f"{name}_(): the result has shape {tuple(y.shape)}, which "
-                               f"does not match the tensor's shape {tuple(self.shape)}")
-        self._check_inplace(f"{name}_")
-        self.data[...] = y.data
-        return self
-    method.__name__ = method.__qualname__ = name + "_"
-    method.__doc__ = f"In-place {name}: ``x.{name}_(...)`` overwrites x (not recorded)."
-    return method
 
 
 # ----------------------------------------------------------------------------- scatter family
@@ -1021,7 +1000,7 @@ INPLACE = ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy"
            "index_put", "put", "masked_fill", "masked_scatter")
 _module = sys.modules[__name__]
 for _name in INPLACE:
-    setattr(_module, _name + "_", _inplace(_name, getattr(_module, _name)))
+    setattr(_module, _name + "_", inplace(_name, getattr(_module, _name)))
 METHODS += tuple(name + "_" for name in INPLACE)
 
 
