@@ -4,7 +4,8 @@
  * (_ZGVbN4v_expf for SSE, _ZGVdN8v_expf for AVX2, ...), so `omp simd` loops calling
  * expf vectorise while keeping IEEE semantics for inf/nan (-ffast-math would turn a
  * fully masked -inf row into garbage). libmvec has exp/expf since glibc 2.22 and
- * log1p/log1pf since 2.35; elsewhere (aarch64, musl, macOS) the scalar calls are used.
+ * log1p/log1pf and erfc/erfcf since 2.35; elsewhere (aarch64, musl, macOS) the scalar
+ * calls are used.
  */
 #ifndef PYGRAD_SIMD_MATH_H
 #define PYGRAD_SIMD_MATH_H
@@ -23,6 +24,10 @@ extern double exp(double);
 extern float log1pf(float);
 #pragma omp declare simd notinbranch
 extern double log1p(double);
+#pragma omp declare simd notinbranch
+extern float erfcf(float);
+#pragma omp declare simd notinbranch
+extern double erfc(double);
 #endif
 #endif
 

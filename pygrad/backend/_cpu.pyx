@@ -160,6 +160,41 @@ def sigmoid_bwd(y, gy):
     return gx
 
 
+cdef inline int _approximate(object approximate, str fn) except -1:
+    if approximate == "none":
+        return 0
+    if approximate == "tanh":
+        return 1
+    raise ValueError(f"{fn}: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def gelu_fwd(x, approximate="none"):
+    """y = x·Φ(x) elementwise, any shape; approximate "tanh": x·(1 + tanh(√(2/π)·(x +
+    0.044715·x³)))/2."""
+    cdef cnp.ndarray a = _array(x, "gelu", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "gelu", "x"))
+    cdef int approx = _approximate(approximate, "gelu")
+    cdef cnp.ndarray y = _empty_like(a)
+    cdef int64_t n = cnp.PyArray_SIZE(a)
+    with nogil:
+        k.gelu_fwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(y), n, approx)
+    return y
+
+
+def gelu_bwd(x, gy, approximate="none"):
+    """gx = gy·gelu'(x) elementwise, recomputed from the forward's input x; x and gy of one
+    shape and dtype."""
+    cdef cnp.ndarray a = _array(x, "gelu_bwd", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "gelu_bwd", "x"))
+    cdef cnp.ndarray g = _like(gy, a, "gelu_bwd", "gy", "x")
+    cdef int approx = _approximate(approximate, "gelu_bwd")
+    cdef cnp.ndarray gx = _empty_like(a)
+    cdef int64_t n = cnp.PyArray_SIZE(a)
+    with nogil:
+        k.gelu_bwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(g), cnp.PyArray_DATA(gx), n, approx)
+    return gx
+
+
 # ----------------------------------------------------------------------------- softmax family
 # Over the last axis; rows = size / C.
 
@@ -281,6 +316,75 @@ def bce_with_logits(x, y, pos_weight=None, grad_scale=None):
         k.bce_with_logits(cnp.PyArray_DATA(a), cnp.PyArray_DATA(b), pwp, scale,
                           cnp.PyArray_DATA(loss), gp, rows, c)
     return loss, grad
+
+
+# ----------------------------------------------------------------------------- layer norm
+# Over the rows of a 2-D (rows, C) array.
+
+cdef inline cnp.ndarray _rows_2d(object x, str fn):
+    cdef cnp.ndarray a = _array(x, fn, "x")
+    if a.ndim != 2:
+        raise ValueError(f"{fn}: x must be 2-D (rows, C), got shape {(<object>a).shape}")
+    return a
+
+
+def layer_norm_fwd(x, weight=None, bias=None, double eps=1e-5):
+    """Layer norm of each row of x (rows, C); returns (y, mean, rstd) with mean and rstd
+    (rows,), rstd = 1/√(var + eps) (biased variance) and y = (x − mean)·rstd·weight + bias;
+    weight and bias None or (C,) of x's dtype."""
+    cdef cnp.ndarray a = _rows_2d(x, "layer_norm")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "layer_norm", "x"))
+    cdef int64_t rows = a.shape[0], c = a.shape[1]
+    cdef cnp.ndarray w = None, b = None
+    if weight is not None:
+        w = _vector(weight, a, c, "layer_norm", "weight")
+    if bias is not None:
+        b = _vector(bias, a, c, "layer_norm", "bias")
+    cdef cnp.ndarray y = _empty_like(a)
+    cdef cnp.ndarray mean = cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+    cdef cnp.ndarray rstd = cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+    cdef void *wp = _ptr(w)
+    cdef void *bp = _ptr(b)
+    with nogil:
+        k.layer_norm_fwd(cnp.PyArray_DATA(a), wp, bp, cnp.PyArray_DATA(y),
+                         cnp.PyArray_DATA(mean), cnp.PyArray_DATA(rstd), rows, c, eps)
+    return y, mean, rstd
+
+
+def layer_norm_bwd(x, gy, weight, mean, rstd, bint need_x=True, bint need_weight=False,
+                   bint need_bias=False):
+    """Gradients of ``layer_norm_fwd`` from its saved mean and rstd: returns (gx, gw, gb),
+    each None unless asked for. With x̂ = (x − mean)·rstd and g = gy·weight:
+    gx = rstd·(g − mean(g) − x̂·mean(g·x̂)) over each row, gw = Σ_rows gy·x̂, gb = Σ_rows gy.
+    gw and gb are the same for any thread count."""
+    cdef cnp.ndarray a = _rows_2d(x, "layer_norm_bwd")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "layer_norm_bwd", "x"))
+    cdef cnp.ndarray g = _like(gy, a, "layer_norm_bwd", "gy", "x")
+    cdef int64_t rows = a.shape[0], c = a.shape[1]
+    cdef cnp.ndarray w = None
+    if weight is not None:
+        w = _vector(weight, a, c, "layer_norm_bwd", "weight")
+    cdef cnp.ndarray m = _vector(mean, a, rows, "layer_norm_bwd", "mean")
+    cdef cnp.ndarray r = _vector(rstd, a, rows, "layer_norm_bwd", "rstd")
+    cdef cnp.ndarray gx = _empty_like(a) if need_x else None
+    cdef cnp.npy_intp cdim = c
+    cdef cnp.ndarray gw = cnp.PyArray_EMPTY(1, &cdim, cnp.PyArray_TYPE(a), 0) if need_weight \
+        else None
+    cdef cnp.ndarray gb = cnp.PyArray_EMPTY(1, &cdim, cnp.PyArray_TYPE(a), 0) if need_bias \
+        else None
+    cdef void *wp = _ptr(w)
+    cdef void *gxp = _ptr(gx)
+    cdef void *gwp = _ptr(gw)
+    cdef void *gbp = _ptr(gb)
+    cdef int status
+    with nogil:
+        status = k.layer_norm_bwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(g), wp,
+                                  cnp.PyArray_DATA(m), cnp.PyArray_DATA(r), gxp, gwp, gbp,
+                                  rows, c)
+    if status != 0:
+        raise MemoryError(f"layer_norm_bwd: no memory for the weight/bias partial sums "
+                          f"({rows}x{c})")
+    return gx, gw, gb
 
 
 # ----------------------------------------------------------------------------- optimizers

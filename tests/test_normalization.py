@@ -1,0 +1,321 @@
+"""layer_norm and gelu (pygrad.ops.normalization) against torch.nn.functional: values and
+gradients in float32 and float64 with random upstream gradients, gradcheck and double
+backward in float64, the shapes the kernels treat differently (1-element rows, rows that are
+not a multiple of the SIMD width, long rows, several normalized dims, no weight or bias),
+the threaded paths, the reference backend, and bad arguments."""
+import numpy as np
+import pytest
+
+import pygrad as pg
+from pygrad import backend
+from pygrad.backend import _cpu
+from pygrad.ops.normalization import gelu, layer_norm
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-12)}
+PG_DTYPE = {np.float32: pg.float32, np.float64: pg.float64}
+
+
+@pytest.fixture(params=["default", "threaded"])
+def threading(request):
+    """The default threading threshold, and every multi-row input threaded (the kernels'
+    parallel paths on small inputs)."""
+    previous = _cpu.set_parallel_min(1)
+    if request.param == "default":
+        _cpu.set_parallel_min(previous)
+    yield request.param
+    _cpu.set_parallel_min(previous)
+
+
+def pair(a, requires_grad=True):
+    """The same array as a pygrad and a torch tensor (leaves)."""
+    return (pg.tensor(a, requires_grad=requires_grad),
+            torch.tensor(a, requires_grad=requires_grad))
+
+
+def close(got, want, dtype, atol=None):
+    want = want.detach().numpy() if isinstance(want, torch.Tensor) else want
+    got = got.numpy()
+    assert got.dtype == np.dtype(dtype) and got.shape == want.shape
+    tol = dict(TOL[dtype], **({} if atol is None else {"atol": atol}))
+    np.testing.assert_allclose(got, want, equal_nan=True, **tol)
+
+
+# ----------------------------------------------------------------------------- layer_norm
+
+LN_CASES = [
+    ((5,), (5,)),                 # 1-d input: one row
+    ((4, 7), (7,)),
+    ((2, 3, 17), (17,)),          # rows not a multiple of any SIMD width
+    ((3, 4, 5), (4, 5)),          # two normalized dims
+    ((2, 3, 2, 5), (3, 2, 5)),    # three
+    ((6, 1), (1,)),               # 1-element rows: y = bias
+    ((300, 7), (7,)),             # more rows than one accumulation block of gw/gb
+    ((3, 1100), (1100,)),         # a row longer than one summation chunk
+    ((2, 16, 64), (64,)),
+]
+AFFINE = ["both", "weight", "bias", "none"]
+
+
+@pytest.mark.parametrize("affine", AFFINE)
+@pytest.mark.parametrize("shape,normalized", LN_CASES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_layer_norm_matches_torch(dtype, shape, normalized, affine, threading):
+    rng = np.random.default_rng(len(shape) * 1000 + sum(shape))
+    x, tx = pair((rng.standard_normal(shape) * 3 + 2).astype(dtype))
+    w = tw = b = tb = None
+    if affine in ("both", "weight"):
+        w, tw = pair(rng.standard_normal(normalized).astype(dtype))
+    if affine in ("both", "bias"):
+        b, tb = pair(rng.standard_normal(normalized).astype(dtype))
+    gy = rng.standard_normal(shape).astype(dtype)
+    y = layer_norm(x, normalized, w, b)
+    ty = TF.layer_norm(tx, normalized, tw, tb)
+    close(y, ty, dtype)
+    y.backward(pg.tensor(gy))
+    ty.backward(torch.tensor(gy))
+    # 1-element rows: x̂ and the input gradient are 0 up to rstd (1/√eps ≈ 316) times a
+    # rounding error of the mean or of gy·w (torch's noise reaches 3e-5 in float32)
+    atol = 1e-4 if normalized == (1,) else None
+    close(x.grad, tx.grad, dtype, atol)
+    for p, tp in ((w, tw), (b, tb)):
+        if p is not None:
+            close(p.grad, tp.grad, dtype, atol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_layer_norm_eps_and_constant_rows(dtype):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((4, 9)).astype(dtype)
+    a[1] = 3.0                                   # a constant row: variance 0, y = 0
+    x, tx = pair(a)
+    for eps in (1e-5, 0.5):
+        close(layer_norm(x, [9], eps=eps), TF.layer_norm(tx, [9], eps=eps), dtype)
+    y = layer_norm(x, 9)                          # an int normalized_shape, as nn.LayerNorm
+    assert np.all(y.numpy()[1] == 0)
+
+
+def test_layer_norm_gradient_parts_are_optional():
+    """Only the gradients asked for are computed; x not requiring grad still gives w's."""
+    rng = np.random.default_rng(2)
+    x = pg.tensor(rng.standard_normal((8, 6)))
+    w = pg.tensor(rng.standard_normal(6), requires_grad=True)
+    b = pg.tensor(rng.standard_normal(6))
+    layer_norm(x, (6,), w, b).sum().backward()
+    tx = torch.tensor(x.numpy())
+    tw = torch.tensor(w.numpy(), requires_grad=True)
+    TF.layer_norm(tx, (6,), tw, torch.tensor(b.numpy())).sum().backward()
+    close(w.grad, tw.grad, np.float64)
+    assert x.grad is None and b.grad is None
+
+
+def test_layer_norm_non_contiguous_input():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((7, 5))
+    x, tx = pair(a)
+    y, ty = layer_norm(x.T, (7,)), TF.layer_norm(tx.T, (7,))
+    close(y, ty, np.float64)
+    g = rng.standard_normal((5, 7))
+    y.backward(pg.tensor(g))
+    ty.backward(torch.tensor(g))
+    close(x.grad, tx.grad, np.float64)
+
+
+def test_layer_norm_empty():
+    x, tx = pair(np.zeros((0, 5), dtype=np.float32))
+    w, tw = pair(np.ones(5, dtype=np.float32))
+    y, ty = layer_norm(x, (5,), w), TF.layer_norm(tx, (5,), tw)
+    assert y.shape == tuple(ty.shape) == (0, 5)
+    y.sum().backward()
+    ty.sum().backward()
+    close(w.grad, tw.grad, np.float32)            # zeros: no rows
+
+
+@pytest.mark.parametrize("affine", ["both", "none"])
+def test_layer_norm_gradcheck(affine):
+    rng = np.random.default_rng(4)
+    x = pg.tensor(rng.standard_normal((3, 2, 5)), requires_grad=True)
+    if affine == "both":
+        w = pg.tensor(rng.standard_normal((2, 5)), requires_grad=True)
+        b = pg.tensor(rng.standard_normal((2, 5)), requires_grad=True)
+        assert pg.autograd.gradcheck(lambda x, w, b: layer_norm(x, (2, 5), w, b), (x, w, b))
+    else:
+        assert pg.autograd.gradcheck(lambda x: layer_norm(x, (2, 5)), (x,))
+
+
+def test_layer_norm_double_backward_matches_torch():
+    rng = np.random.default_rng(5)
+    x, tx = pair(rng.standard_normal((4, 6)))
+    w, tw = pair(rng.standard_normal(6))
+    b, tb = pair(rng.standard_normal(6))
+    gy, v = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    v_w = rng.standard_normal(6)
+    y = layer_norm(x, (6,), w, b)
+    gx, gw = pg.autograd.grad(y, [x, w], pg.tensor(gy), create_graph=True)
+    ((gx * pg.tensor(v)).sum() + (gw * pg.tensor(v_w)).sum()).backward()
+    ty = TF.layer_norm(tx, (6,), tw, tb)
+    tgx, tgw = torch.autograd.grad(ty, [tx, tw], torch.tensor(gy), create_graph=True)
+    ((tgx * torch.tensor(v)).sum() + (tgw * torch.tensor(v_w)).sum()).backward()
+    close(x.grad, tx.grad, np.float64)
+    close(w.grad, tw.grad, np.float64)
+
+
+def test_layer_norm_weight_and_bias_gradients_do_not_depend_on_threads():
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((513, 40)).astype(np.float32)
+    g = rng.standard_normal((513, 40)).astype(np.float32)
+    w = rng.standard_normal(40).astype(np.float32)
+    y, mean, rstd = _cpu.layer_norm_fwd(a, w, None, 1e-5)
+    previous = _cpu.set_parallel_min(1)
+    try:
+        threaded = _cpu.layer_norm_bwd(a, g, w, mean, rstd, True, True, True)
+    finally:
+        _cpu.set_parallel_min(previous)
+    serial = _cpu.layer_norm_bwd(a, g, w, mean, rstd, True, True, True)
+    for t, s in zip(threaded, serial):
+        np.testing.assert_array_equal(t, s)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_layer_norm_kernels_match_the_reference_backend(dtype):
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in ((5, 3, 8), (3, 8), (3, 8))]
+    gy = pg.tensor(rng.standard_normal((5, 3, 8)).astype(dtype))
+    results = []
+    for name in ("cpu", "reference"):
+        with backend.use(name):
+            x, w, b = (pg.tensor(a, requires_grad=True) for a in arrays)
+            layer_norm(x, (3, 8), w, b).backward(gy)
+            results.append([t.numpy() for t in (layer_norm(x, (3, 8), w, b), x.grad, w.grad,
+                                                   b.grad)])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, **TOL[dtype])
+
+
+@pytest.mark.parametrize("args,kwargs,exc,match", [
+    (((2, 3), (4,)), {}, RuntimeError, "expected input with shape"),
+    (((2, 3), (2, 3, 1)), {}, RuntimeError, "expected input with shape"),
+    (((2, 3), ()), {}, RuntimeError, "at least one dimension"),
+    (((2, 3), (3,)), {"weight": (4,)}, RuntimeError, "weight to be of same shape"),
+    (((2, 3), (3,)), {"bias": (1, 3)}, RuntimeError, "bias to be of same shape"),
+    (((2, 3), (3,)), {"weight": "float32"}, RuntimeError, "dtype"),
+    (((2, 3), "abc"), {}, TypeError, "must hold ints"),
+    (((2, 3), 2.5), {}, TypeError, "normalized_shape"),
+    (((2, 3), (3,)), {"eps": "small"}, TypeError, "eps"),
+])
+def test_layer_norm_bad_arguments(args, kwargs, exc, match):
+    shape, normalized = args
+    x = pg.randn(*shape, dtype=pg.float64)
+    kw = {}
+    for k, v in kwargs.items():
+        if k in ("weight", "bias"):
+            kw[k] = pg.ones(3, dtype=pg.float32) if v == "float32" else pg.ones(*v,
+                                                                                dtype=pg.float64)
+        else:
+            kw[k] = v
+    with pytest.raises(exc, match=match):
+        layer_norm(x, normalized, **kw)
+
+
+def test_layer_norm_bad_input_type_and_dtype():
+    with pytest.raises(TypeError, match="expected input to be a Tensor"):
+        layer_norm(np.ones((2, 3)), (3,))
+    with pytest.raises(NotImplementedError, match="layer_norm: not implemented for dtype int64"):
+        layer_norm(pg.tensor([[1, 2, 3]]), (3,))
+    with pytest.raises(TypeError, match="weight to be a Tensor"):
+        layer_norm(pg.ones(2, 3), (3,), np.ones(3))
+
+
+# ----------------------------------------------------------------------------- gelu
+
+GELU_SHAPES = [(), (1,), (17,), (3, 5), (2, 3, 67), (0, 4), (40000,)]
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("shape", GELU_SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_gelu_matches_torch(dtype, shape, approximate, threading):
+    rng = np.random.default_rng(sum(shape) + len(shape))
+    x, tx = pair((rng.standard_normal(shape) * 3).astype(dtype))
+    gy = rng.standard_normal(shape).astype(dtype)
+    y, ty = gelu(x, approximate), TF.gelu(tx, approximate=approximate)
+    close(y, ty, dtype)
+    y.backward(pg.tensor(gy))
+    ty.backward(torch.tensor(gy))
+    close(x.grad, tx.grad, dtype)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_gelu_edge_values(dtype, approximate):
+    a = np.array([0.0, -0.0, 1e-30, -1e-30, 5.0, -5.0, 10.0, -10.0, 30.0, -30.0, 1e4, -1e4,
+                  np.nan], dtype=dtype)
+    x, tx = pair(a)
+    y, ty = gelu(x, approximate), TF.gelu(tx, approximate=approximate)
+    # absolute slack: for x << 0 torch's x·(1 + erf) cancels to 0 where pygrad keeps the tiny
+    # value x·erfc(−x/√2)/2
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=TOL[dtype]["rtol"],
+                               atol=1e-6, equal_nan=True)
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=TOL[dtype]["rtol"],
+                               atol=1e-6, equal_nan=True)
+    assert gelu(pg.tensor([-100.0], dtype=PG_DTYPE[dtype])).item() <= 0
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_gradcheck_and_double_backward(approximate):
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((3, 4)) * 2
+    x = pg.tensor(a, requires_grad=True)
+    assert pg.autograd.gradcheck(lambda x: gelu(x, approximate), (x,))
+    # second derivatives, with respect to x and to the upstream gradient, against torch
+    x, tx = pair(a)
+    gy, tgy = pair(rng.standard_normal((3, 4)))
+    v = rng.standard_normal((3, 4))
+    (gx,) = pg.autograd.grad(gelu(x, approximate), [x], gy, create_graph=True)
+    (gx * pg.tensor(v)).sum().backward()
+    (tgx,) = torch.autograd.grad(TF.gelu(tx, approximate=approximate), [tx], tgy,
+                                 create_graph=True)
+    (tgx * torch.tensor(v)).sum().backward()
+    close(gx, tgx, np.float64)
+    close(x.grad, tx.grad, np.float64)
+    close(gy.grad, tgy.grad, np.float64)
+    # and a third derivative through the recorded backward
+    x = pg.tensor(a, requires_grad=True)
+    assert pg.autograd.gradcheck(
+        lambda x: pg.autograd.grad(gelu(x, approximate).sum(), [x], create_graph=True)[0], (x,))
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_gelu_kernels_match_the_reference_backend(dtype, approximate):
+    rng = np.random.default_rng(9)
+    a = (rng.standard_normal((4, 33)) * 4).astype(dtype)
+    gy = pg.tensor(rng.standard_normal((4, 33)).astype(dtype))
+    results = []
+    for name in ("cpu", "reference"):
+        with backend.use(name):
+            x = pg.tensor(a, requires_grad=True)
+            y = gelu(x, approximate)
+            y.backward(gy)
+            results.append((y.numpy(), x.grad.numpy()))
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, **TOL[dtype])
+
+
+def test_gelu_bad_arguments():
+    x = pg.randn(3)
+    with pytest.raises(RuntimeError, match="approximate must be 'none' or 'tanh', got 'fast'"):
+        gelu(x, approximate="fast")
+    with pytest.raises(ValueError, match="approximate"):
+        gelu(x, approximate=None)
+    with pytest.raises(NotImplementedError, match="gelu: not implemented for dtype int64"):
+        gelu(pg.tensor([1, 2]))
+    with pytest.raises(TypeError, match="expected input to be a Tensor"):
+        gelu([1.0, 2.0])
+    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
+        _cpu.gelu_fwd(np.ones(3), "erf")
