@@ -319,3 +319,45 @@ def test_gelu_bad_arguments():
         gelu([1.0, 2.0])
     with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
         _cpu.gelu_fwd(np.ones(3), "erf")
+
+
+# ----------------------------------------------------------------------------- bench rows
+
+def _bench_cpu():
+    import importlib
+    try:
+        return importlib.import_module("pygrad.bench.cpu")
+    except ImportError:
+        return importlib.import_module("bench.cpu")
+
+
+def test_bench_numpy_baselines_match_torch():
+    bench = _bench_cpu()
+    rng = np.random.default_rng(10)
+    x, gy = rng.standard_normal((6, 9)), rng.standard_normal((6, 9))
+    w, b = rng.standard_normal(9), rng.standard_normal(9)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = TF.layer_norm(tx, (9,), tw, tb)
+    ty.backward(torch.tensor(gy))
+    for got, want in zip(bench.numpy_layer_norm_fwd_bwd(x, w, b, gy),
+                         (ty, tx.grad, tw.grad, tb.grad)):
+        np.testing.assert_allclose(got, want.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for approximate in ("none", "tanh"):
+        tx = torch.tensor(x, requires_grad=True)
+        ty = TF.gelu(tx, approximate=approximate)
+        ty.backward(torch.tensor(gy))
+        y, gx = bench.numpy_gelu_fwd_bwd(x, gy, approximate)
+        np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(gx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_bench_rows_run_quick():
+    bench = _bench_cpu()
+    rows = bench.bench_layer_norm((8, 16), None, 1) + bench.bench_gelu((8, 16), None, 1)
+    rows += bench.bench_gelu((8, 16), 2.0, 1, approximate="tanh")
+    names = [r["name"] for r in rows]
+    assert names == ["layer_norm fwd+bwd", "layer_norm fwd+bwd [kernel only]", "gelu fwd+bwd",
+                     "gelu fwd+bwd [kernel only]", "gelu(tanh) fwd+bwd",
+                     "gelu(tanh) fwd+bwd [kernel only]"]
+    assert all(r["pygrad_ms"] > 0 and r["torch_ms"] > 0 for r in rows)
+    assert rows[-2]["target"]["value"] == 2.0
