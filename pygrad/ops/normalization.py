@@ -159,8 +159,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None,  # noqa: A002
                             f"{type(t).__name__}")
         if tuple(t.shape) != shape:
             raise InvalidArgumentError(
-                f"layer_norm: expected {name} to be of same shape as normalized_shape, but "
-                f"got {name} of shape {list(t.shape)} and normalized_shape = {list(shape)}")
+                f"layer_norm: expected {name} of shape {shape}, the same as normalized_shape, "
+                f"but got {name} of shape {tuple(t.shape)}")
         if t.dtype != input.dtype:
             raise InvalidArgumentError(f"layer_norm: expected {name} to have the input's dtype "
                                        f"{input.dtype}, got {t.dtype}")
