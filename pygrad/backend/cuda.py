@@ -138,8 +138,8 @@ def kernel_names(filename: str) -> list:
         return [f"{op}_{d}" for op in ("sigmoid_fwd", "sigmoid_bwd", "bce_with_logits", "gelu_fwd",
                                         "gelu_bwd") for d in dts]
     if filename == "layer_norm.cu":
-        return [f"layer_norm_{op}_{t}_{d}" for op in ("fwd", "bwd") for t in LN_TIERS for d in dts] + \
-            [f"layer_norm_gamma_beta_{d}" for d in dts]
+        return ([f"layer_norm_{op}_{t}_{d}" for op in ("fwd", "bwd") for t in LN_TIERS
+                 for d in dts] + [f"layer_norm_gamma_beta_{d}" for d in dts])
     if filename == "optim.cu":
         return [f"{op}_multi_{d}" for op in ("sgd", "adagrad", "rmsprop", "adam") for d in dts]
     raise ValueError(f"kernel_names: expected one of {SOURCES}, got {filename!r}")
