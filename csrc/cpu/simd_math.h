@@ -61,9 +61,10 @@ static inline float pg_expf_nonpos(float z)
 /* erfcf, inlined into `omp simd` loops (the vector erfcf of libmvec costs ~4x more), within
  * a few ulp over the range where it is normal. Cephes' single-precision erfcf: for |a| < 1,
  * 1 − a·T(a²); else exp(−a²)/|a|·P(1/a²) (|a| < 2) or R(1/a²), and 2 − that for a < 0. Both
- * polynomials are evaluated and one is selected, so the loop has no branches. exp(−a²) comes
- * from pg_expf_nonpos, so results below ~1e-38 flush to 0; NaN stays NaN. */
-static inline float pg_erfcf(float a)
+ * polynomials are evaluated and one is selected, so the loop has no branches. pg_erfcf_e takes
+ * e = exp(−a²) from the caller (gelu's backward needs it for φ too); pg_erfcf computes it with
+ * pg_expf_nonpos, so results below ~1e-38 flush to 0. NaN stays NaN. */
+static inline float pg_erfcf_e(float a, float e)
 {
     const float x = a < 0 ? -a : a, a2 = a * a;
     float t = 7.853861353153693e-5f;
@@ -92,8 +93,10 @@ static inline float pg_erfcf(float a)
     r = r * y + 4.218463358204948e-1f;
     r = r * y - 2.820767439740514e-1f;
     r = r * y + 5.641895067754075e-1f;
-    const float big = pg_expf_nonpos(-a2) * q * (x < 2.0f ? p : r);
+    const float big = e * q * (x < 2.0f ? p : r);
     return x < 1.0f ? small : (a < 0 ? 2.0f - big : big);
 }
+
+static inline float pg_erfcf(float a) { return pg_erfcf_e(a, pg_expf_nonpos(-a * a)); }
 
 #endif
