@@ -149,6 +149,17 @@ def test_layer_norm_gradcheck(affine):
         assert pg.autograd.gradcheck(lambda x: layer_norm(x, (2, 5)), (x,))
 
 
+def test_layer_norm_second_derivatives_gradcheck_1d():
+    """Through the recorded backward (create_graph) of a 1-d input (no leading dims): the
+    input and weight gradients are themselves differentiable."""
+    rng = np.random.default_rng(11)
+    x, w, b = (pg.tensor(rng.standard_normal(5), requires_grad=True) for _ in range(3))
+    for k in (0, 1):
+        assert pg.autograd.gradcheck(
+            lambda x, w, b: pg.autograd.grad((layer_norm(x, 5, w, b) ** 2).sum(), [x, w, b],
+                                             create_graph=True)[k], (x, w, b))
+
+
 def test_layer_norm_double_backward_matches_torch():
     rng = np.random.default_rng(5)
     x, tx = pair(rng.standard_normal((4, 6)))
