@@ -503,8 +503,10 @@ def test_layer_norm_extremes():
 
 def test_layer_norm_argument_errors():
     x = np.ones((3, 4), np.float32)
-    with pytest.raises(ValueError, match=r"layer_norm: x must be 2-D \(rows, C\)"):
-        _cpu.layer_norm_fwd(np.ones(4, np.float32))
+    with pytest.raises(ValueError, match="must be >= 1 and divide x's size 12, got 5"):
+        _cpu.layer_norm_fwd(x, c=5)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        _cpu.layer_norm_fwd(np.ones((), np.float32))
     with pytest.raises(ValueError, match=r"weight must have shape \(4,\)"):
         _cpu.layer_norm_fwd(x, np.ones(3, np.float32))
     with pytest.raises(TypeError, match="bias must have the dtype of the input"):

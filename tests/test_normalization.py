@@ -127,6 +127,21 @@ def test_layer_norm_non_contiguous_input():
     close(x.grad, tx.grad, np.float64)
 
 
+@needs_kernels
+@pytest.mark.parametrize("shape,k", [((6, 8), 1), ((2, 3, 8), 2), ((8,), 1)])
+def test_kernel_outputs_are_fresh_arrays_not_views(shape, k):
+    """y and gx come back in x's shape as arrays of their own: the engine copies a view
+    (array.base set) before making it a leaf's .grad, which would cost a pass."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal(shape[len(shape) - k:]).astype(np.float32)
+    y, mean, rstd = cpu_backend.layer_norm(x, w, None, k, 1e-5)
+    gx, gw, _ = cpu_backend.layer_norm_bwd(x, x, w, mean, rstd, k, (True, True, False))
+    assert y.base is None and gx.base is None and gx.shape == x.shape
+    assert gw.shape == w.shape
+    assert cpu_backend.gelu_bwd(x, x).base is None and cpu_backend.gelu(x).base is None
+
+
 def test_layer_norm_empty():
     x, tx = pair(np.zeros((0, 5), dtype=np.float32))
     w, tw = pair(np.ones(5, dtype=np.float32))

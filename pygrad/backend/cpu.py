@@ -217,10 +217,10 @@ def layer_norm(x, weight, bias, normalized_ndim, eps=1e-5):
     params = [a for a in (weight, bias) if a is not None]
     if _fast(x, *params) and x.size:
         lead, c = _ln_split(x, normalized_ndim)
-        y, mean, rstd = _cpu.layer_norm_fwd(_contig(x).reshape(-1, c), _vec(weight, c),
-                                            _vec(bias, c), float(eps))
+        y, mean, rstd = _cpu.layer_norm_fwd(_contig(x), _vec(weight, c), _vec(bias, c),
+                                            float(eps), c)
         kept = lead + (1,) * normalized_ndim
-        return y.reshape(x.shape), mean.reshape(kept), rstd.reshape(kept)
+        return y, mean.reshape(kept), rstd.reshape(kept)
     return reference.layer_norm(x, weight, bias, normalized_ndim, eps)
 
 
@@ -230,14 +230,16 @@ def layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need=(True, False
     params = [a for a in (weight,) if a is not None]
     if _fast(x, gy, mean, rstd, *params) and x.shape == gy.shape and x.size:
         lead, c = _ln_split(x, normalized_ndim)
+        # gx comes back in x's shape, not as a view: the engine would copy a view it hands
+        # to a leaf's .grad
         gx, gw, gb = _cpu.layer_norm_bwd(
-            _contig(x).reshape(-1, c), _contig(gy).reshape(-1, c), _vec(weight, c),
-            _contig(mean).reshape(-1), _contig(rstd).reshape(-1), bool(need[0]),
-            bool(need[1]), bool(need[2]))
-        shape = x.shape[x.ndim - normalized_ndim:]
-        return (None if gx is None else gx.reshape(x.shape),
-                None if gw is None else gw.reshape(shape),
-                None if gb is None else gb.reshape(shape))
+            _contig(x), _contig(gy), _vec(weight, c), _contig(mean).reshape(-1),
+            _contig(rstd).reshape(-1), bool(need[0]), bool(need[1]), bool(need[2]), c)
+        if normalized_ndim > 1:
+            shape = x.shape[x.ndim - normalized_ndim:]
+            gw = None if gw is None else gw.reshape(shape)
+            gb = None if gb is None else gb.reshape(shape)
+        return gx, gw, gb
     return reference.layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need)
 
 
