@@ -392,3 +392,110 @@ def test_bench_rows_run_quick():
                      "gelu(tanh) fwd+bwd [kernel only]"]
     assert all(r["pygrad_ms"] > 0 and r["torch_ms"] > 0 for r in rows)
     assert rows[-2]["target"]["value"] == 2.0
+
+
+# ----------------------------------------------------------------------------- CUDA kernels
+# layer_norm.cu and the gelu entries of elementwise.cu, launched by pygrad/backend/cuda.py's
+# own host code (tier, grid, arguments) on the cudasim SIMT emulator beside the repository
+# (../shared/tools/cudasim: kernels compiled by g++ with UBSan, guarded device memory), and
+# compared with the reference backend. Skipped when the emulator is not there.
+
+_SIM: dict = {}
+
+
+def _cuda_on_emulator():
+    """(simcupy, pygrad/backend/cuda.py loaded against it as a private module); sys.modules
+    keeps the real cupy and pygrad.backend.cuda."""
+    import importlib.util
+    import pathlib
+    import shutil
+    import sys
+    if "backend" in _SIM:
+        return _SIM["sim"], _SIM["backend"]
+    repo = pathlib.Path(__file__).resolve().parents[1]
+    path = repo.parent / "shared" / "tools" / "cudasim" / "simcupy.py"
+    if not path.is_file():
+        pytest.skip(f"the cudasim emulator is not at {path}")
+    try:
+        spec = importlib.util.spec_from_file_location("_pygrad_norm_simcupy", path)
+        sim = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sim)
+    except Exception as e:  # noqa: BLE001  (not Linux/glibc, say)
+        pytest.skip(f"the cudasim emulator does not load here: {e}")
+    if shutil.which(sim.CXX) is None:
+        pytest.skip(f"cudasim compiles kernels with {sim.CXX}, which is not installed")
+    saved = {k: sys.modules.get(k) for k in ("cupy", "cupy.cuda")}
+    name = "pygrad.backend._cuda_on_cudasim_norm"
+    try:
+        sim.install()
+        spec = importlib.util.spec_from_file_location(name, repo / "pygrad" / "backend" /
+                                                      "cuda.py")
+        backend = importlib.util.module_from_spec(spec)
+        sys.modules[name] = backend
+        spec.loader.exec_module(backend)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+    _SIM.update(sim=sim, backend=backend)
+    return sim, backend
+
+
+def _host(sim, a):
+    return None if a is None else np.asarray(sim.asnumpy(a))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_cuda_layer_norm_kernels_on_the_emulator(dtype):
+    sim, cuda = _cuda_on_emulator()
+    rng = np.random.default_rng(13)
+    tol = TOL[dtype]
+    # warp tier with 8 and 32 lanes a row, two normalized dims, the block tier
+    for shape, k in [((5, 7), 1), ((3, 33), 1), ((4, 3, 10), 2), ((2, 1030), 1)]:
+        for affine in ("both", "none"):
+            xh = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+            gyh = rng.standard_normal(shape).astype(dtype)
+            ns = shape[len(shape) - k:]
+            wh = rng.standard_normal(ns).astype(dtype) if affine == "both" else None
+            bh = rng.standard_normal(ns).astype(dtype) if affine == "both" else None
+            dev = [None if a is None else sim.asarray(a) for a in (xh, gyh, wh, bh)]
+            y, mean, rstd = cuda.layer_norm(dev[0], dev[2], dev[3], k, 1e-5)
+            want = backend.get("reference").layer_norm(xh, wh, bh, k, 1e-5)
+            for got, exp in zip((y, mean, rstd), want):
+                np.testing.assert_allclose(_host(sim, got), exp, **tol)
+            need = (True, wh is not None, bh is not None)
+            got = cuda.layer_norm_bwd(dev[0], dev[1], dev[2], mean, rstd, k, need)
+            exp = backend.get("reference").layer_norm_bwd(xh, gyh, wh, want[1], want[2], k,
+                                                          need)
+            for g, e in zip(got, exp):
+                assert (g is None) == (e is None)
+                if e is not None:
+                    np.testing.assert_allclose(_host(sim, g), e, **tol)
+    assert ("layer_norm.cu", 0) in cuda._modules, "the kernels ran, not the reference code"
+    assert sim.check_canaries() == []
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_cuda_gelu_kernels_on_the_emulator(dtype):
+    sim, cuda = _cuda_on_emulator()
+    rng = np.random.default_rng(14)
+    reference = backend.get("reference")
+    for size in (7, 64):
+        for misalign in (0, 1):         # the 16-byte packed path and the scalar one
+            xh = (rng.standard_normal(size) * 4).astype(dtype)
+            xh[:5] = (0.0, 10.0, -10.0, 30.0, np.nan)
+            gyh = rng.standard_normal(size).astype(dtype)
+            x = sim.device_array(xh, misalign) if misalign else sim.asarray(xh)
+            gy = sim.device_array(gyh, misalign) if misalign else sim.asarray(gyh)
+            for approximate in ("none", "tanh"):
+                with np.errstate(all="ignore"):
+                    np.testing.assert_allclose(_host(sim, cuda.gelu(x, approximate)),
+                                               reference.gelu(xh, approximate),
+                                               equal_nan=True, **TOL[dtype])
+                    np.testing.assert_allclose(_host(sim, cuda.gelu_bwd(x, gy, approximate)),
+                                               reference.gelu_bwd(xh, gyh, approximate),
+                                               equal_nan=True, **TOL[dtype])
+    assert ("elementwise.cu", 0) in cuda._modules
+    assert sim.check_canaries() == []
