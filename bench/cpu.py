@@ -20,12 +20,17 @@ from .harness import COOLDOWN, measure, random_logits, random_targets, ratio, ta
 CE_SHAPES = [((16384, 1024), 4.0), ((4096, 32000), 10.0), ((65536, 10), None)]
 SOFTMAX_SHAPE, SOFTMAX_TARGET = (65536, 1024), 2.5
 SIGMOID_SHAPE, SIGMOID_TARGET = (16384, 1024), 1.5
+# layer_norm (weight and bias) and gelu, forward + backward (issue 11: >= 2x torch on 2 cores)
+LAYER_NORM_SHAPE, LAYER_NORM_TARGET = (16384, 1024), 2.0
+GELU_SHAPE, GELU_TARGET = (16384, 1024), 2.0
 OVERHEAD_CHAIN, OVERHEAD_TARGET_US = 1000, 4.5
 
 # quick shapes are not those the targets are stated for, so they carry none
 QUICK_CE_SHAPES = [((256, 128), None), ((64, 1000), None), ((1024, 10), None)]
 QUICK_SOFTMAX_SHAPE = (512, 128)
 QUICK_SIGMOID_SHAPE = (256, 128)
+QUICK_LAYER_NORM_SHAPE = (256, 128)
+QUICK_GELU_SHAPE = (256, 128)
 QUICK_OVERHEAD_CHAIN = 100
 
 
@@ -43,10 +48,16 @@ def run(quick: bool = False, repeat: int | None = None) -> list[dict]:
     if quick:
         rows += bench_softmax(QUICK_SOFTMAX_SHAPE, None, repeat)
         rows += bench_sigmoid(QUICK_SIGMOID_SHAPE, None, repeat)
+        rows += bench_layer_norm(QUICK_LAYER_NORM_SHAPE, None, repeat)
+        for approximate in ("none", "tanh"):
+            rows += bench_gelu(QUICK_GELU_SHAPE, None, repeat, approximate=approximate)
         rows += bench_overhead(QUICK_OVERHEAD_CHAIN, None, max(repeat, 5) * 3)
     else:
         rows += bench_softmax(SOFTMAX_SHAPE, SOFTMAX_TARGET, repeat, cooldown)
         rows += bench_sigmoid(SIGMOID_SHAPE, SIGMOID_TARGET, repeat, cooldown)
+        rows += bench_layer_norm(LAYER_NORM_SHAPE, LAYER_NORM_TARGET, repeat, cooldown)
+        for approximate in ("none", "tanh"):
+            rows += bench_gelu(GELU_SHAPE, GELU_TARGET, repeat, cooldown, approximate)
         rows += bench_overhead(OVERHEAD_CHAIN, OVERHEAD_TARGET_US, max(repeat, 5) * 3)
     for r in rows:
         r.setdefault("suite", "kernels")
@@ -179,6 +190,112 @@ def bench_sigmoid(shape: tuple, goal: float | None, repeat: int,
                      "numpy": lambda: numpy_sigmoid_fwd_bwd(x, gy)},
                     repeat=repeat, cooldown=cooldown)
     return _rows("sigmoid fwd+bwd", shape, times, goal)
+
+
+# ----------------------------------------------------------------------------- layer_norm
+
+def numpy_layer_norm_fwd_bwd(x: np.ndarray, w: np.ndarray, b: np.ndarray, gy: np.ndarray,
+                             eps: float = 1e-5):
+    """Layer norm over the last axis and its gradients (x, weight, bias) in plain NumPy."""
+    mean = x.mean(axis=1, keepdims=True)
+    xc = x - mean
+    rstd = 1 / np.sqrt((xc * xc).mean(axis=1, keepdims=True) + eps)
+    xhat = xc * rstd
+    y = xhat * w + b
+    g = gy * w
+    gx = rstd * (g - g.mean(axis=1, keepdims=True)
+                 - xhat * (g * xhat).mean(axis=1, keepdims=True))
+    return y, gx, (gy * xhat).sum(axis=0), gy.sum(axis=0)
+
+
+def bench_layer_norm(shape: tuple, goal: float | None, repeat: int,
+                     cooldown: float = 0.0) -> list[dict]:
+    """Layer norm over the last axis with weight and bias, forward + backward with a random
+    upstream gradient (gradients for input, weight and bias)."""
+    import torch
+    import torch.nn.functional as TF
+    import pygrad as pg
+    from pygrad.backend import get
+    from pygrad.ops.normalization import layer_norm
+
+    c = shape[-1]
+    x, gy = random_logits(shape, seed=4), random_logits(shape, seed=5, scale=1.0)
+    w, b = random_logits((c,), seed=6, scale=1.0), random_logits((c,), seed=7, scale=1.0)
+    kernel = get("cpu")
+    px, pw, pb = (pg.from_numpy(a).requires_grad_() for a in (x, w, b))
+    pgy = pg.from_numpy(gy)
+    tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
+    tgy = torch.from_numpy(gy)
+
+    def pygrad_step():
+        px.grad = pw.grad = pb.grad = None
+        layer_norm(px, (c,), pw, pb).backward(pgy)
+
+    def kernel_step():
+        y, mean, rstd = kernel.layer_norm(x, w, b, 1, 1e-5)
+        kernel.layer_norm_bwd(x, gy, w, mean, rstd, 1, (True, True, True))
+
+    def torch_step():
+        tx.grad = tw.grad = tb.grad = None
+        TF.layer_norm(tx, (c,), tw, tb).backward(tgy)
+
+    times = measure({"pygrad": pygrad_step, "kernel": kernel_step, "torch": torch_step,
+                     "numpy": lambda: numpy_layer_norm_fwd_bwd(x, w, b, gy)},
+                    repeat=repeat, cooldown=cooldown)
+    return _rows("layer_norm fwd+bwd", shape, times, goal)
+
+
+# ----------------------------------------------------------------------------- gelu
+
+def numpy_gelu_fwd_bwd(x: np.ndarray, gy: np.ndarray, approximate: str = "none"):
+    """gelu and its input gradient gy·gelu'(x) in plain NumPy. NumPy has no erf, so the
+    "none" form calls math.erf per element (checked in tests, too slow to time)."""
+    if approximate == "tanh":
+        k = x.dtype.type(np.sqrt(2 / np.pi))
+        u = k * (x + x.dtype.type(0.044715) * x ** 3)
+        t = np.tanh(u)
+        y = 0.5 * x * (1 + t)
+        return y, gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
+    import math
+    erf = np.frompyfunc(math.erf, 1, 1)
+    cdf = 0.5 * (1 + erf(x / np.sqrt(2)).astype(x.dtype))
+    pdf = np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+    return x * cdf, gy * (cdf + x * pdf)
+
+
+def bench_gelu(shape: tuple, goal: float | None, repeat: int, cooldown: float = 0.0,
+               approximate: str = "none") -> list[dict]:
+    """gelu forward + backward with a random upstream gradient; ``approximate`` "none" (erf)
+    or "tanh". The NumPy baseline is timed for the tanh form only (NumPy has no erf)."""
+    import torch
+    import torch.nn.functional as TF
+    import pygrad as pg
+    from pygrad.backend import get
+    from pygrad.ops.normalization import gelu
+
+    x, gy = random_logits(shape, seed=8), random_logits(shape, seed=9, scale=1.0)
+    kernel = get("cpu")
+    px, pgy = pg.from_numpy(x).requires_grad_(), pg.from_numpy(gy)
+    tx, tgy = torch.from_numpy(x).requires_grad_(), torch.from_numpy(gy)
+
+    def pygrad_step():
+        px.grad = None
+        gelu(px, approximate).backward(pgy)
+
+    def kernel_step():
+        kernel.gelu(x, approximate)
+        kernel.gelu_bwd(x, gy, approximate)
+
+    def torch_step():
+        tx.grad = None
+        TF.gelu(tx, approximate=approximate).backward(tgy)
+
+    fns = {"pygrad": pygrad_step, "kernel": kernel_step, "torch": torch_step}
+    if approximate == "tanh":
+        fns["numpy"] = lambda: numpy_gelu_fwd_bwd(x, gy, "tanh")
+    times = measure(fns, repeat=repeat, cooldown=cooldown)
+    name = "gelu fwd+bwd" if approximate == "none" else f"gelu({approximate}) fwd+bwd"
+    return _rows(name, shape, times, goal)
 
 
 # ----------------------------------------------------------------------------- overhead

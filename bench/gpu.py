@@ -1,10 +1,11 @@
 """GPU suite: pygrad's CUDA kernels against torch on the same card.
 
 Each case is timed with CUDA events (median of 50 after warm-up, random inputs), for pygrad
-through the public API (``F.cross_entropy(x, t)`` + ``.backward()``), pygrad's raw backend
-kernels, and torch. A device-to-device copy measured in the same run gives the bandwidth
-ceiling: ``gbps`` is the minimum bytes an op must move divided by its time, ``pct_of_copy``
-that rate against the copy's.
+through the public API (``F.cross_entropy(x, t)`` + ``.backward()``; layer_norm and gelu
+through ``pygrad.ops.normalization``), pygrad's raw backend kernels, and torch. A
+device-to-device copy measured in the same run gives the bandwidth ceiling: ``gbps`` is the
+minimum bytes an op must move divided by its time, ``pct_of_copy`` that rate against the
+copy's.
 
 ``run(quick=False) -> list[dict]`` is what ``pygrad bench --device cuda`` calls;
 ``python -m pygrad.bench.gpu [--quick]`` prints the table.
@@ -134,8 +135,70 @@ def run(quick: bool = False) -> list[dict]:
         rows.append(_row(f"{op} fwd+bwd", ACT_SHAPE, time_ms(pg_api), torch_ms, nbytes, copy_gbps))
         rows.append(_row(f"{op} raw kernels", ACT_SHAPE, time_ms(raw), torch_ms, nbytes, copy_gbps))
         del x, xt, gy, gyt, xa, gya
+    rows += _norm_rows(rng, dev, time_ms, copy_gbps, backend, gy_np, tensors)
     for r in rows:
         r["device"] = f"cuda ({pg.cuda.get_device_name()})"
+    return rows
+
+
+def _norm_rows(rng, dev, time_ms, copy_gbps, backend, gy_np, tensors) -> list[dict]:
+    """layer_norm (weight and bias) and gelu (both forms), forward + backward at ACT_SHAPE:
+    pygrad's ops (pygrad.ops.normalization) and their raw backend kernels against torch."""
+    import numpy as np
+    import torch
+
+    import pygrad as pg
+    from pygrad.ops.normalization import gelu, layer_norm
+
+    n, c = ACT_SHAPE
+    nbytes = 5 * n * c * 4  # fwd: read x, write y; bwd: read x and gy, write gx
+    rows = []
+    gy, gyt = pg.tensor(gy_np, device=dev), torch.tensor(gy_np, device="cuda")
+    gya = gy.data
+    x_np, x, xt = tensors(ACT_SHAPE)
+    xa = x.data
+    w_np = (rng.random(c) + 0.5).astype(np.float32)
+    b_np = rng.standard_normal(c).astype(np.float32)
+    w, b = (pg.tensor(a, device=dev, requires_grad=True) for a in (w_np, b_np))
+    wt, bt = (torch.tensor(a, device="cuda", requires_grad=True) for a in (w_np, b_np))
+    wa, ba = w.data, b.data
+
+    def pg_ln():
+        x.grad = w.grad = b.grad = None
+        layer_norm(x, (c,), w, b).backward(gy)
+
+    def th_ln():
+        xt.grad = wt.grad = bt.grad = None
+        torch.nn.functional.layer_norm(xt, (c,), wt, bt).backward(gyt)
+
+    def raw_ln():
+        _, mean, rstd = backend.layer_norm(xa, wa, ba, 1, 1e-5)
+        backend.layer_norm_bwd(xa, gya, wa, mean, rstd, 1, (True, True, True))
+
+    torch_ms = time_ms(th_ln)
+    rows.append(_row("layer_norm fwd+bwd", ACT_SHAPE, time_ms(pg_ln), torch_ms, nbytes, copy_gbps))
+    rows.append(_row("layer_norm raw kernels", ACT_SHAPE, time_ms(raw_ln), torch_ms, nbytes,
+                     copy_gbps))
+    for approximate in ("none", "tanh"):
+        name = "gelu" if approximate == "none" else f"gelu({approximate})"
+
+        def pg_gelu(a=approximate):
+            x.grad = None
+            gelu(x, a).backward(gy)
+
+        def th_gelu(a=approximate):
+            xt.grad = None
+            torch.nn.functional.gelu(xt, approximate=a).backward(gyt)
+
+        def raw_gelu(a=approximate):
+            backend.gelu_bwd(xa, gya, a)
+            backend.gelu(xa, a)
+
+        torch_ms = time_ms(th_gelu)
+        rows.append(_row(f"{name} fwd+bwd", ACT_SHAPE, time_ms(pg_gelu), torch_ms, nbytes,
+                         copy_gbps))
+        rows.append(_row(f"{name} raw kernels", ACT_SHAPE, time_ms(raw_gelu), torch_ms, nbytes,
+                         copy_gbps))
     return rows
 
 

@@ -1,6 +1,7 @@
 """The fused CPU kernels (pygrad.backend._cpu via pygrad.backend.cpu) against the reference
 backend: every kernel, float32 and float64, small and multi-threaded sizes, odd widths,
-non-last axes, weights / ignore_index / label smoothing / pos_weight, extreme values, every
+non-last axes, weights / ignore_index / label smoothing / pos_weight, gelu's two forms, layer
+norm with and without weight and bias, extreme values, every
 kernel build the CPU runs (baseline, AVX2/FMA, AVX-512), and the errors raised for bad input."""
 import os
 import subprocess
@@ -386,6 +387,139 @@ def test_bce_with_logits_broadcast_falls_back():
         assert_close(grad, want_grad, np.float32)
 
 
+# ----------------------------------------------------------------------------- gelu
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES + [(17,), (2, 3, 5), ()])
+def test_gelu(variant, dtype, shape, approximate):
+    r = rng_for("gelu", shape, approximate)
+    x = (r.standard_normal(shape) * 4).astype(dtype)
+    gy = r.standard_normal(shape).astype(dtype)
+    assert_close(cpu.gelu(x, approximate), ref.gelu(x, approximate), dtype)
+    assert_close(cpu.gelu_bwd(x, gy, approximate), ref.gelu_bwd(x, gy, approximate), dtype)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gelu_extremes(variant, dtype, approximate):
+    x = np.array([-1e30, -1e4, -200, -30, -8, -1e-30, 0, 1e-30, 8, 30, 200, 1e4, np.nan], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = cpu.gelu(x, approximate)
+        gx = cpu.gelu_bwd(x[1:-1], np.ones(len(x) - 2, dtype), approximate)
+    # exact limits: 0 (from below) and x itself far out; NaN propagates
+    assert np.all(y[:3] <= 0) and y[-3] == 200 and y[-2] == 1e4 and np.isnan(y[-1])
+    assert_close(y[1:], ref.gelu(x[1:], approximate), dtype, scale=1.0)
+    assert_close(gx, ref.gelu_bwd(x[1:-1], np.ones(len(x) - 2, dtype), approximate), dtype,
+                 scale=1.0)
+    assert gx[0] == 0 and gx[-1] == 1
+
+
+def test_gelu_float32_accuracy_over_a_range(variant):
+    """The vector erfc / exp stay within ~40 float32 ulps of the float64 result for
+    |x| <= 5; in the tail (gelu(−12) ≈ −2e-32, where torch gives 0) the rounding of −x/√2 to
+    float32 alone moves erfc by ~1e-5 relative (its condition number there is ~2z²); the tanh
+    form flushes results below ~1e-36 to 0 (its exp flushes near FLT_MIN)."""
+    x = np.linspace(-12, 12, 100_001).astype(np.float32)
+    for approximate in ("none", "tanh"):
+        for lo, hi, rtol in ((-5, 5, 5e-6), (-12, 12, 3e-5)):
+            xs = x[(x >= lo) & (x <= hi)]
+            want = cpu.gelu(xs.astype(np.float64), approximate)
+            np.testing.assert_allclose(cpu.gelu(xs, approximate), want, rtol=rtol, atol=1e-35)
+            want = cpu.gelu_bwd(xs.astype(np.float64), np.ones(xs.shape), approximate)
+            np.testing.assert_allclose(cpu.gelu_bwd(xs, np.ones_like(xs), approximate), want,
+                                       rtol=rtol, atol=1e-7)
+
+
+def test_gelu_non_contiguous_and_other_dtypes():
+    x = np.random.default_rng(0).standard_normal((8, 10)).astype(np.float32)
+    assert_close(cpu.gelu(x[:, ::3]), ref.gelu(x[:, ::3]), np.float32)
+    h = x.astype(np.float16)
+    np.testing.assert_array_equal(cpu.gelu(h, "tanh"), ref.gelu(h, "tanh"))
+    gy = np.ones_like(x, dtype=np.float64)          # mixed dtypes: the reference code
+    np.testing.assert_array_equal(cpu.gelu_bwd(x, gy), ref.gelu_bwd(x, gy))
+
+
+# ----------------------------------------------------------------------------- layer norm
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES + [(300, 7), (2, 3, 5)])
+@pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
+def test_layer_norm(variant, dtype, shape, affine):
+    r = rng_for("layer_norm", shape, affine)
+    x = (r.standard_normal(shape) * 3 + 1).astype(dtype)
+    gy = r.standard_normal(shape).astype(dtype)
+    c = shape[-1]
+    w = r.standard_normal(c).astype(dtype) if affine in ("both", "weight") else None
+    b = r.standard_normal(c).astype(dtype) if affine in ("both", "bias") else None
+    got = cpu.layer_norm(x, w, b, 1, 1e-5)
+    want = ref.layer_norm(x, w, b, 1, 1e-5)
+    for g, e in zip(got, want):
+        assert_close(g, e, dtype)
+    need = (True, w is not None, b is not None)
+    got = cpu.layer_norm_bwd(x, gy, w, got[1], got[2], 1, need)
+    want = ref.layer_norm_bwd(x, gy, w, want[1], want[2], 1, need)
+    for g, e in zip(got, want):
+        if e is None:
+            assert g is None
+        else:
+            # the gradient of a 1-element row is 0 up to rstd·(rounding of gy·w)
+            assert_close(g, e, dtype, scale=300.0 if c == 1 else None)
+
+
+def test_layer_norm_several_dims_and_partial_needs(variant):
+    r = np.random.default_rng(3)
+    x = r.standard_normal((4, 3, 5))
+    gy = r.standard_normal((4, 3, 5))
+    w = r.standard_normal((3, 5))
+    y, mean, rstd = cpu.layer_norm(x, w, None, 2, 1e-3)
+    assert mean.shape == rstd.shape == (4, 1, 1)
+    ry, rmean, rrstd = ref.layer_norm(x, w, None, 2, 1e-3)
+    assert_close(y, ry, np.float64)
+    for need in [(False, True, False), (False, False, True), (True, False, False),
+                 (False, False, False)]:
+        got = cpu.layer_norm_bwd(x, gy, w, mean, rstd, 2, need)
+        want = ref.layer_norm_bwd(x, gy, w, rmean, rrstd, 2, need)
+        for g, e, n in zip(got, want, need):
+            assert (g is None) == (not n)
+            if n:
+                assert g.shape == e.shape
+                assert_close(g, e, np.float64)
+
+
+def test_layer_norm_extremes():
+    """Large values whose squares still fit in float32, constant rows (y = 0), NaN and inf
+    rows (all NaN). Squares beyond float32's range make the variance inf and y 0, as in
+    torch."""
+    x = np.array([[1e19, -1e19, 0.0], [5.0, 5.0, 5.0], [np.nan, 1.0, 2.0], [np.inf, 0, 0]],
+                 np.float32)
+    y, mean, rstd = cpu.layer_norm(x, None, None, 1, 1e-5)
+    ry, _, _ = ref.layer_norm(x.astype(np.float64), None, None, 1, 1e-5)
+    np.testing.assert_allclose(y[:2], ry[:2], rtol=1e-5, atol=1e-5)
+    assert np.all(y[1] == 0)
+    assert np.isnan(y[2]).all() and np.isnan(y[3]).all()
+
+
+def test_layer_norm_argument_errors():
+    x = np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError, match="must be >= 1 and divide x's size 12, got 5"):
+        _cpu.layer_norm_fwd(x, c=5)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        _cpu.layer_norm_fwd(np.ones((), np.float32))
+    with pytest.raises(ValueError, match=r"weight must have shape \(4,\)"):
+        _cpu.layer_norm_fwd(x, np.ones(3, np.float32))
+    with pytest.raises(TypeError, match="bias must have the dtype of the input"):
+        _cpu.layer_norm_fwd(x, None, np.ones(4))
+    y, mean, rstd = _cpu.layer_norm_fwd(x)
+    with pytest.raises(ValueError, match=r"mean must have shape \(3,\)"):
+        _cpu.layer_norm_bwd(x, x, None, rstd[:2], rstd)
+    with pytest.raises(ValueError, match=r"gy must have the shape of x"):
+        _cpu.layer_norm_bwd(x, x[:2], None, mean, rstd)
+    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
+        _cpu.gelu_bwd(x, x, "exact")
+
+
 # ----------------------------------------------------------------------------- optimizers
 
 OPTIMIZERS = {
@@ -488,7 +622,12 @@ def test_variants_agree(dtype):
             results[name] = [cpu.sigmoid(x), cpu.softmax(x, 1), cpu.log_softmax(x, 0),
                              cpu.softmax_bwd(cpu.softmax(x, 1), gy, 1),
                              *cpu.cross_entropy(x, t, None, -100, 0.1, 0.5),
-                             *cpu.bce_with_logits(x, np.abs(gy) % 1, None, 1.0)]
+                             *cpu.bce_with_logits(x, np.abs(gy) % 1, None, 1.0),
+                             cpu.gelu(x), cpu.gelu_bwd(x, gy, "tanh"),
+                             *cpu.layer_norm(x, gy[0], gy[1], 1, 1e-5),
+                             *cpu.layer_norm_bwd(x, gy, gy[0], *cpu.layer_norm(x, None, None, 1,
+                                                                               1e-5)[1:],
+                                                 1, (True, True, True))]
     finally:
         _cpu.set_variant(previous)
     for name in _cpu.available_variants()[1:]:

@@ -195,3 +195,36 @@ def test_elementwise_grid():
     assert cuda_backend.elementwise_grid(4 * 256, 4) == 1
     assert cuda_backend.elementwise_grid(4 * 256 + 1, 4) == 2
     assert cuda_backend.elementwise_grid(2**40, 1) == 1 << 20
+
+
+# ----------------------------------------------------------------------------- layer norm
+
+LN_ENTRIES = set(cuda_backend.kernel_names("layer_norm.cu"))
+
+
+@pytest.mark.parametrize("n,c", [(1, 1), (3, 2), (7, 31), (5, 32), (5, 33), (16384, 1024),
+                                 (4, 1025), (2, 8192), (2, 8193), (2, 100000), (1048576, 10)])
+def test_layer_norm_config_covers_the_row(n, c):
+    cfg = cuda_backend.layer_norm_config(n, c)
+    for op in ("fwd", "bwd"):
+        for dt in ("float32", "float64"):
+            assert f"layer_norm_{op}_{cfg.tier}_{dt}" in LN_ENTRIES
+    assert cfg.block % 32 == 0 and 32 <= cfg.block <= 1024 and 1 <= cfg.grid < 2**31
+    if cfg.tier == "warp":
+        assert cfg.width & (cfg.width - 1) == 0 and cfg.width <= 32
+        assert cfg.width >= min(c, 32), "lanes of a row are not wasted beyond the row"
+        assert cfg.grid * (cfg.block // cfg.width) >= n, "every row gets a lane group"
+    else:
+        assert cfg.grid == n and c > cuda_backend.LN_WARP_MAX_C
+
+
+@pytest.mark.parametrize("n,c", [(1, 1), (5, 7), (16384, 1024), (3, 100000), (10**6, 10)])
+def test_gamma_beta_chunks_cover_every_row(n, c):
+    rows, chunks = cuda_backend.gamma_beta_chunks(n, c)
+    assert rows >= 1 and 1 <= chunks <= n
+    assert (chunks - 1) * rows < n <= chunks * rows
+
+
+def test_layer_norm_config_errors():
+    with pytest.raises(ValueError, match="n >= 1 and c >= 1"):
+        cuda_backend.layer_norm_config(0, 4)

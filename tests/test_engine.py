@@ -10,6 +10,7 @@ import pytest
 
 import pygrad as pg
 import pygrad.nn.functional as F
+import pygrad.ops.normalization as N
 from pygrad.autograd.function import Function
 
 
@@ -63,6 +64,8 @@ EXAMPLES = {
     "_ScatterAddFull": (lambda a: pg.autograd.grad(
         (a.gather(1, pg.tensor([[0, 0, 3], [1, 2, 2], [3, 3, 0]])) * a[:, :3]).sum(), a,
         create_graph=True)[0] * a, [(3, 4)]),
+    "LayerNorm": (lambda x, w, b: N.layer_norm(x, (3, 4), w, b) * x, [(2, 3, 4), (3, 4), (3, 4)]),
+    "Gelu": (lambda a: N.gelu(a) + N.gelu(a, approximate="tanh") * a, [(3, 4)]),
 }
 POSITIVE = {"Log", "Sqrt"}
 

@@ -53,6 +53,23 @@ typedef struct pg_ops {
                       void *max_exp_avg_sq, int64_t n, double step_size, double beta1,
                       double beta2, double bc2_sqrt, double eps, double weight_decay,
                       int decoupled, double decay, int amsgrad, int maximize);
+    /* Row-wise layer norm over (rows, c): mean_i = Σ_j x_ij / c, rstd_i = 1/√(var_i + eps)
+     * (biased variance, two passes over the row while it is in cache), then
+     * y = (x − mean)·rstd·w + b. w, b: NULL or (c,). mean, rstd: (rows,). */
+    void (*layer_norm_fwd)(const void *x, const void *w, const void *b, void *y, void *mean,
+                           void *rstd, int64_t rows, int64_t c, double eps);
+    /* Its backward from the saved mean and rstd; x̂ = (x − mean)·rstd, g = gy·w:
+     * gx = rstd·(g − mean_j(g) − x̂·mean_j(g·x̂)), gw = Σ_i gy·x̂, gb = Σ_i gy. Any of gx, gw,
+     * gb may be NULL (not computed). gw and gb do not depend on the thread count (fixed row
+     * blocks, summed in double). Returns 0, or -1 when out of memory (nothing written). */
+    int (*layer_norm_bwd)(const void *x, const void *gy, const void *w, const void *mean,
+                          const void *rstd, void *gx, void *gw, void *gb, int64_t rows,
+                          int64_t c);
+    /* y = x·Φ(x) (approximate = 0: Φ(x) = erfc(−x/√2)/2) or x·σ(2u) (approximate = 1:
+     * u = √(2/π)·(x + 0.044715·x³), the tanh form, since (1 + tanh u)/2 = σ(2u)). */
+    void (*gelu_fwd)(const void *x, void *y, int64_t n, int approximate);
+    /* gx = gy·dy/dx, recomputed from x: Φ(x) + x·φ(x), or σ + 2x·σ(1−σ)·u'. */
+    void (*gelu_bwd)(const void *x, const void *gy, void *gx, int64_t n, int approximate);
 } pg_ops;
 
 /* Kernels on fewer elements than this run on the calling thread (4x this for kernels with

@@ -18,6 +18,8 @@ __device__ __forceinline__ float pg_log1p(float x) { return log1pf(x); }
 __device__ __forceinline__ double pg_log1p(double x) { return log1p(x); }
 __device__ __forceinline__ float pg_sqrt(float x) { return sqrtf(x); }
 __device__ __forceinline__ double pg_sqrt(double x) { return sqrt(x); }
+__device__ __forceinline__ float pg_erfc(float x) { return erfcf(x); }
+__device__ __forceinline__ double pg_erfc(double x) { return erfc(x); }
 // fmax ignores a NaN operand; a NaN in a row still reaches every output through exp(x - max)
 __device__ __forceinline__ float pg_max(float a, float b) { return fmaxf(a, b); }
 __device__ __forceinline__ double pg_max(double a, double b) { return fmax(a, b); }

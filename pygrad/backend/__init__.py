@@ -13,6 +13,16 @@ Every backend module exports the same names:
 ``softmax_bwd(y, gy, axis) -> gx``        y·(gy − Σ y·gy)
 ``log_softmax(x, axis) -> y``
 ``log_softmax_bwd(y, gy, axis) -> gx``    gy − exp(y)·Σ gy
+``gelu(x, approximate) -> y``             x·Φ(x); approximate "tanh": x·(1 + tanh u)/2,
+                                          u = √(2/π)·(x + 0.044715·x³)
+``gelu_bwd(x, gy, approximate) -> gx``    gy·gelu'(x), from the forward's input x
+``layer_norm(x, weight, bias, normalized_ndim, eps) -> (y, mean, rstd)``
+    over the last ``normalized_ndim`` axes: y = (x − mean)·rstd·weight + bias, rstd =
+    1/√(biased var + eps); weight, bias None or of the normalized shape; mean and rstd keep
+    the normalized axes as size 1 (what the backward takes).
+``layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need) -> (gx, gw, gb)``
+    x̂ = (x − mean)·rstd, g = gy·weight: gx = rstd·(g − mean(g) − x̂·mean(g·x̂)),
+    gw = Σ gy·x̂, gb = Σ gy over the leading axes; each None unless need[i] (x, w, b).
 ``cross_entropy(x, target, weight, ignore_index, label_smoothing, grad_scale) -> (loss, grad)``
     x (N, C) float, target (N,) int64, weight (C,) or None. loss (N,) per row,
     loss_i = (1−ε)·w_t·(−log p_it) + ε/C·Σ_c w_c·(−log p_ic), 0 where t == ignore_index.

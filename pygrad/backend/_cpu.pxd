@@ -33,6 +33,15 @@ cdef extern from "pygrad_cpu.h" nogil:
                           void *max_exp_avg_sq, int64_t n, double step_size, double beta1,
                           double beta2, double bc2_sqrt, double eps, double weight_decay,
                           int decoupled, double decay, int amsgrad, int maximize) noexcept nogil
+        void (*layer_norm_fwd)(const void *x, const void *w, const void *b, void *y,
+                               void *mean, void *rstd, int64_t rows, int64_t c,
+                               double eps) noexcept nogil
+        int (*layer_norm_bwd)(const void *x, const void *gy, const void *w, const void *mean,
+                              const void *rstd, void *gx, void *gw, void *gb, int64_t rows,
+                              int64_t c) noexcept nogil
+        void (*gelu_fwd)(const void *x, void *y, int64_t n, int approximate) noexcept nogil
+        void (*gelu_bwd)(const void *x, const void *gy, void *gx, int64_t n,
+                         int approximate) noexcept nogil
 
     int pg_cpu_init()
     int pg_cpu_set_variant(const char *name)

@@ -160,6 +160,41 @@ def sigmoid_bwd(y, gy):
     return gx
 
 
+cdef inline int _approximate(object approximate, str fn) except -1:
+    if approximate == "none":
+        return 0
+    if approximate == "tanh":
+        return 1
+    raise ValueError(f"{fn}: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def gelu_fwd(x, approximate="none"):
+    """y = x·Φ(x) elementwise, any shape; approximate "tanh": x·(1 + tanh(√(2/π)·(x +
+    0.044715·x³)))/2."""
+    cdef cnp.ndarray a = _array(x, "gelu", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "gelu", "x"))
+    cdef int approx = _approximate(approximate, "gelu")
+    cdef cnp.ndarray y = _empty_like(a)
+    cdef int64_t n = cnp.PyArray_SIZE(a)
+    with nogil:
+        k.gelu_fwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(y), n, approx)
+    return y
+
+
+def gelu_bwd(x, gy, approximate="none"):
+    """gx = gy·gelu'(x) elementwise, recomputed from the forward's input x; x and gy of one
+    shape and dtype."""
+    cdef cnp.ndarray a = _array(x, "gelu_bwd", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "gelu_bwd", "x"))
+    cdef cnp.ndarray g = _like(gy, a, "gelu_bwd", "gy", "x")
+    cdef int approx = _approximate(approximate, "gelu_bwd")
+    cdef cnp.ndarray gx = _empty_like(a)
+    cdef int64_t n = cnp.PyArray_SIZE(a)
+    with nogil:
+        k.gelu_bwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(g), cnp.PyArray_DATA(gx), n, approx)
+    return gx
+
+
 # ----------------------------------------------------------------------------- softmax family
 # Over the last axis; rows = size / C.
 
@@ -281,6 +316,86 @@ def bce_with_logits(x, y, pos_weight=None, grad_scale=None):
         k.bce_with_logits(cnp.PyArray_DATA(a), cnp.PyArray_DATA(b), pwp, scale,
                           cnp.PyArray_DATA(loss), gp, rows, c)
     return loss, grad
+
+
+# ----------------------------------------------------------------------------- layer norm
+# Over rows of C consecutive elements: x of any shape whose size is a multiple of C (C: the
+# last dim by default), seen as a (rows, C) matrix. y and gx keep x's shape (fresh arrays,
+# not views), mean and rstd are (rows,).
+
+cdef inline int64_t _row_length(cnp.ndarray a, object c, str fn) except -1:
+    cdef int64_t n = cnp.PyArray_SIZE(a), cc
+    if c is None:
+        if a.ndim == 0:
+            raise ValueError(f"{fn}: x must have at least one dimension, got a 0-d array")
+        return a.shape[a.ndim - 1]
+    cc = c
+    if cc < 1 or n % cc:
+        raise ValueError(f"{fn}: the row length c must be >= 1 and divide x's size {n}, "
+                         f"got {cc}")
+    return cc
+
+
+def layer_norm_fwd(x, weight=None, bias=None, double eps=1e-5, c=None):
+    """Layer norm of each row of x (rows of ``c`` elements, default the last dim); returns
+    (y, mean, rstd): y of x's shape, mean and rstd (rows,), rstd = 1/√(var + eps) (biased
+    variance) and y = (x − mean)·rstd·weight + bias; weight and bias None or (c,) of x's
+    dtype."""
+    cdef cnp.ndarray a = _array(x, "layer_norm", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "layer_norm", "x"))
+    cdef int64_t cols = _row_length(a, c, "layer_norm")
+    cdef cnp.npy_intp rows = cnp.PyArray_SIZE(a) // cols if cols else 0
+    cdef cnp.ndarray w = None, b = None
+    if weight is not None:
+        w = _vector(weight, a, cols, "layer_norm", "weight")
+    if bias is not None:
+        b = _vector(bias, a, cols, "layer_norm", "bias")
+    cdef cnp.ndarray y = _empty_like(a)
+    cdef cnp.ndarray mean = cnp.PyArray_EMPTY(1, &rows, cnp.PyArray_TYPE(a), 0)
+    cdef cnp.ndarray rstd = cnp.PyArray_EMPTY(1, &rows, cnp.PyArray_TYPE(a), 0)
+    cdef void *wp = _ptr(w)
+    cdef void *bp = _ptr(b)
+    with nogil:
+        k.layer_norm_fwd(cnp.PyArray_DATA(a), wp, bp, cnp.PyArray_DATA(y),
+                         cnp.PyArray_DATA(mean), cnp.PyArray_DATA(rstd), rows, cols, eps)
+    return y, mean, rstd
+
+
+def layer_norm_bwd(x, gy, weight, mean, rstd, bint need_x=True, bint need_weight=False,
+                   bint need_bias=False, c=None):
+    """Gradients of ``layer_norm_fwd`` from its saved mean and rstd: returns (gx, gw, gb),
+    each None unless asked for; gx has x's shape, gw and gb are (c,). With x̂ = (x − mean)·rstd
+    and g = gy·weight: gx = rstd·(g − mean(g) − x̂·mean(g·x̂)) over each row,
+    gw = Σ_rows gy·x̂, gb = Σ_rows gy. gw and gb are the same for any thread count."""
+    cdef cnp.ndarray a = _array(x, "layer_norm_bwd", "x")
+    cdef const pg_ops *k = pg_cpu_ops(_dtype_code(a, "layer_norm_bwd", "x"))
+    cdef cnp.ndarray g = _like(gy, a, "layer_norm_bwd", "gy", "x")
+    cdef int64_t cols = _row_length(a, c, "layer_norm_bwd")
+    cdef int64_t rows = cnp.PyArray_SIZE(a) // cols if cols else 0
+    cdef cnp.ndarray w = None
+    if weight is not None:
+        w = _vector(weight, a, cols, "layer_norm_bwd", "weight")
+    cdef cnp.ndarray m = _vector(mean, a, rows, "layer_norm_bwd", "mean")
+    cdef cnp.ndarray r = _vector(rstd, a, rows, "layer_norm_bwd", "rstd")
+    cdef cnp.ndarray gx = _empty_like(a) if need_x else None
+    cdef cnp.npy_intp cdim = cols
+    cdef cnp.ndarray gw = cnp.PyArray_EMPTY(1, &cdim, cnp.PyArray_TYPE(a), 0) if need_weight \
+        else None
+    cdef cnp.ndarray gb = cnp.PyArray_EMPTY(1, &cdim, cnp.PyArray_TYPE(a), 0) if need_bias \
+        else None
+    cdef void *wp = _ptr(w)
+    cdef void *gxp = _ptr(gx)
+    cdef void *gwp = _ptr(gw)
+    cdef void *gbp = _ptr(gb)
+    cdef int status
+    with nogil:
+        status = k.layer_norm_bwd(cnp.PyArray_DATA(a), cnp.PyArray_DATA(g), wp,
+                                  cnp.PyArray_DATA(m), cnp.PyArray_DATA(r), gxp, gwp, gbp,
+                                  rows, cols)
+    if status != 0:
+        raise MemoryError(f"layer_norm_bwd: no memory for the weight/bias partial sums "
+                          f"({rows}x{cols})")
+    return gx, gw, gb
 
 
 # ----------------------------------------------------------------------------- optimizers

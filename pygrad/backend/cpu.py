@@ -57,7 +57,7 @@ name = "cpu"
 __all__ = [
     "xp", "name", "asarray", "to_numpy", "guard", "variant", "num_threads", "set_num_threads",
     "sigmoid", "sigmoid_bwd", "softmax", "softmax_bwd", "log_softmax", "log_softmax_bwd",
-    "cross_entropy", "bce_with_logits",
+    "gelu", "gelu_bwd", "layer_norm", "layer_norm_bwd", "cross_entropy", "bce_with_logits",
     "sgd_step", "adagrad_step", "rmsprop_step", "adam_step",
 ]
 
@@ -179,6 +179,68 @@ def log_softmax_bwd(y, gy, axis=-1):
     if _fast(y, gy) and y.ndim and y.shape == gy.shape:
         return _rowwise(_cpu.log_softmax_bwd, (y, gy), axis)
     return reference.log_softmax_bwd(y, gy, axis)
+
+
+def gelu(x, approximate="none"):
+    """x·Φ(x) elementwise (approximate="tanh": the tanh form), one pass."""
+    if _fast(x) and approximate in ("none", "tanh"):
+        return _cpu.gelu_fwd(_contig(x), approximate)
+    return reference.gelu(x, approximate)
+
+
+def gelu_bwd(x, gy, approximate="none"):
+    """gx = gy·gelu'(x), recomputed from the forward's input x in one pass."""
+    if _fast(x, gy) and x.shape == gy.shape and approximate in ("none", "tanh"):
+        return _cpu.gelu_bwd(_contig(x), _contig(gy), approximate)
+    return reference.gelu_bwd(x, gy, approximate)
+
+
+# ----------------------------------------------------------------------------- layer norm
+
+def _ln_split(x, normalized_ndim):
+    """(leading shape, C): the rows and the row length of x seen as (rows, C)."""
+    lead = x.shape[:x.ndim - normalized_ndim]
+    c = 1
+    for d in x.shape[x.ndim - normalized_ndim:]:
+        c *= d
+    return lead, c
+
+
+def _vec(a, c):
+    return None if a is None else _contig(a).reshape(c)
+
+
+def layer_norm(x, weight, bias, normalized_ndim, eps=1e-5):
+    """(y, mean, rstd) of the layer norm over the last ``normalized_ndim`` axes: one fused
+    row kernel (two passes over each row while it is in cache); mean and rstd keep the
+    normalized axes as size 1."""
+    params = [a for a in (weight, bias) if a is not None]
+    if _fast(x, *params) and x.size:
+        lead, c = _ln_split(x, normalized_ndim)
+        y, mean, rstd = _cpu.layer_norm_fwd(_contig(x), _vec(weight, c), _vec(bias, c),
+                                            float(eps), c)
+        kept = lead + (1,) * normalized_ndim
+        return y, mean.reshape(kept), rstd.reshape(kept)
+    return reference.layer_norm(x, weight, bias, normalized_ndim, eps)
+
+
+def layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need=(True, False, False)):
+    """(gx, gw, gb) of the layer norm from its saved mean and rstd, in one pass over x and
+    gy; each None unless ``need`` asks for it; gw and gb have the normalized shape."""
+    params = [a for a in (weight,) if a is not None]
+    if _fast(x, gy, mean, rstd, *params) and x.shape == gy.shape and x.size:
+        lead, c = _ln_split(x, normalized_ndim)
+        # gx comes back in x's shape, not as a view: the engine would copy a view it hands
+        # to a leaf's .grad
+        gx, gw, gb = _cpu.layer_norm_bwd(
+            _contig(x), _contig(gy), _vec(weight, c), _contig(mean).reshape(-1),
+            _contig(rstd).reshape(-1), bool(need[0]), bool(need[1]), bool(need[2]), c)
+        if normalized_ndim > 1:
+            shape = x.shape[x.ndim - normalized_ndim:]
+            gw = None if gw is None else gw.reshape(shape)
+            gb = None if gb is None else gb.reshape(shape)
+        return gx, gw, gb
+    return reference.layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need)
 
 
 # ----------------------------------------------------------------------------- losses

@@ -71,7 +71,7 @@ xp = cupy
 name = "cuda"
 
 DTYPE_NAMES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
-SOURCES = ("softmax.cu", "cross_entropy.cu", "elementwise.cu", "optim.cu")
+SOURCES = ("softmax.cu", "cross_entropy.cu", "elementwise.cu", "optim.cu", "layer_norm.cu")
 NVRTC_OPTIONS = ("--std=c++17",)
 
 
@@ -124,6 +124,7 @@ WARP_VPL = (1, 2, 4, 8, 16, 32, 64)
 BLOCK_VPT = (4, 8, 16, 32)
 ROW_OPS = ("softmax_fwd", "log_softmax_fwd", "softmax_bwd", "log_softmax_bwd", "cross_entropy")
 ROW_TIERS = tuple(f"warp{v}" for v in WARP_VPL) + tuple(f"block{v}" for v in BLOCK_VPT) + ("online",)
+LN_TIERS = ("warp", "block")
 
 
 def kernel_names(filename: str) -> list:
@@ -134,7 +135,11 @@ def kernel_names(filename: str) -> list:
     if filename == "cross_entropy.cu":
         return [f"cross_entropy_{t}_{d}" for t in ROW_TIERS for d in dts]
     if filename == "elementwise.cu":
-        return [f"{op}_{d}" for op in ("sigmoid_fwd", "sigmoid_bwd", "bce_with_logits") for d in dts]
+        return [f"{op}_{d}" for op in ("sigmoid_fwd", "sigmoid_bwd", "bce_with_logits", "gelu_fwd",
+                                        "gelu_bwd") for d in dts]
+    if filename == "layer_norm.cu":
+        return ([f"layer_norm_{op}_{t}_{d}" for op in ("fwd", "bwd") for t in LN_TIERS
+                 for d in dts] + [f"layer_norm_gamma_beta_{d}" for d in dts])
     if filename == "optim.cu":
         return [f"{op}_multi_{d}" for op in ("sgd", "adagrad", "rmsprop", "adam") for d in dts]
     raise ValueError(f"kernel_names: expected one of {SOURCES}, got {filename!r}")
@@ -143,7 +148,9 @@ def kernel_names(filename: str) -> list:
 _FILE_OF = {op: "cross_entropy.cu" if op == "cross_entropy" else "softmax.cu" for op in ROW_OPS}
 _FILE_OF.update(sigmoid_fwd="elementwise.cu", sigmoid_bwd="elementwise.cu",
                 bce_with_logits="elementwise.cu", sgd_multi="optim.cu", adagrad_multi="optim.cu",
-                rmsprop_multi="optim.cu", adam_multi="optim.cu")
+                rmsprop_multi="optim.cu", adam_multi="optim.cu", gelu_fwd="elementwise.cu",
+                gelu_bwd="elementwise.cu", layer_norm_fwd="layer_norm.cu",
+                layer_norm_bwd="layer_norm.cu", layer_norm_gamma_beta="layer_norm.cu")
 
 _modules: dict = {}
 _functions: dict = {}
@@ -341,6 +348,134 @@ def log_softmax_bwd(y, gy, axis=-1):
     if not (_kernel_ok(y, gy) and _is_last_axis(y, axis) and y.shape == gy.shape) or y.size == 0:
         return reference.log_softmax_bwd(y, gy, axis)
     return _rows("log_softmax_bwd", "bwd", cupy.empty_like(y), y, gy)
+
+
+_APPROXIMATE = {"none": 0, "tanh": 1}
+
+
+def gelu(x, approximate="none"):
+    if not _kernel_ok(x) or x.size == 0 or approximate not in _APPROXIMATE:
+        return reference.gelu(x, approximate)
+    y = cupy.empty_like(x)
+    vec = _aligned(x, y)
+    vw = 16 // x.itemsize if vec else 1
+    kernel("gelu_fwd", x.dtype)((elementwise_grid(x.size, vw),), (256,),
+                                (x, y, np.int64(x.size), np.int32(_APPROXIMATE[approximate]),
+                                 np.int32(vec)))
+    return y
+
+
+def gelu_bwd(x, gy, approximate="none"):
+    if (not _kernel_ok(x, gy) or x.shape != gy.shape or x.size == 0
+            or approximate not in _APPROXIMATE):
+        return reference.gelu_bwd(x, gy, approximate)
+    gx = cupy.empty_like(x)
+    vec = _aligned(x, gy, gx)
+    vw = 16 // x.itemsize if vec else 1
+    kernel("gelu_bwd", x.dtype)((elementwise_grid(x.size, vw),), (256,),
+                                (x, gy, gx, np.int64(x.size), np.int32(_APPROXIMATE[approximate]),
+                                 np.int32(vec)))
+    return gx
+
+
+# ============================================================================= layer norm
+
+LN_WARP_MAX_C = 1024      # rows up to this long: a lane group of a warp per row
+
+
+def layer_norm_config(n: int, c: int) -> RowConfig:
+    """The layer-norm tier for an (n, c) array: ``warp`` (the next power of two ≥ c lanes, at
+    most 32, per row; 128-thread blocks) up to LN_WARP_MAX_C columns, else ``block`` (a block
+    per row, about 8 columns a thread, 32 to 1024 threads)."""
+    if n < 1 or c < 1:
+        raise ValueError(f"layer_norm_config: expected n >= 1 and c >= 1, got n={n}, c={c}")
+    if c <= LN_WARP_MAX_C:
+        width = min(32, 1 << (c - 1).bit_length())
+        return RowConfig("warp", -(-n // (WARP_BLOCK // width)), WARP_BLOCK, width, False)
+    threads = min(1024, _round_up(-(-c // 8), 32))
+    return RowConfig("block", n, threads, 32, False)
+
+
+def gamma_beta_chunks(n: int, c: int, threads: int = 1 << 17) -> tuple:
+    """(rows per chunk, chunks) for the weight/bias gradient: about ``threads`` threads, one
+    per (chunk, column)."""
+    chunks = min(n, max(1, -(-threads // c)))
+    rows = -(-n // chunks)
+    return rows, -(-n // rows)
+
+
+def _ln_rows(x, normalized_ndim):
+    lead = x.shape[:x.ndim - normalized_ndim]
+    c = 1
+    for d in x.shape[x.ndim - normalized_ndim:]:
+        c *= d
+    return lead, c
+
+
+def _contiguous(*arrays):
+    """C-contiguous versions of the CuPy arrays (None stays None), or None when some array is
+    not a float32/float64 CuPy array of the first one's dtype (then the reference runs)."""
+    dt = arrays[0].dtype
+    if dt not in DTYPE_NAMES or not all(a is None or (isinstance(a, cupy.ndarray) and a.dtype == dt)
+                                        for a in arrays):
+        return None
+    return [None if a is None else cupy.ascontiguousarray(a) for a in arrays]
+
+
+def layer_norm(x, weight, bias, normalized_ndim, eps=1e-5):
+    """(y, mean, rstd): one row kernel (see layer_norm.cu); mean and rstd keep the normalized
+    axes as size 1."""
+    arrays = _contiguous(x, weight, bias)
+    if arrays is None or x.size == 0:
+        return reference.layer_norm(x, weight, bias, normalized_ndim, eps)
+    x, weight, bias = arrays
+    lead, c = _ln_rows(x, normalized_ndim)
+    n = x.size // c
+    w = x if weight is None else weight
+    b = x if bias is None else bias
+    y = cupy.empty_like(x)
+    mean = cupy.empty(lead + (1,) * normalized_ndim, dtype=x.dtype)
+    rstd = cupy.empty_like(mean)
+    cfg = layer_norm_config(n, c)
+    kernel("layer_norm_fwd", x.dtype, cfg.tier)(
+        (cfg.grid,), (cfg.block,),
+        (x, w, b, y, mean, rstd, np.int64(n), np.int32(c), np.int32(cfg.width),
+         _scalar(x.dtype, eps), np.int32(weight is not None), np.int32(bias is not None)))
+    return y, mean, rstd
+
+
+def layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need=(True, False, False)):
+    """(gx, gw, gb): gx from one row kernel, gw and gb from per-chunk column sums that CuPy
+    adds up; each None unless ``need`` asks for it."""
+    arrays = _contiguous(x, gy, mean, rstd, weight)
+    if arrays is None or x.shape != gy.shape or x.size == 0:
+        return reference.layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need)
+    x, gy, mean, rstd, weight = arrays
+    w = x if weight is None else weight
+    lead, c = _ln_rows(x, normalized_ndim)
+    n = x.size // c
+    gx = gw = gb = None
+    if need[0]:
+        gx = cupy.empty_like(x)
+        cfg = layer_norm_config(n, c)
+        kernel("layer_norm_bwd", x.dtype, cfg.tier)(
+            (cfg.grid,), (cfg.block,),
+            (x, gy, w, mean, rstd, gx, np.int64(n), np.int32(c), np.int32(cfg.width),
+             np.int32(weight is not None)))
+    if need[1] or need[2]:
+        rows, chunks = gamma_beta_chunks(n, c)
+        part_w = cupy.empty((chunks, c), dtype=x.dtype) if need[1] else x
+        part_b = cupy.empty((chunks, c), dtype=x.dtype) if need[2] else x
+        kernel("layer_norm_gamma_beta", x.dtype)(
+            (-(-(chunks * c) // 256),), (256,),
+            (x, gy, mean, rstd, part_w, part_b, np.int64(n), np.int32(c), np.int64(rows),
+             np.int32(bool(need[1])), np.int32(bool(need[2]))))
+        shape = x.shape[x.ndim - normalized_ndim:]
+        if need[1]:
+            gw = part_w.sum(axis=0).reshape(shape)
+        if need[2]:
+            gb = part_b.sum(axis=0).reshape(shape)
+    return gx, gw, gb
 
 
 # ============================================================================= losses

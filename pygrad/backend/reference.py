@@ -73,6 +73,95 @@ def log_softmax_bwd(y, gy, axis=-1):
     return gy - m.exp(y) * gy.sum(axis=axis, keepdims=True)
 
 
+def _erfc(m, x):
+    """erfc elementwise: NumPy has none, so math.erfc per element (this is the oracle, not
+    the fast path); CuPy's from cupyx.scipy.special."""
+    if m is np:
+        return np.asarray(np.frompyfunc(math.erfc, 1, 1)(x), dtype=x.dtype)
+    from cupyx.scipy.special import erfc
+    return erfc(x)
+
+
+_GELU_K = math.sqrt(2 / math.pi)
+_GELU_A = 0.044715
+
+
+def _check_approximate(approximate, what):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"{what}: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def gelu(x, approximate="none"):
+    """x·Φ(x), Φ(x) = erfc(−x/√2)/2; "tanh": x·(1 + tanh u)/2 = x·σ(2u) with
+    u = √(2/π)·(x + 0.044715·x³)."""
+    _check_approximate(approximate, "gelu")
+    m = get_xp(x)
+    if approximate == "tanh":
+        u = _GELU_K * (x + _GELU_A * x * x * x)
+        return m.asarray(x * sigmoid(2 * u), dtype=x.dtype)
+    return m.asarray(0.5 * x * _erfc(m, -x * math.sqrt(0.5)), dtype=x.dtype)
+
+
+def gelu_bwd(x, gy, approximate="none"):
+    """gy·gelu'(x): Φ(x) + x·φ(x); "tanh": σ(2u) + 2x·σ(2u)(1 − σ(2u))·u'."""
+    _check_approximate(approximate, "gelu_bwd")
+    m = get_xp(x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if approximate == "tanh":
+            u = _GELU_K * (x + _GELU_A * x * x * x)
+            e = m.exp(-2 * m.abs(u))
+            s = sigmoid(2 * u)
+            du = _GELU_K * (1 + 3 * _GELU_A * x * x)
+            d = s + 2 * x * (e / ((1 + e) * (1 + e))) * du
+        else:
+            pdf = m.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+            d = 0.5 * _erfc(m, -x * math.sqrt(0.5)) + x * pdf
+    return m.asarray(gy * d, dtype=x.dtype)
+
+
+# ----------------------------------------------------------------------------- layer norm
+# Over the last ``normalized_ndim`` axes of x; mean and rstd keep those axes as size 1.
+
+def layer_norm(x, weight, bias, normalized_ndim, eps=1e-5):
+    """(y, mean, rstd): mean and biased variance over the last ``normalized_ndim`` axes,
+    rstd = 1/√(var + eps), y = (x − mean)·rstd·weight + bias (weight, bias: None or of the
+    normalized shape)."""
+    m = get_xp(x)
+    axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
+    with np.errstate(invalid="ignore", divide="ignore"):     # empty rows: mean NaN, as torch
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        rstd = 1 / m.sqrt((xc * xc).mean(axis=axes, keepdims=True) + eps)
+    y = xc * rstd
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return (y.astype(x.dtype, copy=False), mean.astype(x.dtype, copy=False),
+            rstd.astype(x.dtype, copy=False))
+
+
+def layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need=(True, False, False)):
+    """(gx, gw, gb), each None unless ``need`` asks for it; x̂ = (x − mean)·rstd, g = gy·w:
+    gx = rstd·(g − mean(g) − x̂·mean(g·x̂)) over the normalized axes, gw = Σ gy·x̂ and
+    gb = Σ gy over the leading axes."""
+    k = normalized_ndim
+    axes = tuple(range(x.ndim - k, x.ndim))
+    lead = tuple(range(x.ndim - k))
+    xhat = (x - mean) * rstd
+    gx = gw = gb = None
+    if need[0]:
+        g = gy if weight is None else gy * weight
+        gx = rstd * (g - g.mean(axis=axes, keepdims=True)
+                     - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+        gx = gx.astype(x.dtype, copy=False)
+    if need[1]:
+        gw = (gy * xhat).sum(axis=lead).astype(x.dtype, copy=False)
+    if need[2]:
+        gb = gy.sum(axis=lead).astype(x.dtype, copy=False)
+    return gx, gw, gb
+
+
 # ----------------------------------------------------------------------------- losses
 
 def cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0,
