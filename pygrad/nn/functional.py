@@ -16,6 +16,8 @@ from ..ops.dtypes import UnsupportedDtypeError
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                         mse_loss, nll_loss)
 from ..ops.math import linear, minimum, where
+from ..ops.normalization import gelu as _fused_gelu
+from ..ops.normalization import layer_norm as _fused_layer_norm
 from ..ops.unary import relu, tanh
 from ..tensor import Tensor
 
@@ -101,15 +103,10 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
 
 def gelu(input, approximate: str = "none"):  # noqa: A002
     """x·Φ(x), Φ the standard normal CDF: ``0.5·x·(1 + erf(x/√2))``, or with
-    ``approximate="tanh"`` ``0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))``."""
+    ``approximate="tanh"`` ``0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`` — one fused kernel
+    forward and backward (pygrad/ops/normalization.py)."""
     _check_float(input, "gelu")
-    x = input
-    if approximate == "none":
-        return x * 0.5 * (1.0 + (x * (1.0 / math.sqrt(2.0))).erf())
-    if approximate == "tanh":
-        inner = (x + 0.044715 * x * x * x) * math.sqrt(2.0 / math.pi)
-        return x * 0.5 * (1.0 + inner.tanh())
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _fused_gelu(input, approximate)
 
 
 def silu(input, inplace: bool = False):  # noqa: A002
@@ -1001,20 +998,12 @@ def _normalized_dims(input, normalized_shape, what):  # noqa: A002
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
     """(x − mean) / √(var + eps) · weight + bias over the last len(normalized_shape) dims
-    (biased variance)."""
+    (biased variance), forward and backward each one fused pass over the rows."""
     _check_float(input, "layer_norm")
     shape, dims = _normalized_dims(input, normalized_shape, "layer_norm")
     _check_affine(weight, "weight", shape, "layer_norm")
     _check_affine(bias, "bias", shape, "layer_norm")
-    mean = input.mean(dims, keepdim=True)
-    xc = input - mean
-    var = (xc * xc).mean(dims, keepdim=True)
-    y = xc * (var + eps).rsqrt()
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    return _fused_layer_norm(input, shape, weight, bias, eps)   # one fused row kernel
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):  # noqa: A002
