@@ -421,3 +421,22 @@ def test_model_on_a_gpu_exports_the_same_graph(tmp_path, host_cuda):
         assert a.name == b.name
         np.testing.assert_array_equal(onnx.numpy_helper.to_array(a),
                                       onnx.numpy_helper.to_array(b))
+
+
+@needs_nn
+@pytest.mark.parametrize("opset", [13, 17, 20])
+def test_layer_norm_and_gelu(tmp_path, opset):
+    if opset > onnx.defs.onnx_opset_version():
+        pytest.skip(f"onnx here supports opset {onnx.defs.onnx_opset_version()} at most")
+    pg.manual_seed(5)
+    model = nn.Sequential(nn.Linear(6, 8), nn.LayerNorm(8), nn.GELU(), nn.Linear(8, 8),
+                          nn.GELU(approximate="tanh"), nn.LayerNorm(8, bias=False),
+                          nn.Linear(8, 3))
+    with pg.no_grad():
+        model[1].weight.copy_(pg.rand(8) + 0.5)
+        model[1].bias.copy_(pg.randn(8))
+    model.eval()
+    proto = export_and_compare(model, (6,), tmp_path / "m.onnx", opset_version=opset, atol=1e-4)
+    kinds = set(op_types(proto))
+    assert ("LayerNormalization" in kinds) == (opset >= 17)
+    assert ("Gelu" in kinds) == (opset >= 20)

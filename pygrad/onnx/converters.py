@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from typing import Callable, Optional
 
-from ..ops import activation, math as ops_math, reduce, shape, unary
+import numpy as np
+
+from ..ops import activation, math as ops_math, normalization, reduce, shape, unary
 from ..tensor import _Clone
 
 _TABLE: dict = {}
@@ -236,3 +238,54 @@ def _extreme(g, fn, inputs, out):
     axes = None if fn.axis is None else (fn.axis,)
     keepdim = fn.keepdim if axes is not None else False
     return _reduce(g, op, x, axes, keepdim, out.dtype), _reduced_dyn(g.dyn(x), axes, keepdim)
+
+
+# ----------------------------------------------------------------------------- fused layers
+
+@register_converter(normalization.Gelu)
+def _gelu(g, fn, inputs, out):
+    """Gelu (opset 20) or its formula: 0.5·x·(1 + erf(x/√2)), or the tanh form."""
+    (x,) = inputs
+    d = out.dtype
+    name = g.value(x, d)
+    if g.opset >= 20:
+        return g.node("Gelu", [name], approximate=fn.approximate), g.dyn(x)
+    if fn.approximate == "tanh":
+        cube = g.node("Mul", [g.node("Mul", [name, name]), name])
+        inner = g.node("Add", [name, g.node("Mul", [cube, g.value(0.044715, d)])])
+        t = g.node("Tanh", [g.node("Mul", [inner, g.value(math.sqrt(2 / math.pi), d)])])
+    else:
+        t = g.node("Erf", [g.node("Mul", [name, g.value(1 / math.sqrt(2), d)])])
+    half_x = g.node("Mul", [name, g.value(0.5, d)])
+    return g.node("Mul", [half_x, g.node("Add", [t, g.value(1.0, d)])]), g.dyn(x)
+
+
+@register_converter(normalization.LayerNorm)
+def _layer_norm(g, fn, inputs, out):
+    """LayerNormalization (opset 17) over the last ``normalized_ndim`` axes, or its formula
+    (mean, centred variance, scale, shift) in older opsets."""
+    x, weight, bias = inputs
+    d, k = out.dtype, fn.normalized_ndim
+    name = g.value(x, d)
+    if g.opset >= 17:
+        shape = tuple(x.shape[x.ndim - k:])
+        scale = g.value(weight, d) if weight is not None else g.const(np.ones(shape, d), "ones")
+        args = [name, scale] + ([g.value(bias, d)] if bias is not None else [])
+        return g.node("LayerNormalization", args, axis=-k, epsilon=float(fn.eps)), g.dyn(x)
+    axes = list(range(x.ndim - k, x.ndim))
+    mean = _reduce(g, "ReduceMean", x, axes, True, d)
+    centred = g.node("Sub", [name, mean])
+    var = _reduce_name(g, "ReduceMean", g.node("Mul", [centred, centred]), axes)
+    y = g.node("Div", [centred, g.node("Sqrt", [g.node("Add", [var, g.value(fn.eps, d)])])])
+    if weight is not None:
+        y = g.node("Mul", [y, g.value(weight, d)])
+    if bias is not None:
+        y = g.node("Add", [y, g.value(bias, d)])
+    return y, g.dyn(x)
+
+
+def _reduce_name(g, op, name, axes):
+    """``op`` over ``axes`` of the value ``name``, keeping dims (opset < 18: an attribute)."""
+    if g.opset >= 18:
+        return g.node(op, [name, g.ints(axes, "axes")], keepdims=1)
+    return g.node(op, [name], axes=axes, keepdims=1)
