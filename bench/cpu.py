@@ -216,7 +216,7 @@ def bench_layer_norm(shape: tuple, goal: float | None, repeat: int,
     import torch.nn.functional as TF
     import pygrad as pg
     from pygrad.backend import get
-    from pygrad.ops.normalization import layer_norm
+    from pygrad.nn.functional import layer_norm
 
     c = shape[-1]
     x, gy = random_logits(shape, seed=4), random_logits(shape, seed=5, scale=1.0)
@@ -271,7 +271,7 @@ def bench_gelu(shape: tuple, goal: float | None, repeat: int, cooldown: float = 
     import torch.nn.functional as TF
     import pygrad as pg
     from pygrad.backend import get
-    from pygrad.ops.normalization import gelu
+    from pygrad.nn.functional import gelu
 
     x, gy = random_logits(shape, seed=8), random_logits(shape, seed=9, scale=1.0)
     kernel = get("cpu")

@@ -2,7 +2,7 @@
 
 Each case is timed with CUDA events (median of 50 after warm-up, random inputs), for pygrad
 through the public API (``F.cross_entropy(x, t)`` + ``.backward()``; layer_norm and gelu
-through ``pygrad.ops.normalization``), pygrad's raw backend kernels, and torch. A
+through ``pygrad.nn.functional``), pygrad's raw backend kernels, and torch. A
 device-to-device copy measured in the same run gives the bandwidth ceiling: ``gbps`` is the
 minimum bytes an op must move divided by its time, ``pct_of_copy`` that rate against the
 copy's.
@@ -143,12 +143,12 @@ def run(quick: bool = False) -> list[dict]:
 
 def _norm_rows(rng, dev, time_ms, copy_gbps, backend, gy_np, tensors) -> list[dict]:
     """layer_norm (weight and bias) and gelu (both forms), forward + backward at ACT_SHAPE:
-    pygrad's ops (pygrad.ops.normalization) and their raw backend kernels against torch."""
+    pygrad's ops (F.layer_norm, F.gelu) and their raw backend kernels against torch."""
     import numpy as np
     import torch
 
     import pygrad as pg
-    from pygrad.ops.normalization import gelu, layer_norm
+    from pygrad.nn.functional import gelu, layer_norm
 
     n, c = ACT_SHAPE
     nbytes = 5 * n * c * 4  # fwd: read x, write y; bwd: read x and gy, write gx
