@@ -119,6 +119,8 @@ setup(
     package_data={
         "pygrad._cuda_src": ["*.cu", "*.cuh"],
         "pygrad.data": ["datasets/*"],
+        # the core's Cython declarations: part of each module's recorded source hash
+        "pygrad.autograd": ["*.pxd"],
     },
     # the extension's sources stay in the sdist; wheels carry only the built module
     exclude_package_data={"pygrad.backend": ["*.c", "*.pyx", "*.pxd"]},

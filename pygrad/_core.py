@@ -29,9 +29,27 @@ CORE = ("pygrad.tensor", "pygrad.autograd.function", "pygrad.autograd.engine",
         "pygrad.ops.shape", "pygrad.ops.activation")
 
 
+# Compiled modules that use another's extension types (``cimport`` in their .pxd): they
+# can only run compiled beside that module compiled, so they run as Python with it.
+CIMPORTS = {"pygrad.autograd.engine": ("pygrad.autograd.function",)}
+
+_ROOT = os.path.dirname(os.path.abspath(__file__))        # the pygrad package folder
+
+
 def source_hash(path: str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()[:16]
+    """Hash of a core module's source: the .py and, when there is one, the .pxd beside it
+    (its declarations are part of what gets compiled)."""
+    h = hashlib.sha256()
+    for p in (path, path[:-3] + ".pxd"):
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:16]
+
+
+def source_path(name: str) -> str:
+    """The .py of core module ``name`` in this installation."""
+    return os.path.join(_ROOT, *name.split(".")[1:]) + ".py"
 
 
 def built_from() -> dict:
@@ -61,12 +79,17 @@ class _SourceFinder:
         if not os.path.exists(src):
             return None                          # an install without sources
         if not self.pure:
-            if built_from().get(name) == source_hash(src):
+            built = built_from()
+            edited = [m for m in (name,) + CIMPORTS.get(name, ())
+                      if built.get(m) != source_hash(src if m == name else source_path(m))]
+            if not edited:
                 return None                      # the extension matches its source
             self.stale.append(name)
-            warnings.warn(f"pygrad: {src} differs from the source its compiled module was "
-                          f"built from; running the Python source (reinstall pygrad, e.g. "
-                          f"pip install -e ., to rebuild it)", RuntimeWarning, stacklevel=2)
+            if edited[0] == name:
+                warnings.warn(f"pygrad: {src} differs from the source its compiled module "
+                              f"was built from; running the Python source (reinstall "
+                              f"pygrad, e.g. pip install -e ., to rebuild it)", RuntimeWarning,
+                              stacklevel=2)
         return importlib.util.spec_from_file_location(name, src)
 
 

@@ -5,9 +5,14 @@ import numbers
 
 import numpy as np
 
+try:
+    import cython
+except ImportError:                      # no Cython installed: the declarations do nothing
+    from .autograd import _cython_shim as cython
+
 from .autograd import engine
 from .autograd import function as _function_module
-from .autograd.function import Function
+from .autograd.function import Function, TensorBase, new_tensor
 from .autograd.grad_mode import _mode
 from .device import Device, get_default_device
 from .ops import (activation, binary, contraction, creation, elementwise, indexing, math,
@@ -120,14 +125,15 @@ def _with_dtype(arr, data, dtype):
     return arr if arr.dtype == dtype else arr.astype(dtype)
 
 
-class Tensor:
+class Tensor(TensorBase):
     """An n-dimensional array on a device that records the ops applied to it.
 
     Create tensors with :func:`tensor` and the creation functions; ``Tensor(data)`` works too.
+    Its fields (``data``, ``device``, ``_grad``, ``_requires_grad``, ``_ctx``, ``_unit``,
+    ``_version``) are TensorBase's (pygrad/autograd/function.py).
     """
 
-    __slots__ = ("data", "device", "_grad", "_requires_grad", "_ctx", "_unit", "_version",
-                 "__weakref__")
+    __slots__ = ()
     __array_priority__ = 1000   # numpy scalars on the left defer to Tensor's operators
     _inplace_ops = 0            # in-place changes so far, any tensor (see the engine)
 
@@ -149,17 +155,7 @@ class Tensor:
     @classmethod
     def _make(cls, array, device, requires_grad=False):
         """Wrap an array already on ``device`` (no copy, no checks): the ops' fast path."""
-        t = object.__new__(cls)
-        if array.__class__ is not np.ndarray and device.type == "cpu":
-            array = np.asarray(array)      # numpy turns 0-d results into scalars
-        t.data = array
-        t.device = device
-        t._grad = None
-        t._requires_grad = requires_grad
-        t._ctx = None
-        t._unit = False
-        t._version = 0      # bumped by every in-place change; the engine checks it
-        return t
+        return new_tensor(cls, array, device, requires_grad)
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -461,10 +457,10 @@ class Tensor:
         return _arith(math.Pow, _operand(other, self), self)
 
     def __matmul__(self, other):
-        return math.matmul(self, _operand(other, self, scalars=False))
+        return math.matmul(self, _operand(other, self, False))
 
     def __rmatmul__(self, other):
-        return math.matmul(_operand(other, self, scalars=False), self)
+        return math.matmul(_operand(other, self, False), self)
 
     def __neg__(self):
         return math.Neg()(self)
@@ -769,6 +765,7 @@ class ToDevice(Function):
         return gy.to(self.src)
 
 
+@cython.cfunc
 def _arith(op, a, b):
     """``a <op> b`` for the arithmetic Functions (Add ... Pow). When nothing is recorded
     (no_grad, and every backward without create_graph) the node is skipped and the op's
@@ -796,6 +793,7 @@ def _arith(op, a, b):
         raise RuntimeError(f"{op.__name__}: {e}") from None
 
 
+@cython.cfunc
 def _promote(op, a, b):
     """torch's result dtype where NumPy's differs (see ops.dtypes): operands of two dtypes
     meet in torch's common dtype, and dividing integers gives float32 (NumPy: float64)."""
@@ -813,6 +811,7 @@ def _promote(op, a, b):
     return (a if da == r else a.to(r)), (b if db == r else b.to(r))
 
 
+@cython.cfunc
 def _operand(value, like, scalars=True):
     """The other side of a binary op: Tensors pass, Python numbers stay scalars (they take
     the tensor's dtype), arrays and lists become tensors on ``like``'s device."""

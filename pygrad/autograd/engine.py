@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from numpy import ndarray
 
-from .function import unit_gradient
+try:
+    import cython
+except ImportError:                      # no Cython installed: the declarations do nothing
+    from . import _cython_shim as cython
+
+from .function import Function, TensorBase, unit_gradient
 from .grad_mode import set_grad_enabled
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
@@ -20,28 +25,36 @@ _FREED = ("Trying to backward through the graph a second time (or to use saved v
           "if you need to backward through the graph again.")
 
 
+@cython.locals(node=Function, t=TensorBase, expanded=cython.bint)
 def _topological_order(roots):
     """Nodes reachable from ``roots``, each after every node that feeds it."""
 
     order, visited = [], set()
-    stack = [(node, False) for node in roots]
-    push, pop, mark = stack.append, stack.pop, visited.add
+    # a depth-first walk: each node is pushed unexpanded (its inputs not yet pushed), then
+    # again, expanded, below its inputs, so it reaches ``order`` after all of them
+    stack, expanded_flags = list(roots), [False] * len(roots)
     while stack:
-        node, expanded = pop()
+        node = stack.pop()
+        expanded = expanded_flags.pop()
         if expanded:
             order.append(node)
             continue
         if node in visited:
             continue
-        mark(node)
+        visited.add(node)
         inputs = node.inputs
         if inputs is None:
             raise RuntimeError(_FREED)
-        push((node, True))
-        for t in inputs:
+        stack.append(node)
+        expanded_flags.append(True)
+        for v in inputs:
             # only Tensor._make creates op outputs, so subclasses (Parameter) are leaves
-            if t.__class__ is Tensor and t._ctx is not None and t._ctx not in visited:
-                push((t._ctx, False))
+            if v.__class__ is Tensor:
+                t = v
+                ctx = t._ctx
+                if ctx is not None and ctx not in visited:
+                    stack.append(ctx)
+                    expanded_flags.append(False)
     return order
 
 
@@ -91,34 +104,49 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
             if run is not None and node not in run:
                 continue
             ran.append(node)
-            # only when some in-place op ran since the node was recorded: sum its versions
-            if node._epoch != Tensor._inplace_ops and node._vsum != _version_sum(node):
-                raise RuntimeError(_MODIFIED.format(op=type(node).__name__))
-            if node._retain_output_grad:
-                _retain(node, gy, create_graph, shared)
-            gxs = node.vjp(gy) if arrays else node.backward(gy)
-            if gxs.__class__ is not tuple:
-                gxs = (gxs,)
-            for x, need, gx in zip(node.inputs, node.needs_input_grad, gxs):
-                if not need or gx is None:
-                    continue
-                if not arrays or gx.__class__ is not ndarray or gx.shape != x.data.shape or \
-                        gx.dtype is not x.data.dtype:
-                    gx = _checked(node, x, gx, arrays)     # all but the common case
-                ctx = x._ctx
-                if ctx is not None:
-                    prev = pending.get(ctx)
-                    pending[ctx] = gx if prev is None else prev + gx
-                elif plain and x._requires_grad:
-                    # the common case, inlined: accumulate into .grad, out of place
-                    g = x._grad
-                    x._grad = Tensor._make(_owned(gx, shared) if g is None else g.data + gx,
-                                           x.device)
-                else:
-                    _deliver_leaf(x, gx, create_graph, capture, shared)
+            _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shared)
     if not retain_graph:
         for node in ran:
             node.release()
+
+
+@cython.cfunc
+@cython.locals(node=Function, x=TensorBase, gt=TensorBase, i=cython.Py_ssize_t,
+               n=cython.Py_ssize_t, arrays=cython.bint, plain=cython.bint)
+def _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shared):
+    """Run one node's backward on ``gy``, the summed gradient of its output, and pass the
+    input gradients on: to ``pending`` for the nodes that made them, or to the leaves."""
+    # only when some in-place op ran since the node was recorded: sum its versions
+    if node._epoch != Tensor._inplace_ops and node._vsum != _version_sum(node):
+        raise RuntimeError(_MODIFIED.format(op=type(node).__name__))
+    if node._retain_output_grad:
+        _retain(node, gy, create_graph, shared)
+    gxs = node.vjp(gy) if arrays else node.backward(gy)
+    if gxs.__class__ is not tuple:
+        gxs = (gxs,)
+    inputs, needs = node.inputs, node.needs_input_grad
+    n = min(len(inputs), len(gxs))
+    for i in range(n):
+        gx = gxs[i]
+        if gx is None or not needs[i]:
+            continue
+        x = inputs[i]
+        if not arrays or gx.__class__ is not ndarray or gx.shape != x.data.shape or \
+                gx.dtype is not x.data.dtype:
+            gx = _checked(node, x, gx, arrays)     # all but the common case
+        ctx = x._ctx
+        if ctx is not None:
+            prev = pending.get(ctx)
+            pending[ctx] = gx if prev is None else prev + gx
+        elif plain and x._requires_grad:
+            # the common case, inlined: accumulate into .grad, out of place
+            if x._grad is None:
+                x._grad = Tensor._make(_owned(gx, shared), x.device)
+            else:
+                gt = x._grad
+                x._grad = Tensor._make(gt.data + gx, x.device)
+        else:
+            _deliver_leaf(x, gx, create_graph, capture, shared)
 
 
 def _checked(node, x, gx, arrays):

@@ -2,10 +2,24 @@
 
 Because ``backward`` is written with Tensor ops, the gradient computation is itself recorded
 when ``create_graph=True``, which is all higher-order gradients need.
+
+The two kinds of graph node live here: ``TensorBase`` (the fields of every Tensor: its
+array, device and autograd state; pygrad.tensor.Tensor adds the methods) and ``Function``
+(an op). When the engine core is compiled (see pygrad/_core.py) both are extension types
+whose fields are declared in ``function.pxd``, so the recording path reads and writes them
+as C struct members; run as Python they are ordinary classes with the same fields.
 """
 from __future__ import annotations
 
 import weakref
+
+try:
+    import cython
+except ImportError:                      # no Cython installed: the declarations do nothing
+    from . import _cython_shim as cython
+
+from numpy import asarray as _asarray
+from numpy import ndarray as _ndarray
 
 from ..backend.reference import get_xp
 from .grad_mode import _mode
@@ -16,6 +30,36 @@ _tracer = None
 Tensor = None
 
 
+@cython.cclass
+class TensorBase:
+    """The fields of a Tensor (pygrad.tensor.Tensor subclasses this and adds the methods):
+    ``data`` the array, ``device``, ``_grad``, ``_requires_grad``, ``_ctx`` the Function
+    that made it (None for a leaf), ``_unit`` (the implicit gradient 1 of backward) and
+    ``_version`` (bumped by every in-place change; the engine checks it)."""
+
+    if not cython.compiled:
+        __slots__ = ("data", "device", "_grad", "_requires_grad", "_ctx", "_unit",
+                     "_version", "__weakref__")
+
+
+@cython.locals(t=TensorBase)
+def new_tensor(cls, array, device, requires_grad=False):
+    """A ``cls`` (Tensor or a subclass) wrapping ``array``, already on ``device``: no copy,
+    no checks (the ops' fast path; Tensor._make)."""
+    t = TensorBase.__new__(cls)
+    if array.__class__ is not _ndarray and device.type == "cpu":
+        array = _asarray(array)           # numpy turns 0-d results into scalars
+    t.data = array
+    t.device = device
+    t._grad = None
+    t._requires_grad = requires_grad
+    t._ctx = None
+    t._unit = False
+    t._version = 0
+    return t
+
+
+@cython.cclass
 class Function:
     """Base class of every op.
 
@@ -23,26 +67,41 @@ class Function:
     of the inputs' device, ``self.backend.xp`` its array module) and ``backward(gy) ->
     Tensor | tuple`` returning one gradient (or None) per input. Parameters that are not
     tensors go to ``__init__``. Inputs may be Tensors or Python scalars (constants).
+
+    Fields (set when the call is recorded): ``inputs``, ``needs_input_grad`` (one bool per
+    input), ``_output`` (a weak reference to the output), ``_vsum`` (the inputs' in-place
+    versions) and ``_epoch`` (Tensor._inplace_ops then), both checked by the engine, and
+    ``_retain_output_grad`` (set by ``retain_grad()``).
     """
 
-    inputs = ()
-    needs_input_grad = ()
-    _output = None
-    _retain_output_grad = False
-    _vsum = 0           # the inputs' in-place versions when recorded (see the engine)
-    _epoch = 0          # Tensor._inplace_ops when recorded
+    if not cython.compiled:              # the compiled class declares them in function.pxd
+        inputs = ()
+        needs_input_grad = ()
+        backend = None
+        _output = None
+        _retain_output_grad = False
+        _vsum = 0
+        _epoch = 0
+
     # False for ops whose backward reads only the inputs' shapes and dtypes, never their
     # values (add, sum, reshape, ...): as in torch, nothing of theirs is freed by backward,
     # so a graph made of them alone can be backpropagated again
     saves_values = True
 
+    def __cinit__(self):                 # compiled only: the defaults above
+        self.inputs = ()
+        self.needs_input_grad = ()
+
+    @cython.locals(t=TensorBase, out=TensorBase, vsum=cython.Py_ssize_t, record=cython.bint,
+                   need=cython.bint, mask=cython.Py_ssize_t, n=cython.Py_ssize_t)
     def __call__(self, *inputs):
         device = None
         arrays = []
-        needs = []
-        vsum = 0
-        for t in inputs:
-            if isinstance(t, Tensor):
+        vsum = mask = n = 0      # mask: bit i set when input i requires grad
+        record = False
+        for v in inputs:
+            if isinstance(v, TensorBase):
+                t = v
                 if device is None:
                     device = t.device
                 elif t.device is not device:
@@ -50,16 +109,19 @@ class Function:
                         f"{type(self).__name__}: expected all tensors on the same device, "
                         f"found {device} and {t.device}")
                 arrays.append(t.data)
-                needs.append(t._requires_grad)
+                if t._requires_grad:
+                    record = True
+                    if n < 32:
+                        mask |= 1 << n
                 vsum += t._version
             else:
-                arrays.append(t)
-                needs.append(False)
+                arrays.append(v)
+            n += 1
         if device is None:
             raise TypeError(f"{type(self).__name__}: expected at least one Tensor input")
-        record = _mode.enabled and True in needs
+        record = record and _mode.enabled
         if record:
-            self.needs_input_grad = tuple(needs)
+            self.needs_input_grad = _needs(inputs, mask, n)
             self._vsum = vsum
             self._epoch = Tensor._inplace_ops
         self.backend = backend = device._backend or device.backend
@@ -71,7 +133,7 @@ class Function:
                     y = self.forward(*arrays)
         except ValueError as e:                 # e.g. shapes that do not broadcast
             raise RuntimeError(f"{type(self).__name__}: {e}") from None
-        out = Tensor._make(y, device)
+        out = new_tensor(Tensor, y, device)
         if record:
             out._requires_grad = True
             out._ctx = self
@@ -117,13 +179,39 @@ class Function:
         """Drop saved arrays and inputs after backward (retain_graph=False). An op that
         saves no values keeps its links to the graph, with stand-ins for the arrays."""
         if self.saves_values:
-            self.__dict__.clear()
+            if self.__dict__:
+                self.__dict__.clear()
             self.inputs = None
+            self.needs_input_grad = ()
+            self.backend = self._output = None
+            self._retain_output_grad = False
+            self._vsum = self._epoch = 0
         else:
             self.inputs = tuple(_shell(t) for t in self.inputs)
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+# needs_input_grad tuples, shared between calls: mask << 6 | n inputs -> the tuple
+_needs_cache = {}
+
+
+@cython.cfunc
+@cython.locals(mask=cython.Py_ssize_t, n=cython.Py_ssize_t, i=cython.Py_ssize_t)
+def _needs(inputs, mask, n):
+    """``needs_input_grad`` of a recorded call: True for each input that requires grad
+    (``mask`` has bit i set for input i, for the first 32 inputs)."""
+    if n >= 32:
+        return tuple(isinstance(v, TensorBase) and v._requires_grad for v in inputs)
+    key = mask << 6 | n
+    needs = _needs_cache.get(key)
+    if needs is None:
+        bits = []
+        for i in range(n):
+            bits.append((mask >> i) & 1 == 1)
+        needs = _needs_cache[key] = tuple(bits)
+    return needs
 
 
 def _shell(t):
