@@ -122,3 +122,36 @@ def test_unit_seed_is_read_only_and_grads_are_owned():
     (a + b).sum().backward()              # Add hands one array to both inputs
     a.grad.add_(1) if hasattr(a.grad, "add_") else a.grad.fill_(5.0)
     assert b.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("n, wanted", [(3, (1,)), (40, (0, 33, 39))])
+def test_needs_input_grad_marks_exactly_the_inputs_that_require_grad(n, wanted):
+    """The recorded flags (shared between calls) for few and for many inputs (past the
+    first 32, which a bit mask covers), against torch's gradients of the same cat."""
+    import torch
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(2) for _ in range(n)]
+    xs = [pg.tensor(a, requires_grad=i in wanted) for i, a in enumerate(arrays)]
+    ts = [torch.tensor(a, requires_grad=i in wanted) for i, a in enumerate(arrays)]
+    y = pg.cat(xs)
+    assert y._ctx.needs_input_grad == tuple(i in wanted for i in range(n))
+    w = rng.standard_normal(2 * n)
+    (y * pg.tensor(w)).sum().backward()
+    (torch.cat(ts) * torch.tensor(w)).sum().backward()
+    for x, t in zip(xs, ts):
+        assert (x.grad is None) == (t.grad is None)
+        if t.grad is not None:
+            np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    z = pg.cat(xs[:3])                     # the same flags again, from the shared tuples
+    assert z._ctx.needs_input_grad == tuple(i in wanted for i in range(3))
+
+
+def test_a_released_node_drops_its_state_and_refuses_a_second_backward():
+    x = pg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    node = y._ctx
+    assert node.requires_grad and len(node.inputs) == 2 and all(t is x for t in node.inputs)
+    y.sum().backward()
+    assert node.inputs is None and not node.requires_grad and node.needs_input_grad == ()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()

@@ -11,7 +11,7 @@ as C struct members; run as Python they are ordinary classes with the same field
 """
 from __future__ import annotations
 
-import weakref
+from weakref import ref as _weakref
 
 try:
     import cython
@@ -138,7 +138,7 @@ class Function:
             out._requires_grad = True
             out._ctx = self
             self.inputs = inputs
-            self._output = weakref.ref(out)
+            self._output = _weakref(out)
         if _tracer is not None:
             _tracer.append((self, inputs, out))
         return out

@@ -94,16 +94,9 @@ def num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Threads for the kernels called from this thread, like torch.set_num_threads; also
-    for NumPy's BLAS, which does pygrad's matmuls (process-wide; through threadpoolctl
-    when it is installed: OPENBLAS_NUM_THREADS is read only when NumPy loads)."""
+    """Threads for the kernels called from this thread, like torch.set_num_threads."""
     if _cpu is not None:
         _cpu.set_num_threads(n)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(n, user_api="blas")
 
 
 def _fast(*arrays) -> bool:
