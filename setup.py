@@ -120,6 +120,7 @@ setup(
         "pygrad._cuda_src": ["*.cu", "*.cuh"],
         "pygrad.data": ["datasets/*"],
         # the core's Cython declarations: part of each module's recorded source hash
+        "pygrad": ["*.pxd"],
         "pygrad.autograd": ["*.pxd"],
     },
     # the extension's sources stay in the sdist; wheels carry only the built module

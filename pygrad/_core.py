@@ -31,7 +31,8 @@ CORE = ("pygrad.tensor", "pygrad.autograd.function", "pygrad.autograd.engine",
 
 # Compiled modules that use another's extension types (``cimport`` in their .pxd): they
 # can only run compiled beside that module compiled, so they run as Python with it.
-CIMPORTS = {"pygrad.autograd.engine": ("pygrad.autograd.function",)}
+CIMPORTS = {"pygrad.autograd.engine": ("pygrad.autograd.function",),
+            "pygrad.tensor": ("pygrad.autograd.function",)}
 
 _ROOT = os.path.dirname(os.path.abspath(__file__))        # the pygrad package folder
 

@@ -770,7 +770,8 @@ def _arith(op, a, b):
     """``a <op> b`` for the arithmetic Functions (Add ... Pow). When nothing is recorded
     (no_grad, and every backward without create_graph) the node is skipped and the op's
     forward runs on the arrays directly: same result, a fraction of the Python overhead."""
-    a, b = _promote(op, a, b)
+    if not _one_dtype(op, a, b):
+        a, b = _promote(op, a, b)
     if _mode.enabled or _function_module._tracer is not None:
         return op()(a, b)
     if isinstance(a, Tensor):
@@ -791,6 +792,24 @@ def _arith(op, a, b):
             return Tensor._make(op.forward(a, b), dev)
     except ValueError as e:                 # e.g. shapes that do not broadcast
         raise RuntimeError(f"{op.__name__}: {e}") from None
+
+
+@cython.cfunc
+@cython.locals(ta=TensorBase, tb=TensorBase)
+def _one_dtype(op, a, b):
+    """The common case that _promote leaves alone: two Tensors of one float dtype, or a
+    float Tensor and a Python number, for any arithmetic op."""
+    if a.__class__ is Tensor:
+        ta = a
+        da = ta.data.dtype
+        if b.__class__ is Tensor:
+            tb = b
+            return da is tb.data.dtype and da.kind == "f"
+        return da.kind == "f" and b.__class__ in (float, int)
+    if b.__class__ is Tensor and a.__class__ in (float, int):
+        tb = b
+        return tb.data.dtype.kind == "f"
+    return False
 
 
 @cython.cfunc

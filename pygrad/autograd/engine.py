@@ -106,8 +106,13 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
             ran.append(node)
             _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shared)
     if not retain_graph:
-        for node in ran:
-            node.release()
+        _release(ran)
+
+
+@cython.locals(node=Function)
+def _release(nodes):
+    for node in nodes:
+        node.release()
 
 
 @cython.cfunc

@@ -14,3 +14,5 @@ cdef class Function:
     cdef public bint _retain_output_grad
     cdef public Py_ssize_t _vsum, _epoch
     cdef object __weakref__
+
+    cpdef release(self)

@@ -187,7 +187,7 @@ class Function:
             self._retain_output_grad = False
             self._vsum = self._epoch = 0
         else:
-            self.inputs = tuple(_shell(t) for t in self.inputs)
+            self.inputs = tuple([_shell(t) for t in self.inputs])
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
