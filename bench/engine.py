@@ -11,14 +11,16 @@ Rows (each timed in one run, the contenders interleaved, medians):
   arithmetic with no engine at all: the floor of any NumPy-based engine).
 
 Both libraries run with the thread count the CLI set (``--threads``; one thread is the fair
-setting for work this small). ratio = torch time / pygrad time; ``floor_x`` = pygrad time /
-NumPy time (1.0 would be no overhead at all).
+setting for work this small; NumPy's BLAS, which does pygrad's and the floor's matmuls, is
+held to torch's count while timing). ratio = torch time / pygrad time; ``floor_x`` =
+pygrad time / NumPy time (1.0 would be no overhead at all).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .harness import measure, random_logits, random_targets, ratio, target
+from .mlp import blas_threads_like_torch
 
 CHAIN = 1000
 SIZES = (64, 64, 10)
@@ -150,9 +152,10 @@ def step_row(repeat, quick):
 
     first = (float(pygrad_step().item()), float(torch_step().item()),
              float(floor(x_np, y_np)))
-    times = measure({"pygrad": pygrad_step, "torch": torch_step,
-                     "numpy": lambda: floor(x_np, y_np)},
-                    repeat=repeat, warmup=20, number=20 if quick else 200)
+    with blas_threads_like_torch("cpu"):      # NumPy's matmuls: torch's thread count
+        times = measure({"pygrad": pygrad_step, "torch": torch_step,
+                         "numpy": lambda: floor(x_np, y_np)},
+                        repeat=repeat, warmup=20, number=20 if quick else 200)
     p_ms, t_ms, n_ms = (times[k].ms for k in ("pygrad", "torch", "numpy"))
     row = {"name": "main-job step 64-64-10 sigmoid, CE, Adam", "shape": (BATCH,),
            "device": "cpu", "suite": "engine", "pygrad_ms": p_ms, "torch_ms": t_ms,
