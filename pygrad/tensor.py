@@ -158,17 +158,7 @@ class Tensor(TensorBase):
         return new_tensor(cls, array, device, requires_grad)
 
     # ------------------------------------------------------------------ attributes
-    @property
-    def shape(self):
-        return Size(self.data.shape)
-
-    @property
-    def ndim(self):
-        return self.data.ndim
-
-    @property
-    def dtype(self):
-        return self.data.dtype
+    # shape, ndim and dtype are TensorBase's (read on every op: compiled, they are C getters)
 
     @property
     def grad(self):
@@ -713,6 +703,7 @@ class Tensor(TensorBase):
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
 
+_function_module.Size = Size      # what TensorBase.shape returns
 # the engine and the ops refer to Tensor, which they cannot import (this module imports them)
 for _m in (_function_module, engine, activation, binary, elementwise, math, reduce, shape,
            unary, contraction, creation, indexing, scan, sorting):

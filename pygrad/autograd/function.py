@@ -26,8 +26,8 @@ from .grad_mode import _mode
 
 # Set by pygrad.onnx while tracing a model: a list that every recorded call is appended to.
 _tracer = None
-# pygrad.tensor.Tensor, bound when that module loads (it imports this one)
-Tensor = None
+# pygrad.tensor.Tensor and Size, bound when that module loads (it imports this one)
+Tensor = Size = None
 
 
 @cython.cclass
@@ -35,11 +35,25 @@ class TensorBase:
     """The fields of a Tensor (pygrad.tensor.Tensor subclasses this and adds the methods):
     ``data`` the array, ``device``, ``_grad``, ``_requires_grad``, ``_ctx`` the Function
     that made it (None for a leaf), ``_unit`` (the implicit gradient 1 of backward) and
-    ``_version`` (bumped by every in-place change; the engine checks it)."""
+    ``_version`` (bumped by every in-place change; the engine checks it); and the three
+    properties that every op reads, ``shape``, ``ndim`` and ``dtype``."""
 
     if not cython.compiled:
         __slots__ = ("data", "device", "_grad", "_requires_grad", "_ctx", "_unit",
                      "_version", "__weakref__")
+
+    @property
+    def shape(self):
+        """The array's shape, a Size (torch.Size)."""
+        return Size(self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
 
 
 @cython.locals(t=TensorBase)
