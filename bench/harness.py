@@ -121,6 +121,12 @@ def set_threads(n: int) -> dict:
     except ImportError:
         pass
     got["pygrad"] = _set_pygrad_threads(n)
+    try:            # NumPy's BLAS is loaded already: its count changes only through its API
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(n, user_api="blas")
+        got["blas"] = n
+    except ImportError:
+        pass
     return got
 
 

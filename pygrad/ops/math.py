@@ -101,8 +101,8 @@ class Add(Function):
     def vjp(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        return (sum_to_array(gy, a.shape) if na else None,
-                sum_to_array(gy, b.shape) if nb else None)
+        return (sum_to_array(gy, a.data.shape) if na else None,
+                sum_to_array(gy, b.data.shape) if nb else None)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -120,8 +120,8 @@ class Sub(Function):
     def vjp(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        return (sum_to_array(gy, a.shape) if na else None,
-                sum_to_array(-gy, b.shape) if nb else None)
+        return (sum_to_array(gy, a.data.shape) if na else None,
+                sum_to_array(-gy, b.data.shape) if nb else None)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -133,7 +133,7 @@ class Mul(Function):
     @property
     def saves_values(self):       # times / over a Python number: only the number is kept
         a, b = self.inputs
-        return hasattr(a, "shape") and hasattr(b, "shape")
+        return isinstance(a, Tensor) and isinstance(b, Tensor)
 
     @staticmethod
     def forward(a, b):
@@ -142,8 +142,8 @@ class Mul(Function):
     def vjp(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        return (sum_to_array(gy * _value(b), a.shape) if na else None,
-                sum_to_array(gy * _value(a), b.shape) if nb else None)
+        return (sum_to_array(gy * _value(b), a.data.shape) if na else None,
+                sum_to_array(gy * _value(a), b.data.shape) if nb else None)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -155,7 +155,7 @@ class Div(Function):
     @property
     def saves_values(self):       # times / over a Python number: only the number is kept
         a, b = self.inputs
-        return hasattr(a, "shape") and hasattr(b, "shape")
+        return isinstance(a, Tensor) and isinstance(b, Tensor)
 
     @staticmethod
     def forward(a, b):
@@ -165,8 +165,8 @@ class Div(Function):
         a, b = self.inputs
         na, nb = self.needs_input_grad
         bv = _value(b)
-        ga = sum_to_array(gy / bv, a.shape) if na else None
-        gb = sum_to_array(_div_grad_b(gy, _value(a), bv), b.shape) if nb else None
+        ga = sum_to_array(gy / bv, a.data.shape) if na else None
+        gb = sum_to_array(_div_grad_b(gy, _value(a), bv), b.data.shape) if nb else None
         return ga, gb
 
     def backward(self, gy):
