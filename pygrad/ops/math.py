@@ -25,7 +25,7 @@ def _shape(x):
 
 def _value(x):
     """A Tensor's array, or the Python number itself."""
-    return x.data if hasattr(x, "data") else x
+    return x.data if isinstance(x, Tensor) else x
 
 
 # ----------------------------------------------------------------------------- broadcasting
