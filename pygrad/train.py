@@ -255,6 +255,26 @@ class Diverged(ArithmeticError):
     """The training loss stopped being a finite number."""
 
 
+def _end_epoch(run, bar, loss: float, epoch: int, args, lr: float, model, x_test, split,
+               binary: bool, log: bool) -> None:
+    """Record an epoch's train loss and test accuracy (Diverged on a non-finite loss), then
+    show them on the progress bar and, when ``log``, as a line."""
+    run.losses.append(loss)
+    if not math.isfinite(loss):
+        if bar is not None:
+            bar.close()
+        raise Diverged(f"training diverged: train loss {loss} at epoch {epoch}; "
+                       f"try a smaller --lr (it was {lr})")
+    pred = predict(model, x_test, binary)
+    run.accuracies.append(float(np.mean(pred == split.y_test)))
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.4f}", acc=f"{run.accuracies[-1]:.4f}")
+    if log:
+        _say(bar, f"epoch {epoch:3d}/{args.epochs}  train loss {loss:.4f}  "
+                  f"test accuracy {run.accuracies[-1]:.4f}")
+
+
 def train_pygrad(split: Split, args, device, lr: float, log=True) -> tuple:
     """Train the pygrad model; returns (model, Run)."""
     import pygrad as pg
@@ -286,20 +306,8 @@ def train_pygrad(split: Split, args, device, lr: float, log=True) -> tuple:
             # summed on the device: the epoch's loss is read once, at its end
             part = loss.detach() * xb.shape[0]
             total = part if total is None else total + part
-        run.losses.append(total.item() / len(ds))
-        if not math.isfinite(run.losses[-1]):
-            if bar is not None:
-                bar.close()
-            raise Diverged(f"training diverged: train loss {run.losses[-1]} at epoch {epoch}; "
-                           f"try a smaller --lr (it was {lr})")
-        pred = predict(model, x_test, binary)
-        run.accuracies.append(float(np.mean(pred == split.y_test)))
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{run.losses[-1]:.4f}", acc=f"{run.accuracies[-1]:.4f}")
-        if log:
-            _say(bar, f"epoch {epoch:3d}/{args.epochs}  train loss {run.losses[-1]:.4f}  "
-                      f"test accuracy {run.accuracies[-1]:.4f}")
+        _end_epoch(run, bar, total.item() / len(ds), epoch, args, lr, model, x_test, split,
+                   binary, log)
     run.seconds = time.perf_counter() - start
     if bar is not None:
         bar.close()
@@ -354,20 +362,8 @@ def train_pygrad_ddp(split: Split, args, device, lr: float, log=True) -> tuple:
             loss.backward()
             opt.step()
         dist.all_reduce(total)
-        run.losses.append(total.item() / len(split.x_train))
-        if not math.isfinite(run.losses[-1]):
-            if bar is not None:
-                bar.close()
-            raise Diverged(f"training diverged: train loss {run.losses[-1]} at epoch {epoch}; "
-                           f"try a smaller --lr (it was {lr})")
-        pred = predict(model, x_test, binary)
-        run.accuracies.append(float(np.mean(pred == split.y_test)))
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{run.losses[-1]:.4f}", acc=f"{run.accuracies[-1]:.4f}")
-        if log and rank == 0:
-            _say(bar, f"epoch {epoch:3d}/{args.epochs}  train loss {run.losses[-1]:.4f}  "
-                      f"test accuracy {run.accuracies[-1]:.4f}")
+        _end_epoch(run, bar, total.item() / len(split.x_train), epoch, args, lr, model,
+                   x_test, split, binary, log and rank == 0)
     run.seconds = time.perf_counter() - start
     if bar is not None:
         bar.close()
