@@ -1,7 +1,7 @@
 """Adadelta (torch.optim.Adadelta's update), in array code that runs on NumPy and CuPy alike."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _at_least
+from .optimizer import Optimizer
 
 __all__ = ["Adadelta"]
 
@@ -9,6 +9,8 @@ __all__ = ["Adadelta"]
 class Adadelta(Optimizer):
     """d = g + wd·p; v = ρ·v + (1−ρ)·d²; Δ = √(u + eps)/√(v + eps) · d;
     u = ρ·u + (1−ρ)·Δ²; p −= lr·Δ."""
+
+    _nonnegative = ("eps", "weight_decay")
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, foreach=None, *, capturable: bool = False,
@@ -21,18 +23,13 @@ class Adadelta(Optimizer):
         super()._check_group(group)
         if not 0.0 <= group["rho"] <= 1.0:
             raise ValueError(f"Invalid rho value: {group['rho']} (expected 0 <= rho <= 1)")
-        _at_least(group, "eps", 0.0)
-        _at_least(group, "weight_decay", 0.0)
 
     def _update(self, group, params):
         lr, rho, eps = group["lr"], group["rho"], group["eps"]
         wd, maximize = group["weight_decay"], group["maximize"]
         for p in params:
             xp = p.device.backend.xp
-            state = self._state_for(p)
-            if not state:
-                state.update(step=0, square_avg=xp.zeros_like(p.data),
-                             acc_delta=xp.zeros_like(p.data))
+            state = self._lazy_state(p, "square_avg", "acc_delta")
             state["step"] += 1
             d = self._direction(p, maximize, wd)
             v, u = state["square_avg"], state["acc_delta"]

@@ -1,13 +1,15 @@
 """Adagrad (torch.optim.Adagrad's update)."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _at_least
+from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]
 
 
 class Adagrad(Optimizer):
     """clr = lr/(1+(t−1)·lr_decay); d = g + wd·p; sum += d²; p −= clr·d/(√sum + eps)."""
+
+    _nonnegative = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10, foreach=None, *,
@@ -17,11 +19,6 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value,
                                       foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, fused=fused))
-
-    def _check_group(self, group):
-        super()._check_group(group)
-        for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            _at_least(group, name, 0.0)
 
     def _init_state(self, p, group):
         # the accumulator starts at initial_accumulator_value, before any step

@@ -1,7 +1,7 @@
 """Adam and AdamW (torch.optim.Adam / AdamW's updates)."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _at_least, _check_betas
+from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
 
@@ -10,6 +10,9 @@ class Adam(Optimizer):
     """m = β1·m + (1−β1)·d; v = β2·v + (1−β2)·d²; v̂ = max(v̂, v) with amsgrad;
     p −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps), with d = g + wd·p (L2 penalty), or with
     d = g and p *= 1 − lr·wd first when ``decoupled_weight_decay`` (AdamW)."""
+
+    _betas = True
+    _nonnegative = ("eps", "weight_decay")
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *, foreach=None,
@@ -20,12 +23,6 @@ class Adam(Optimizer):
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable, fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
-
-    def _check_group(self, group):
-        super()._check_group(group)
-        _at_least(group, "eps", 0.0)
-        _at_least(group, "weight_decay", 0.0)
-        _check_betas(group)
 
     def _update(self, group, params):
         beta1, beta2 = group["betas"]

@@ -1,7 +1,7 @@
 """Adamax (torch.optim.Adamax's update), in array code that runs on NumPy and CuPy alike."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _at_least, _check_betas
+from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
 
@@ -9,6 +9,9 @@ __all__ = ["Adamax"]
 class Adamax(Optimizer):
     """Adam with the infinity norm: d = g + wd·p; m = β1·m + (1−β1)·d;
     u = max(β2·u, |d| + eps); p −= lr/(1−β1^t) · m/u."""
+
+    _betas = True
+    _nonnegative = ("eps", "weight_decay")
 
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, foreach=None, *, maximize: bool = False,
@@ -18,21 +21,12 @@ class Adamax(Optimizer):
                                       maximize=maximize, differentiable=differentiable,
                                       capturable=capturable))
 
-    def _check_group(self, group):
-        super()._check_group(group)
-        _at_least(group, "eps", 0.0)
-        _at_least(group, "weight_decay", 0.0)
-        _check_betas(group)
-
     def _update(self, group, params):
         beta1, beta2 = group["betas"]
         lr, eps, wd, maximize = group["lr"], group["eps"], group["weight_decay"], group["maximize"]
         for p in params:
             xp = p.device.backend.xp
-            state = self._state_for(p)
-            if not state:
-                state.update(step=0, exp_avg=xp.zeros_like(p.data),
-                             exp_inf=xp.zeros_like(p.data))
+            state = self._lazy_state(p, "exp_avg", "exp_inf")
             state["step"] += 1
             d = self._direction(p, maximize, wd)
             m, u = state["exp_avg"], state["exp_inf"]

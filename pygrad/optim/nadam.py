@@ -1,7 +1,7 @@
 """NAdam (torch.optim.NAdam's update), in array code that runs on NumPy and CuPy alike."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _at_least, _check_betas
+from .optimizer import Optimizer
 
 __all__ = ["NAdam"]
 
@@ -14,6 +14,8 @@ class NAdam(Optimizer):
     d = g + wd·p, or d = g and p *= 1 − lr·wd first when ``decoupled_weight_decay``."""
 
     _scalar_state = ("step", "mu_product")
+    _betas = True
+    _nonnegative = ("eps", "weight_decay", "momentum_decay")
 
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3,
@@ -25,23 +27,13 @@ class NAdam(Optimizer):
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable))
 
-    def _check_group(self, group):
-        super()._check_group(group)
-        _at_least(group, "eps", 0.0)
-        _at_least(group, "weight_decay", 0.0)
-        _at_least(group, "momentum_decay", 0.0)
-        _check_betas(group)
-
     def _update(self, group, params):
         beta1, beta2 = group["betas"]
         lr, eps, wd, maximize = group["lr"], group["eps"], group["weight_decay"], group["maximize"]
         psi, decoupled = group["momentum_decay"], group["decoupled_weight_decay"]
         for p in params:
             xp = p.device.backend.xp
-            state = self._state_for(p)
-            if not state:
-                state.update(step=0, mu_product=1.0, exp_avg=xp.zeros_like(p.data),
-                             exp_avg_sq=xp.zeros_like(p.data))
+            state = self._lazy_state(p, "exp_avg", "exp_avg_sq", mu_product=1.0)
             state["step"] += 1
             t = state["step"]
             if wd != 0 and decoupled:

@@ -41,6 +41,10 @@ class Optimizer:
 
     # per-parameter state entries that are Python numbers, not arrays
     _scalar_state = ("step",)
+    # the checks of _check_group: hyperparameters that must be >= 0 (lr always is), and
+    # whether "betas" is a pair in [0, 1) (not applied to optimizers written outside pygrad)
+    _nonnegative: tuple = ()
+    _betas = False
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
@@ -119,6 +123,10 @@ class Optimizer:
         changes nothing (pygrad records no CUDA graphs); ``differentiable=True`` is refused.
         """
         _at_least(group, "lr", 0.0)
+        for name in self._nonnegative:
+            _at_least(group, name, 0.0)
+        if self._betas:
+            _check_betas(group)
         if group.get("fused") and group.get("foreach"):
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         if group.get("differentiable"):
@@ -206,6 +214,17 @@ class Optimizer:
         s = self.state.get(p)
         if s is None:
             s = self.state[p] = {}
+        return s
+
+    def _lazy_state(self, p, *arrays, **scalars) -> dict:
+        """p's state; on its first update it is created as step 0, ``scalars``, and a zero
+        array of p's shape, dtype and device for each name in ``arrays``."""
+        s = self._state_for(p)
+        if not s:
+            zeros = p.device.backend.xp.zeros_like
+            s["step"] = 0
+            s.update(scalars)
+            s.update({name: zeros(p.data) for name in arrays})
         return s
 
     # ------------------------------------------------------------------ state dict

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, _at_least, _check_betas
+from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
 
@@ -15,6 +15,9 @@ class RAdam(Optimizer):
     when ρ_t > 5, else p −= lr·m̂ (the variance is not yet tractable).
     d = g + wd·p, or d = g and p *= 1 − lr·wd first when ``decoupled_weight_decay``."""
 
+    _betas = True
+    _nonnegative = ("eps", "weight_decay")
+
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
                  foreach=None, maximize: bool = False, capturable: bool = False,
@@ -25,12 +28,6 @@ class RAdam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       differentiable=differentiable))
 
-    def _check_group(self, group):
-        super()._check_group(group)
-        _at_least(group, "eps", 0.0)
-        _at_least(group, "weight_decay", 0.0)
-        _check_betas(group)
-
     def _update(self, group, params):
         beta1, beta2 = group["betas"]
         lr, eps, wd, maximize = group["lr"], group["eps"], group["weight_decay"], group["maximize"]
@@ -38,10 +35,7 @@ class RAdam(Optimizer):
         rho_inf = 2 / (1 - beta2) - 1
         for p in params:
             xp = p.device.backend.xp
-            state = self._state_for(p)
-            if not state:
-                state.update(step=0, exp_avg=xp.zeros_like(p.data),
-                             exp_avg_sq=xp.zeros_like(p.data))
+            state = self._lazy_state(p, "exp_avg", "exp_avg_sq")
             state["step"] += 1
             t = state["step"]
             if wd != 0 and decoupled:

@@ -1,7 +1,7 @@
 """RMSprop (torch.optim.RMSprop's update)."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _at_least
+from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
 
@@ -9,6 +9,8 @@ __all__ = ["RMSprop"]
 class RMSprop(Optimizer):
     """v = αv + (1−α)d²; avg = √(v − ḡ²) (centered, ḡ the running mean of d) or √v, + eps;
     buf = μ·buf + d/avg, p −= lr·buf (momentum) or p −= lr·d/avg. d = g + wd·p."""
+
+    _nonnegative = ("alpha", "eps", "weight_decay", "momentum")
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
@@ -18,11 +20,6 @@ class RMSprop(Optimizer):
                                       centered=centered, weight_decay=weight_decay,
                                       capturable=capturable, foreach=foreach, maximize=maximize,
                                       differentiable=differentiable))
-
-    def _check_group(self, group):
-        super()._check_group(group)
-        for name in ("alpha", "eps", "weight_decay", "momentum"):
-            _at_least(group, name, 0.0)
 
     def _update(self, group, params):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]

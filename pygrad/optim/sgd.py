@@ -1,7 +1,7 @@
 """SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD's update)."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _at_least
+from .optimizer import Optimizer
 
 __all__ = ["SGD"]
 
@@ -9,6 +9,8 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     """d = g + wd·p; buf = d (first step) or μ·buf + (1−dampening)·d;
     d = d + μ·buf (nesterov) or buf; p −= lr·d."""
+
+    _nonnegative = ("momentum", "weight_decay")
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
@@ -20,8 +22,6 @@ class SGD(Optimizer):
 
     def _check_group(self, group):
         super()._check_group(group)
-        _at_least(group, "momentum", 0.0)
-        _at_least(group, "weight_decay", 0.0)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
 
