@@ -535,6 +535,8 @@ def test_embedding_errors():
     w = pg.randn(5, 3)
     with pytest.raises(IndexError, match="index out of range"):
         F.embedding(pg.tensor([5]), w)
+    with pytest.raises(IndexError, match="index out of range"):     # torch rejects -1 too
+        F.embedding(pg.tensor([-1]), w)
     with pytest.raises(TypeError, match="Long, Int"):
         F.embedding(pg.tensor([1.0]), w)
     with pytest.raises(NotImplementedError, match="sparse"):

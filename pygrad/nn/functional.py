@@ -848,7 +848,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
                                  f"({num}), got {padding_idx}")
         padding_idx = padding_idx % num
     idx = input.data
-    if idx.size and (int(idx.min()) < -num or int(idx.max()) >= num):
+    # one host read per call; negative indices are out of range, as in torch
+    if idx.size and bool(((idx < 0) | (idx >= num)).any()):
         raise IndexError(f"embedding: index out of range in self (indices must be in "
                          f"[0, {num}), got min {int(idx.min())}, max {int(idx.max())})")
     if max_norm is not None:
@@ -907,8 +908,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         _check_indices(offsets, what)
         if offsets.ndim != 1:
             raise ValueError(f"{what}: offsets has to be a 1D Tensor, got {offsets.ndim}-D")
-        off = np.asarray(offsets.cpu().numpy() if hasattr(offsets, "cpu") else offsets.data,
-                         dtype=np.int64)
+        off = np.asarray(offsets._host(), dtype=np.int64)
         if include_last_offset:
             starts, ends = off[:-1], off[1:]
         else:
@@ -926,14 +926,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         rows = rows * per_sample_weights.unsqueeze(-1)
     keep = np.ones(flat.shape[0], dtype=bool)
     if padding_idx is not None:
-        keep = np.asarray(_host_array(flat) != padding_idx % weight.shape[0])
+        keep = np.asarray(flat._host() != padding_idx % weight.shape[0])
     return _bags(rows, keep, starts, ends, mode, weight)
-
-
-def _host_array(t):
-    import numpy as np
-    a = t.data
-    return a.get() if not isinstance(a, np.ndarray) and hasattr(a, "get") else np.asarray(a)
 
 
 def _bags(rows, keep, starts, ends, mode, weight):
@@ -1024,6 +1018,27 @@ def _channel_view(t, ndim):
     return t.reshape(t.shape[0], *([1] * (ndim - 2)))
 
 
+def _update_running_(running, batch, m):
+    """running ← (1 − m)·running + m·batch, in place on the running buffer's array."""
+    running.data[...] = ((1 - m) * running.data + m * batch).astype(running.dtype)
+
+
+def _by_running_stats(input, running_mean, running_var, eps):  # noqa: A002
+    """(x − running_mean) / √(running_var + eps) per channel of (N, C, …)."""
+    rm = _channel_view(running_mean.detach(), input.ndim)
+    rv = _channel_view(running_var.detach(), input.ndim)
+    return (input - rm) * (rv + eps).rsqrt()
+
+
+def _channel_affine(y, weight, bias):
+    """y · weight + bias with per-channel (C,) weight and bias (either may be None)."""
+    if weight is not None:
+        y = y * _channel_view(weight, y.ndim)
+    if bias is not None:
+        y = y + _channel_view(bias, y.ndim)
+    return y
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa: A002
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel of (N, C, …) input.
@@ -1053,25 +1068,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
         if running_mean is not None or running_var is not None:
             m = float(momentum)
             if running_mean is not None:
-                running_mean.data[...] = ((1 - m) * running_mean.data +
-                                          m * mean.data.reshape(c)).astype(running_mean.dtype)
+                _update_running_(running_mean, mean.data.reshape(c), m)
             if running_var is not None:
-                unbiased = var.data.reshape(c) * (count / (count - 1))
-                running_var.data[...] = ((1 - m) * running_var.data +
-                                         m * unbiased).astype(running_var.dtype)
+                _update_running_(running_var, var.data.reshape(c) * (count / (count - 1)), m)
         y = xc * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError(f"{what}: running_mean and running_var must be given when not "
                                f"training")
-        rm = _channel_view(running_mean.detach(), input.ndim)
-        rv = _channel_view(running_var.detach(), input.ndim)
-        y = (input - rm) * (rv + eps).rsqrt()
-    if weight is not None:
-        y = y * _channel_view(weight, input.ndim)
-    if bias is not None:
-        y = y + _channel_view(bias, input.ndim)
-    return y
+        y = _by_running_stats(input, running_mean, running_var, eps)
+    return _channel_affine(y, weight, bias)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None,  # noqa: A002
@@ -1103,26 +1109,17 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,  # no
         var = (xc * xc).mean(dims, keepdim=True)
         m = float(momentum)
         if running_mean is not None:
-            batch_mean = mean.data.reshape(input.shape[0], c).mean(0)
-            running_mean.data[...] = ((1 - m) * running_mean.data +
-                                      m * batch_mean).astype(running_mean.dtype)
+            _update_running_(running_mean, mean.data.reshape(input.shape[0], c).mean(0), m)
         if running_var is not None:
-            unbiased = var.data.reshape(input.shape[0], c).mean(0) * (count / (count - 1))
-            running_var.data[...] = ((1 - m) * running_var.data +
-                                     m * unbiased).astype(running_var.dtype)
+            _update_running_(running_var, var.data.reshape(input.shape[0], c).mean(0) *
+                             (count / (count - 1)), m)
         y = xc * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError(f"{what}: Expected running_mean and running_var to be defined "
                                f"when use_input_stats is false")
-        rm = _channel_view(running_mean.detach(), input.ndim)
-        rv = _channel_view(running_var.detach(), input.ndim)
-        y = (input - rm) * (rv + eps).rsqrt()
-    if weight is not None:
-        y = y * _channel_view(weight, input.ndim)
-    if bias is not None:
-        y = y + _channel_view(bias, input.ndim)
-    return y
+        y = _by_running_stats(input, running_mean, running_var, eps)
+    return _channel_affine(y, weight, bias)
 
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
@@ -1145,8 +1142,4 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     xc = x - mean
     var = (xc * xc).mean(-1, keepdim=True)
     y = (xc * (var + eps).rsqrt()).reshape(*input.shape)
-    if weight is not None:
-        y = y * _channel_view(weight, input.ndim)
-    if bias is not None:
-        y = y + _channel_view(bias, input.ndim)
-    return y
+    return _channel_affine(y, weight, bias)
