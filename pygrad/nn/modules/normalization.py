@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...tensor import empty, float32, ones, tensor, zeros
+from ...tensor import float32, ones, tensor, zeros
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -19,20 +19,15 @@ def _shape_tuple(normalized_shape):
     return tuple(int(s) for s in normalized_shape)
 
 
-class LayerNorm(Module):
-    """Normalise over the last dims ``normalized_shape`` (mean 0, biased variance 1), then
-    scale by ``weight`` (ones) and shift by ``bias`` (zeros) when ``elementwise_affine``."""
+class _AffineNorm(Module):
+    """A norm layer whose optional affine map is ``weight`` (ones) and ``bias`` (zeros)."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, device=None, dtype=None):
-        super().__init__()
-        self.normalized_shape = _shape_tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        dtype = dtype or float32
-        if elementwise_affine:
-            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype, device=device)) \
+    def _init_affine(self, affine, shape, bias, dtype, device):
+        """Register weight and bias of ``shape`` (bias None unless ``bias``); both None
+        unless ``affine``."""
+        if affine:
+            self.weight = Parameter(ones(*shape, dtype=dtype or float32, device=device))
+            self.bias = Parameter(zeros(*shape, dtype=dtype or float32, device=device)) \
                 if bias else None
         else:
             self.register_parameter("weight", None)
@@ -43,6 +38,19 @@ class LayerNorm(Module):
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
+
+
+class LayerNorm(_AffineNorm):
+    """Normalise over the last dims ``normalized_shape`` (mean 0, biased variance 1), then
+    scale by ``weight`` (ones) and shift by ``bias`` (zeros) when ``elementwise_affine``."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        self._init_affine(elementwise_affine, self.normalized_shape, bias, dtype, device)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -80,7 +88,7 @@ class RMSNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Normalise (N, C, …) over groups of C/num_groups channels, then a per-channel affine."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
@@ -91,20 +99,7 @@ class GroupNorm(Module):
                              f"num_groups ({num_groups})")
         self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = eps, affine
-        dtype = dtype or float32
-        if affine:
-            self.weight = Parameter(ones(num_channels, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(num_channels, dtype=dtype, device=device)) \
-                if bias else None
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._init_affine(affine, (num_channels,), bias, dtype, device)
 
     def forward(self, x):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
@@ -114,7 +109,7 @@ class GroupNorm(Module):
                 f"affine={self.affine}, bias={self.bias is not None}")
 
 
-class _BatchNorm(Module):
+class _BatchNorm(_AffineNorm):
     """Per-channel normalisation of (N, C, …) with running statistics (torch's _BatchNorm).
 
     Training uses the batch's mean and biased variance and updates ``running_mean`` /
@@ -132,13 +127,7 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = dtype or float32
-        if affine:
-            self.weight = Parameter(empty(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(empty(num_features, dtype=dtype, device=device)) \
-                if bias else None
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self._init_affine(affine, (num_features,), bias, dtype, device)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype,
                                                        device=device))
@@ -159,10 +148,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        super().reset_parameters()
 
     def forward(self, x):
         if x.ndim not in self._ranks:
