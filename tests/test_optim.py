@@ -3,8 +3,11 @@ import numpy as np
 import pytest
 
 import pygrad as pg
-import pygrad.nn.functional as F
 from pygrad import optim
+
+from _optim_trail import problem as _problem
+from _optim_trail import run_pygrad as _run_pygrad
+from _optim_trail import run_torch as _run_torch
 
 CONFIGS = [
     ("SGD", dict(lr=0.1)),
@@ -28,42 +31,6 @@ CONFIGS = [
     ("AdamW", dict(lr=0.05)),
     ("AdamW", dict(lr=0.05, weight_decay=0.3, amsgrad=True, betas=(0.7, 0.9))),
 ]
-
-
-def _problem(seed=0):
-    rng = np.random.default_rng(seed)
-    return dict(x=rng.normal(size=(16, 5)), y=rng.random((16, 3)), w=rng.normal(size=(3, 5)),
-                b=rng.normal(size=3), w2=rng.normal(size=(2, 3)))
-
-
-def _run_pygrad(name, kw, steps=50):
-    d = _problem()
-    w = pg.tensor(d["w"], dtype=pg.float64, requires_grad=True)
-    b = pg.tensor(d["b"], dtype=pg.float64, requires_grad=True)
-    x, y = pg.tensor(d["x"], dtype=pg.float64), pg.tensor(d["y"], dtype=pg.float64)
-    opt = getattr(optim, name)([w, b], **kw)
-    trail = []
-    for _ in range(steps):
-        opt.zero_grad()
-        F.mse_loss(F.sigmoid(F.linear(x, w, b)), y).backward()
-        opt.step()
-        trail.append(np.concatenate([w.numpy().ravel(), b.numpy()]))
-    return np.array(trail)
-
-
-def _run_torch(torch, name, kw, steps=50):
-    d = _problem()
-    w = torch.tensor(d["w"], dtype=torch.float64, requires_grad=True)
-    b = torch.tensor(d["b"], dtype=torch.float64, requires_grad=True)
-    x, y = torch.tensor(d["x"]), torch.tensor(d["y"])
-    opt = getattr(torch.optim, name)([w, b], **kw)
-    trail = []
-    for _ in range(steps):
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(torch.sigmoid(x @ w.T + b), y).backward()
-        opt.step()
-        trail.append(np.concatenate([w.detach().numpy().ravel(), b.detach().numpy()]))
-    return np.array(trail)
 
 
 @pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{kw}" for n, kw in CONFIGS])

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import pygrad as pg
-import pygrad.nn.functional as F
 from pygrad import optim
+
+from _optim_trail import run_pygrad, run_torch
 
 torch = pytest.importorskip("torch")
 
@@ -42,46 +43,14 @@ CONFIGS = [
 ]
 
 
-def _problem(seed=0):
-    rng = np.random.default_rng(seed)
-    return dict(x=rng.normal(size=(16, 5)), y=rng.random((16, 3)), w=rng.normal(size=(3, 5)),
-                b=rng.normal(size=3))
-
-
-def _model_trail_pygrad(name, kw, steps=50):
-    d = _problem()
-    w = pg.tensor(d["w"], dtype=pg.float64, requires_grad=True)
-    b = pg.tensor(d["b"], dtype=pg.float64, requires_grad=True)
-    x, y = pg.tensor(d["x"], dtype=pg.float64), pg.tensor(d["y"], dtype=pg.float64)
-    opt = getattr(optim, name)([w, b], **kw)
-    trail = []
-    for _ in range(steps):
-        opt.zero_grad()
-        F.mse_loss(F.sigmoid(F.linear(x, w, b)), y).backward()
-        opt.step()
-        trail.append(np.concatenate([w.numpy().ravel(), b.numpy()]))
-    return np.array(trail)
-
-
 def _model_trail_torch(name, kw, steps=50):
-    d = _problem()
-    w = torch.tensor(d["w"], dtype=torch.float64, requires_grad=True)
-    b = torch.tensor(d["b"], dtype=torch.float64, requires_grad=True)
-    x, y = torch.tensor(d["x"]), torch.tensor(d["y"])
-    opt = getattr(torch.optim, name)([w, b], **{k: v for k, v in kw.items()
-                                                if k not in ("fused", "capturable")})
-    trail = []
-    for _ in range(steps):
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(torch.sigmoid(x @ w.T + b), y).backward()
-        opt.step()
-        trail.append(np.concatenate([w.detach().numpy().ravel(), b.detach().numpy()]))
-    return np.array(trail)
+    return run_torch(torch, name, {k: v for k, v in kw.items()
+                                   if k not in ("fused", "capturable")}, steps)
 
 
 @pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{kw}" for n, kw in CONFIGS])
 def test_trajectory_of_a_small_model_matches_torch(name, kw):
-    ours = _model_trail_pygrad(name, kw)
+    ours = run_pygrad(name, kw)
     theirs = _model_trail_torch(name, kw)    # torch runs fused/capturable=False: same numbers
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
     assert np.abs(ours[-1] - ours[0]).max() > 1e-2      # the parameters moved
