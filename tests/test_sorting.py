@@ -346,6 +346,15 @@ SEARCH_CASES = {
                                                                                 [-0.5]]).abs(),
                                               v),
     "sorter": lambda m, s, v: m.searchsorted(s.flip(0), v, sorter=m.arange(6, -1, -1)),
+    # rows searched together: nan in the sequence, ties, both sides, a sorter per row
+    "batched_nan": lambda m, s, v: m.searchsorted(
+        m.cat([s[None, :6], m.tensor([[0.0, 1.0, 1.0, 1.0, 3.0, NAN]]),
+               m.full((1, 6), NAN)]), v[:, [1, 0, 2, 0]], side="right"),
+    "batched_sorter": lambda m, s, v: m.searchsorted(
+        m.stack([s.flip(0), -s, s]), v.flip(1),
+        sorter=m.stack([m.arange(6, -1, -1), m.arange(6, -1, -1), m.arange(7)])),
+    "batched_3d": lambda m, s, v: m.searchsorted(s[None, None].repeat(2, 3, 1),
+                                                 v[None].repeat(2, 1, 1)),
     "bucketize": lambda m, s, v: m.bucketize(v, s),
     "bucketize_right": lambda m, s, v: m.bucketize(v, s, right=True, out_int32=True),
     "bucketize_scalar": lambda m, s, v: m.bucketize(3.0, s),

@@ -386,12 +386,21 @@ def _search(xp, seq, values, side, sorter):
     seq, values = seq.astype(dtype, copy=False), values.astype(dtype, copy=False)
     if seq.ndim == 1:
         return xp.searchsorted(seq, values, side=side)
-    lead = seq.shape[:-1]
-    s2, v2 = seq.reshape(-1, seq.shape[-1]), values.reshape(-1, values.shape[-1])
-    out = xp.empty(v2.shape, dtype="int64")
-    for i in range(s2.shape[0]):
-        out[i] = xp.searchsorted(s2[i], v2[i], side=side)
-    return out.reshape(lead + values.shape[-1:])
+    # one row per sequence: a binary search over all rows at once, in n.bit_length() steps
+    # (torch's lower / upper bound, whose comparisons send nan to the end)
+    lead, n = seq.shape[:-1], seq.shape[-1]
+    rows = int(np.prod(lead))
+    s2, v2 = seq.reshape(rows, n), values.reshape(rows, values.shape[-1])
+    lo = xp.zeros(v2.shape, dtype="int64")
+    hi = xp.full(v2.shape, n, dtype="int64")
+    for _ in range(int(n).bit_length()):
+        mid = (lo + hi) // 2
+        at = xp.take_along_axis(s2, xp.minimum(mid, n - 1), axis=1)
+        after = ~(at > v2) if side == "right" else ~(at >= v2)
+        active = lo < hi
+        lo = xp.where(active & after, mid + 1, lo)
+        hi = xp.where(active & ~after, mid, hi)
+    return lo.reshape(lead + values.shape[-1:])
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False,
