@@ -67,4 +67,28 @@ try:
     ddp(pg.ones(2, 4, dtype=pg.float64))
 except RuntimeError as e:
     result["unused_error"] = str(e)
+
+
+def buffers_from_rank_0():
+    """Parameters and buffers (float and int64) of different values on every rank: DDP
+    makes them rank 0's at construction, and the buffers again at each forward."""
+    pg.manual_seed(10 + rank)
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).to(pg.float64)
+    bn = model[1]
+    bn.running_mean.data[...] = rank + 1.0
+    bn.num_batches_tracked.data[...] = 7 + rank
+    ddp = dist.DDP(model)
+    every = [None] * world
+    dist.all_gather_object(every, {k: v.numpy().copy() for k, v in model.state_dict().items()})
+    same = all(np.array_equal(every[0][k], e[k]) for e in every for k in every[0])
+    construction = same and every[0]["1.num_batches_tracked"] == 7 and \
+        np.all(every[0]["1.running_mean"] == 1.0)
+    ddp.eval()
+    bn.running_var.data[...] = 2.0 + rank
+    ddp(pg.ones(2, 4, dtype=pg.float64))
+    forward = bool(np.all(bn.running_var.numpy() == 2.0))
+    return bool(construction) and forward
+
+
+result["buffers_from_rank_0"] = buffers_from_rank_0()
 print(json.dumps(result), flush=True)

@@ -249,6 +249,7 @@ def test_ddp_shared_weights_and_unused_parameters():
         assert r["shared"] < 1e-12 and r["find_unused"] < 1e-12
         assert "expected to have finished reduction in the prior iteration" in r["unused_error"]
         assert "unused.weight, unused.bias" in r["unused_error"]
+        assert r["buffers_from_rank_0"] is True
 
 
 @needs_mpi

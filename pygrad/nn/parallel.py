@@ -145,6 +145,25 @@ class _Reducer:
         self.arrived = None
 
 
+def _broadcast_coalesced(group, tensors, src: int = 0):
+    """Copy rank ``src``'s ``tensors`` into every rank's, in place: one broadcast per
+    (dtype, device) of their arrays packed into a flat buffer, not one per tensor (each
+    collective is a round trip, and on GPUs a stream synchronisation)."""
+    from ..distributed import _bump
+    packs = {}
+    for t in tensors:
+        packs.setdefault((t.data.dtype, t.device), []).append(t)
+    for (_, device), ts in packs.items():
+        flat = device.backend.xp.concatenate([t.data.reshape(-1) for t in ts])
+        group.bcast_(flat, src)
+        offset = 0
+        for t in ts:
+            n = t.data.size
+            t.data[...] = flat[offset:offset + n].reshape(t.data.shape)
+            offset += n
+            _bump(t)
+
+
 def _outputs(value, found):
     """Every Tensor in a (nested) forward output."""
     from ..tensor import Tensor
@@ -237,11 +256,9 @@ class DistributedDataParallel(Module):
                 f"has {extra[0]} {extra[1]!r})")
 
     def _sync_module_states(self, group):
-        from .. import distributed as dist
-        if group.size == 1:
-            return
-        for t in list(self.module.parameters()) + list(self.module.buffers()):
-            dist.broadcast(t, 0)
+        if group.size > 1:
+            _broadcast_coalesced(group, list(self.module.parameters()) +
+                                 list(self.module.buffers()))
 
     # ------------------------------------------------------------------ running
 
@@ -256,11 +273,7 @@ class DistributedDataParallel(Module):
                 f"in it: {', '.join(names)}. Make every parameter take part in the loss, or "
                 "pass find_unused_parameters=True")
         if self.broadcast_buffers and self._group.size > 1:
-            from .. import distributed as dist
-            from ..autograd import no_grad
-            with no_grad():
-                for b in self.module.buffers():
-                    dist.broadcast(b, 0)
+            _broadcast_coalesced(self._group, list(self.module.buffers()))
         if not (self._group.size > 1 and self.require_backward_grad_sync and
                 is_grad_enabled() and reducer.params):
             return self.module(*inputs, **kwargs)
