@@ -290,14 +290,14 @@ def _buffer(t):
     return xp.ascontiguousarray(a), True
 
 
-def _divide(a, n):
-    """In-place average of a summed array (integers: truncated, as NCCL's average)."""
+def _divide(a, n, xp):
+    """In-place average of a summed array of the array module ``xp`` (integers: truncated,
+    as NCCL's average)."""
     if n == 1:
         return
     if a.dtype.kind in "fc":
         a /= n
     elif a.dtype.kind in "iu":
-        xp = sys.modules[type(a).__module__.split(".")[0]]
         a[...] = xp.trunc(a / n).astype(a.dtype) if a.dtype.kind == "i" else a // n
     else:
         raise TypeError(f"all_reduce: ReduceOp.AVG is not supported for dtype {a.dtype}")
@@ -318,7 +318,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
 
     def finish():
         if op == "AVG":
-            _divide(a, g.size)
+            _divide(a, g.size, t.device.backend.xp)
         if copied:
             t.data[...] = a
         _bump(t)
@@ -401,7 +401,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bo
     stacked = xp.stack([x.data for x in input_list])
     out = g.reduce_scatter(stacked, op)
     if op == "AVG":
-        _divide(out, g.size)
+        _divide(out, g.size, o.device.backend.xp)
     o.data[...] = out
     _bump(o)
     return Work() if async_op else None
@@ -419,7 +419,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: 
                          f"expected world_size ({g.size}) × output {tuple(o.shape)} {o.dtype}")
     out = g.reduce_scatter(t.data.reshape((g.size,) + tuple(o.shape)), op)
     if op == "AVG":
-        _divide(out, g.size)
+        _divide(out, g.size, o.device.backend.xp)
     o.data[...] = out
     _bump(o)
     return Work() if async_op else None
