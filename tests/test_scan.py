@@ -207,3 +207,34 @@ def test_cumprod_in_place_matches_torch(dtype):
     np.testing.assert_array_equal(p.numpy(), t.numpy())
     with pytest.raises(RuntimeError, match="requires grad"):
         pg.tensor(A, requires_grad=True).cumprod_(0)
+
+
+class _NoAccumulate:
+    """A ufunc without ``accumulate`` (as CuPy's maximum / logaddexp)."""
+
+    def __init__(self, ufunc):
+        self.ufunc = ufunc
+
+    def __call__(self, *args):
+        return self.ufunc(*args)
+
+
+@pytest.mark.parametrize("ufunc", [np.maximum, np.minimum, np.logaddexp, np.add])
+@pytest.mark.parametrize("shape", [(0,), (1,), (2,), (7,), (8,), (9,), (3, 0), (5, 33),
+                                   (4, 17, 3)])
+def test_accumulate_without_ufunc_accumulate_matches_numpy(ufunc, shape):
+    from pygrad.ops.scan import accumulate
+    a = np.random.default_rng(0).normal(size=shape) * 5
+    if a.size > 3:
+        a.flat[3] = np.nan
+        a.flat[-1] = -np.inf
+    with np.errstate(invalid="ignore"):
+        for axis in range(len(shape)):
+            want = ufunc.accumulate(a, axis=axis)
+            got = accumulate(np, _NoAccumulate(ufunc), a, axis)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+    ints = np.random.default_rng(1).integers(-9, 9, (3, 13))
+    if ufunc is not np.logaddexp:
+        np.testing.assert_array_equal(accumulate(np, _NoAccumulate(ufunc), ints, 1),
+                                      ufunc.accumulate(ints, axis=1))

@@ -42,17 +42,22 @@ def axis_alias(fn):
 
 
 def accumulate(xp, ufunc, a, axis):
-    """``ufunc.accumulate`` along ``axis`` (a running max, sum, logaddexp, ...), with a loop
-    over the axis where the array library has no ``accumulate`` for that ufunc."""
+    """``ufunc.accumulate`` along ``axis`` (a running max, sum, logaddexp, ...) for an
+    associative ``ufunc``. Where the array library has no ``accumulate`` for it, a scan by
+    doubling: after the step with shift s every entry holds the ufunc of the 2s entries
+    ending at it, so ceil(log2 n) whole-array steps replace a loop over the n entries."""
     try:
         return ufunc.accumulate(a, axis=axis)
     except (AttributeError, NotImplementedError, TypeError, ValueError):
         out = xp.array(a, copy=True)
-        for i in range(1, a.shape[axis]):
+        n, step = a.shape[axis], 1
+        while step < n:
             prev = [slice(None)] * a.ndim
             cur = list(prev)
-            prev[axis], cur[axis] = i - 1, i
+            prev[axis], cur[axis] = slice(0, n - step), slice(step, n)
+            # the right side is a new array: every entry reads the previous step's values
             out[tuple(cur)] = ufunc(out[tuple(prev)], out[tuple(cur)])
+            step *= 2
         return out
 
 
