@@ -344,6 +344,21 @@ def test_weighted_random_sampler_frequencies():
     assert len(set(no)) == 4 and 1 not in no
 
 
+def test_weighted_random_sampler_takes_weights_of_any_kind():
+    """Weights as a Tensor needing grad, on a GPU (a CuPy-backed one), or a torch tensor
+    needing grad: the same draws as from the list."""
+    w = [0.1, 0.0, 2.0, 0.9, 1.0]
+    expected = list(D.WeightedRandomSampler(w, 50, generator=3))
+    kinds = [pg.tensor(w, requires_grad=True), pg.tensor(w, dtype=pg.float32),
+             torch.tensor(w, requires_grad=True), np.array(w)]
+    for weights in kinds:
+        assert list(D.WeightedRandomSampler(weights, 50, generator=3)) == expected
+    list(TD.WeightedRandomSampler(torch.tensor(w, requires_grad=True), 5))   # torch takes it
+    from _fake_cupy import cuda_tensor, cupy_array
+    for weights in (cuda_tensor(np.array(w), requires_grad=True), cupy_array(np.array(w))):
+        assert list(D.WeightedRandomSampler(weights, 50, generator=3)) == expected
+
+
 @pytest.mark.parametrize("make,cls", [
     (lambda L: L.RandomSampler(range(3), replacement=1), TypeError),
     (lambda L: L.RandomSampler(range(3), num_samples=0), ValueError),

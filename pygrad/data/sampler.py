@@ -127,8 +127,8 @@ class WeightedRandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, "
                              f"but got replacement={replacement!r}")
-        w = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights,
-                       dtype=np.float64)
+        from ..metrics import to_numpy      # a Tensor on any device, a CuPy array, torch's
+        w = np.asarray(to_numpy(weights, "WeightedRandomSampler: weights"), dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but given "
                              f"weights have shape {tuple(w.shape)}")
