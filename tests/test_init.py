@@ -234,6 +234,8 @@ def test_sparse_as_torch(sparsity):
     theirs = TI.sparse_(torch.empty(30, 200), sparsity, std=0.5).numpy()
     zeros = (ours == 0).sum(0)
     assert zeros.tolist() == (theirs == 0).sum(0).tolist() == [math.ceil(sparsity * 30)] * 200
+    if sparsity > 0:    # the zeroed rows are drawn per column: every row is hit somewhere
+        assert (ours == 0).any(1).all()
     nonzero = ours[ours != 0]
     if nonzero.size > 1000:
         assert ks_statistic(nonzero, lambda v: normal_cdf(v, 0, 0.5)) < ks_limit(nonzero.size)
