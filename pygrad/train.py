@@ -275,6 +275,15 @@ def _end_epoch(run, bar, loss: float, epoch: int, args, lr: float, model, x_test
                   f"test accuracy {run.accuracies[-1]:.4f}")
 
 
+def _end_training(run, bar, start: float, model, x_test, binary: bool) -> None:
+    """The training time, then the trained model's test scores and predicted classes."""
+    run.seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    run.scores = scores(model, x_test, binary)
+    run.y_pred = (run.scores >= 0.5).astype(np.int64) if binary else run.scores.argmax(1)
+
+
 def train_pygrad(split: Split, args, device, lr: float, log=True) -> tuple:
     """Train the pygrad model; returns (model, Run)."""
     import pygrad as pg
@@ -308,11 +317,7 @@ def train_pygrad(split: Split, args, device, lr: float, log=True) -> tuple:
             total = part if total is None else total + part
         _end_epoch(run, bar, total.item() / len(ds), epoch, args, lr, model, x_test, split,
                    binary, log)
-    run.seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close()
-    run.scores = scores(model, x_test, binary)
-    run.y_pred = (run.scores >= 0.5).astype(np.int64) if binary else run.scores.argmax(1)
+    _end_training(run, bar, start, model, x_test, binary)
     return model, run
 
 
@@ -364,11 +369,7 @@ def train_pygrad_ddp(split: Split, args, device, lr: float, log=True) -> tuple:
         dist.all_reduce(total)
         _end_epoch(run, bar, total.item() / len(split.x_train), epoch, args, lr, model,
                    x_test, split, binary, log and rank == 0)
-    run.seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close()
-    run.scores = scores(model, x_test, binary)
-    run.y_pred = (run.scores >= 0.5).astype(np.int64) if binary else run.scores.argmax(1)
+    _end_training(run, bar, start, model, x_test, binary)
     return model, run
 
 
