@@ -895,9 +895,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
     xp = input.backend.xp
     if repeats is None:
         counts = _counts(input, 0 if input.ndim == 0 else input.shape[0], only=True)
-        y = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        _check_output_size(output_size, y.shape[0])
-        return Tensor._make(xp.asarray(y), input.device)
+        _check_output_size(output_size, int(counts.sum()))
+        return Tensor._make(_repeat_index(xp, counts), input.device)
     x = input.reshape(-1) if dim is None else input
     axis = 0 if dim is None else wrap_dim(dim, input.ndim, "repeat_interleave")
     x = _flat(x)
@@ -910,9 +909,18 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
                                f"{repeats}")
         counts = np.full(n, int(repeats), np.int64)
     # the output's size depends on the counts: they are read on the host
-    idx = np.repeat(np.arange(n, dtype=np.int64), counts)
-    _check_output_size(output_size, int(idx.shape[0]))
-    return GetItem(_along(x, axis, xp.asarray(idx)))(x)
+    _check_output_size(output_size, int(counts.sum()))
+    return GetItem(_along(x, axis, _repeat_index(xp, counts)))(x)
+
+
+def _repeat_index(xp, counts):
+    """0, 1, ... each repeated ``counts[i]`` times (int64), built by ``xp``: only the n
+    counts travel to the device, not the output-sized index."""
+    total = int(counts.sum())
+    ends = xp.cumsum(xp.asarray(counts, dtype=np.int64))
+    # entry j of the output repeats the first i whose run ends after j
+    return xp.searchsorted(ends, xp.arange(total, dtype=np.int64), side="right").astype(
+        np.int64, copy=False)
 
 
 def _counts(repeats, n, only=False):
