@@ -128,6 +128,23 @@ def test_activation_edges(name):
         tfn(torch.tensor([1, 2]))
 
 
+def test_threshold_edges():
+    # nan is not ≤ threshold: it passes through, with gradient 1 (as torch); ties take value
+    x = np.array([float("nan"), -float("inf"), float("inf"), 0.5, 0.25, 2.0, -1.0])
+    fn = (lambda t: F.threshold(t, 0.5, -2.0))
+    tfn = (lambda t: tF.threshold(t, 0.5, -2.0))
+    px, tx = pg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = fn(px), tfn(tx)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_array_equal(px.grad.numpy(), tx.grad.numpy())
+    against_torch(fn, tfn, [np.array([-1.0, 0.25, 2.0])], check=False)
+    y, ty = fn(pg.tensor([-9, 0, 2, 7])), tfn(torch.tensor([-9, 0, 2, 7]))     # integer input
+    assert str(y.dtype) == str(ty.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+
+
 @pytest.mark.parametrize("shape,wshape", [((4, 3, 5), (3,)), ((4, 3), (1,)), ((7,), (1,)),
                                           ((2, 3, 2, 2), (3,))])
 def test_prelu_against_torch(shape, wshape, device):

@@ -257,9 +257,13 @@ def softshrink(input, lambd: float = 0.5):  # noqa: A002
 
 
 def threshold(input, threshold: float, value: float, inplace: bool = False):  # noqa: A002
-    """x where x > threshold, else ``value``."""
+    """``value`` where x ≤ threshold, else x (nan stays nan, as torch)."""
     _check_tensor(input, "input", "threshold")
-    return where(input > threshold, input, value)
+    if input.dtype.kind in "iu":     # no gradient: keep the input's own dtype, as torch
+        xp = input.backend.xp
+        return Tensor._make(xp.where(input.data <= threshold, value, input.data)
+                            .astype(input.dtype), input.device)
+    return where(input <= threshold, value, input)
 
 
 def glu(input, dim: int = -1):  # noqa: A002
