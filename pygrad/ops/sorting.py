@@ -188,8 +188,10 @@ class _EvenlyShared(Function):
     def backward(self, gy):
         x = self.inputs[0]
         xp, a, y = self.backend.xp, x.data, self.value
-        mask = xp.isnan(a) if bool(xp.isnan(y)) else a == y
-        return where(_constant(mask, x), gy / int(mask.sum()), 0.0)
+        # on arrays, without reading y or the count on the host
+        mask = xp.where(xp.isnan(y), xp.isnan(a), a == y)
+        count = _constant(mask.sum().astype(gy.dtype), x)
+        return where(_constant(mask, x), gy / count, 0.0)
 
 
 def _kth_smallest(xp, a, kth, axis):
