@@ -292,7 +292,8 @@ def _keep_mask(x, shape, p):
     from ..random import uniform
     from ..tensor import _to_device_array
     keep = uniform(shape, dtype=x.dtype) >= p
-    return Tensor._make(_to_device_array(keep.astype(x.dtype), x.dtype, x.device), x.device)
+    # the bool mask travels to the device (1 byte an element) and is cast there
+    return Tensor._make(_to_device_array(keep, x.dtype, x.device), x.device)
 
 
 def _feature_shape(x, what, lead=2):
