@@ -170,6 +170,40 @@ def test_invalid_hyperparameters_raise_value_error_as_torch(name, kw, match):
             getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **kw)
 
 
+NONNEGATIVE = {
+    "SGD": ["lr", "momentum", "weight_decay"],
+    "Adagrad": ["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"],
+    "RMSprop": ["lr", "alpha", "eps", "weight_decay", "momentum"],
+    "Adam": ["lr", "eps", "weight_decay", "betas"], "AdamW": ["lr", "eps", "weight_decay", "betas"],
+    "Adamax": ["lr", "eps", "weight_decay", "betas"],
+    "RAdam": ["lr", "eps", "weight_decay", "betas"],
+    "NAdam": ["lr", "eps", "weight_decay", "momentum_decay", "betas"],
+    "Adadelta": ["lr", "eps", "weight_decay"],
+}
+
+
+@pytest.mark.parametrize("name,option", [(n, o) for n in ALL for o in NONNEGATIVE[n]])
+def test_every_nonnegative_option_is_checked_as_torch(name, option):
+    """Each optimizer refuses a negative value of each option torch checks (a beta of 1 or
+    more, for betas), in the constructor and in add_param_group; a value of 0 is accepted."""
+    if option == "betas":
+        bad, good = [(0.9, 1.0), (-0.1, 0.9)], (0.0, 0.0)
+        match = "Invalid beta[12] value"
+    else:
+        bad, good, match = [-0.5], 0.0, f"Invalid {option} value: -0.5"
+    for value in bad:
+        with pytest.raises(ValueError, match=match):
+            getattr(optim, name)(_params(), **{option: value})
+        opt = getattr(optim, name)(_params())
+        with pytest.raises(ValueError, match=match):
+            opt.add_param_group({"params": _params(), option: value})
+        assert len(opt.param_groups) == 1
+        with pytest.raises(ValueError):
+            getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **{option: value})
+    getattr(optim, name)(_params(), **{option: good})
+    getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **{option: good})
+
+
 def test_unknown_group_option_is_a_type_error():
     with pytest.raises(TypeError, match=r"unknown hyperparameter\(s\) \['moment'\]"):
         optim.NAdam([{"params": _params(), "moment": 0.9}])
