@@ -333,6 +333,16 @@ def test_embedding_bag_module(kw):
     assert e.mode == "sum" and not e.weight.requires_grad
 
 
+@pytest.mark.parametrize("cls", [nn.Embedding, nn.EmbeddingBag])
+def test_embedding_reset_parameters_zeroes_padding_row(cls):
+    m = cls(6, 3, padding_idx=2)
+    assert (host(m.weight)[2] == 0).all()
+    m.weight.data[...] = 5.0
+    m.reset_parameters()
+    w = host(m.weight)
+    assert (w[2] == 0).all() and not (w[[0, 1, 3, 4, 5]] == 5.0).any()
+
+
 # ============================================================================ whole models
 
 def char_lm(lib):

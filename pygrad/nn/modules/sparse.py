@@ -40,7 +40,20 @@ def _pretrained(embeddings, what):
     return embeddings.shape
 
 
-class Embedding(Module):
+class _Table(Module):
+    """An embedding table ``weight`` whose ``padding_idx`` row starts (and resets) at zero."""
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        self._fill_padding_idx_with_zero()
+
+    def _fill_padding_idx_with_zero(self) -> None:
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight.data[self.padding_idx] = 0
+
+
+class Embedding(_Table):
     """A (num_embeddings, embedding_dim) table looked up by integer indices.
 
     weight starts N(0, 1) with the ``padding_idx`` row zeroed (it gets no gradient);
@@ -61,15 +74,6 @@ class Embedding(Module):
         if fresh:
             self._fill_padding_idx_with_zero()
         self.weight.requires_grad = not _freeze
-
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        self._fill_padding_idx_with_zero()
-
-    def _fill_padding_idx_with_zero(self) -> None:
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight.data[self.padding_idx] = 0
 
     def forward(self, input):  # noqa: A002
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm,
@@ -99,10 +103,10 @@ class Embedding(Module):
                    _weight=embeddings, _freeze=freeze)
 
 
-class EmbeddingBag(Module):
-    """Sums, means or maxima of bags of embedding rows, without materialising the rows per
-    bag for "sum"/"mean" (one matmul). Bags: rows of a 2-D input, or a 1-D input cut at
-    ``offsets``."""
+class EmbeddingBag(_Table):
+    """Sums, means or maxima of bags of embedding rows (one gather of the looked-up rows into
+    a padded (bags, longest bag, dim) block, then one reduction). Bags: rows of a 2-D input,
+    or a 1-D input cut at ``offsets``."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
@@ -116,9 +120,8 @@ class EmbeddingBag(Module):
         self.padding_idx = _padding_idx(padding_idx, num_embeddings, "EmbeddingBag")
         self.weight, fresh = _table(num_embeddings, embedding_dim, _weight, device, dtype,
                                     "EmbeddingBag")
-        if fresh and self.padding_idx is not None:
-            with no_grad():
-                self.weight.data[self.padding_idx] = 0
+        if fresh:
+            self._fill_padding_idx_with_zero()
 
     def forward(self, input, offsets=None, per_sample_weights=None):  # noqa: A002
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
