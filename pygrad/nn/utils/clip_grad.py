@@ -69,8 +69,11 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
         return
     with no_grad():
         coef = (max_norm / (total_norm + 1e-6)).clamp(max=1.0)
+        on = {coef.device: coef}        # one copy of the coefficient per device
         for g in grads:
-            g.mul_(coef if coef.device == g.device else coef.to(g.device))
+            if g.device not in on:
+                on[g.device] = coef.to(g.device)
+            g.mul_(on[g.device])
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
