@@ -16,7 +16,8 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import _mode
 from .math import where
-from .shape import _GatherFull, cat, flip, narrow, wrap_dim
+from .indexing import _scatter_positions
+from .shape import GetItem, cat, flip, narrow, wrap_dim
 from .unary import _constant
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
@@ -59,6 +60,13 @@ def accumulate(xp, ufunc, a, axis):
             out[tuple(cur)] = ufunc(out[tuple(prev)], out[tuple(cur)])
             step *= 2
         return out
+
+
+def gather_along(x, axis, idx):
+    """``x`` read at the integer array ``idx`` along ``axis`` (take_along_axis, ``idx`` as
+    large as x elsewhere): a GetItem through the flat index of gather / scatter, so its
+    gradient (a scatter-add) and that one's (this read again) run on every backend."""
+    return GetItem(_scatter_positions(x.backend.xp, x.shape, idx.shape, axis, idx))(x)
 
 
 def _int64_unless(x, dtype):
@@ -242,7 +250,7 @@ def _running_extreme(x, dim, pick, result, what):
     shape[axis] = a.shape[axis]
     pos = xp.arange(a.shape[axis], dtype="int64").reshape(tuple(shape))
     idx = accumulate(xp, xp.maximum, xp.where(moved, pos, 0), axis)
-    return result(_GatherFull(axis, idx)(x), _constant(idx, x))
+    return result(gather_along(x, axis, idx), _constant(idx, x))
 
 
 @axis_alias

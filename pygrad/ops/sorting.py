@@ -16,8 +16,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from .math import where
-from .scan import accumulate, axis_alias
-from .shape import _GatherFull, wrap_dim
+from .scan import accumulate, axis_alias, gather_along
+from .shape import wrap_dim
 from .unary import _constant
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
@@ -61,7 +61,7 @@ def _take(x, axis, idx, keepdim=True):
     """(values, indices): ``x`` gathered at ``idx`` along ``axis`` (differentiable) and the
     int64 indices, with ``axis`` squeezed out of both unless ``keepdim``."""
     idx = idx.astype("int64", copy=False)
-    values = _GatherFull(axis, idx)(x)
+    values = gather_along(x, axis, idx)
     if not keepdim:
         values, idx = values.squeeze(axis), idx.squeeze(axis)
     return values, _constant(idx, x)
