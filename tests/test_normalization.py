@@ -469,10 +469,12 @@ def test_cuda_layer_norm_kernels_on_the_emulator(dtype):
             got = cuda.layer_norm_bwd(dev[0], dev[1], dev[2], mean, rstd, k, need)
             exp = backend.get("reference").layer_norm_bwd(xh, gyh, wh, want[1], want[2], k,
                                                           need)
-            for g, e in zip(got, exp):
+            for i, (g, e) in enumerate(zip(got, exp)):
                 assert (g is None) == (e is None)
                 if e is not None:
                     np.testing.assert_allclose(_host(sim, g), e, **tol)
+                    if i:       # gw, gb: of the normalized shape
+                        assert g.shape == ns
     assert ("layer_norm.cu", 0) in cuda._modules, "the kernels ran, not the reference code"
     assert sim.check_canaries() == []
 

@@ -470,11 +470,14 @@ def layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need=(True, False
             (-(-(chunks * c) // 256),), (256,),
             (x, gy, mean, rstd, part_w, part_b, np.int64(n), np.int32(c), np.int64(rows),
              np.int32(bool(need[1])), np.int32(bool(need[2]))))
-        shape = x.shape[x.ndim - normalized_ndim:]
+        # summed over the chunks of a (chunks, *normalized shape) view: gw and gb are fresh
+        # arrays of the normalized shape, not views (the engine copies a view it hands to a
+        # leaf's .grad)
+        shape = (chunks,) + tuple(x.shape[x.ndim - normalized_ndim:])
         if need[1]:
-            gw = part_w.sum(axis=0).reshape(shape)
+            gw = part_w.reshape(shape).sum(axis=0)
         if need[2]:
-            gb = part_b.sum(axis=0).reshape(shape)
+            gb = part_b.reshape(shape).sum(axis=0)
     return gx, gw, gb
 
 
