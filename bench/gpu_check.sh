@@ -124,8 +124,11 @@ EOF
 
 # one process per source, side by side; CuPy's disk cache then serves every later process
 compile_all() {
-    local pids=() rc=0 f
-    for f in softmax.cu cross_entropy.cu elementwise.cu optim.cu; do
+    local pids=() rc=0 f sources
+    # every source the backend lists (a hard-coded list missed layer_norm.cu, which then
+    # compiled cold inside the cache check below and made it report a slow cache)
+    sources=$("$PY" -c "from pygrad.backend import cuda as cb; print(' '.join(cb.SOURCES))") || return 1
+    for f in $sources; do
         "$PY" -c "import sys; from pygrad.backend import cuda as cb
 s = cb.compile_all([sys.argv[1]])[sys.argv[1]]
 print(f'{sys.argv[1]:18s} {len(cb.kernel_names(sys.argv[1])):4d} kernels  {s:6.1f} s')" "$f" &
