@@ -59,7 +59,8 @@ def _check_bounds(idx, size, dim, what, negative=False, err=RuntimeError):
     ``negative``); return ``idx`` with negative entries counted from the end."""
     if idx.size == 0:
         return idx
-    lo, hi = int(idx.min()), int(idx.max())
+    # both bounds in one read from the device
+    lo, hi = (int(v) for v in get_xp(idx).stack([idx.min(), idx.max()]).tolist())
     low = -size if negative else 0
     bad = lo if lo < low else hi if hi >= size else None
     if bad is not None:
