@@ -377,6 +377,23 @@ def test_loss_legacy_reduction_arguments():
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("name,kw", [("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
+                                     ("huber_loss", {}), ("huber_loss", {"delta": 2.0})])
+def test_quadratic_linear_losses_at_infinity(name, kw):
+    # |d| = inf takes the linear branch: the value is inf and the gradient ±1 (or ±δ), as
+    # torch; the quadratic branch must not turn the gradient into nan
+    x = np.array([-np.inf, np.inf, 0.25, -3.0, 5.0, 0.5])
+    t = np.array([0.0, 1.0, 0.0, 0.0, np.inf, 0.5])
+    px, tx = pg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = getattr(F, name)(px, pg.tensor(t), reduction="none", **kw)
+    ty = getattr(tF, name)(tx, torch.tensor(t), reduction="none", **kw)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(px.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    assert np.isfinite(px.grad.numpy()).all()
+
+
 def test_loss_broadcast_warns_like_torch():
     x, y = pg.randn(3, 4), pg.randn(4)
     for name in ("l1_loss", "smooth_l1_loss", "huber_loss"):

@@ -455,7 +455,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
     d = (input - target).abs()
     if beta == 0:
         return _reduce(d, reduction, "smooth_l1_loss")
-    loss = where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    q = d.clamp(max=beta)       # the discarded quadratic branch stays finite at d = inf
+    loss = where(d < beta, q * q * (0.5 / beta), d - 0.5 * beta)
     return _reduce(loss, reduction, "smooth_l1_loss")
 
 
@@ -466,7 +467,8 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,  # no
         raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
     input, target = _pair(input, target, "huber_loss")
     d = (input - target).abs()
-    loss = where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    q = d.clamp(max=delta)      # the discarded quadratic branch stays finite at d = inf
+    loss = where(d < delta, q * q * 0.5, (d - 0.5 * delta) * delta)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "huber_loss")
