@@ -1,9 +1,9 @@
 """Array-level special functions NumPy lacks: erf, erfc, erfinv.
 
 On the GPU they are CuPy's (``cupyx.scipy.special``). On the CPU erf and erfc are the C
-library's (``math.erf`` / ``math.erfc``, correctly rounded to within an ulp) applied element
-by element, and erfinv is solved from them: a closed-form first guess (relative error below
-0.2 %) refined by Halley steps on ``erf(x) = y``. Near ±1, where erf saturates, the residual
+library's (within about an ulp), run in a C loop of the compiled kernels, and erfinv is solved
+from them: a closed-form first guess (relative error below 0.2 %) refined by Halley steps on
+``erf(x) = y``. Near ±1, where erf saturates, the residual
 is taken through erfc against ``1 − |y|`` (exact there), so the tails keep full precision.
 """
 from __future__ import annotations
@@ -12,8 +12,18 @@ import math
 
 import numpy as np
 
-_erf = np.frompyfunc(math.erf, 1, 1)
-_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+def _c_library(complement):
+    """erf / erfc over a float64 array: the compiled kernels' C loop, or (installed without
+    them) the same C functions through ``math`` element by element."""
+    from ..backend import cpu
+    if cpu._cpu is not None:
+        return lambda a: cpu._cpu.erf(a, complement)
+    return np.frompyfunc(math.erfc if complement else math.erf, 1, 1)
+
+
+_erf = _c_library(False)
+_erfc = _c_library(True)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
