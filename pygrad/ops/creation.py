@@ -115,8 +115,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         dtype = tensor.as_dtype(dtype) or tensor.get_default_dtype()
         out = rng.normal(float(mean), float(std), size=tensor._size((size,)))
         return tensor.tensor(out.astype(dtype), device=device, requires_grad=requires_grad)
-    m = mean.detach().numpy() if isinstance(mean, Tensor) else mean
-    s = std.detach().numpy() if isinstance(std, Tensor) else std
+    m = mean._host() if isinstance(mean, Tensor) else mean
+    s = std._host() if isinstance(std, Tensor) else std
     if np.any(np.asarray(s) < 0):
         raise RuntimeError("normal(): expected all elements of std >= 0.0")
     out = rng.normal(m, s, size=np.broadcast_shapes(np.shape(m), np.shape(s)))
@@ -125,7 +125,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
 
 def bernoulli(input, p=None, *, generator=None):  # noqa: A002
     """1 with probability ``input`` (or ``p``) elementwise, else 0; input's dtype."""
-    probs = input.detach().numpy() if p is None else np.broadcast_to(p, input.shape)
+    probs = input._host() if p is None else np.broadcast_to(p, input.shape)
     if np.any((probs < 0) | (probs > 1)) or np.any(probs != probs):
         raise RuntimeError("bernoulli(): expected all probabilities to be in [0, 1]")
     draw = rng_of(generator).random(input.shape) < probs
@@ -134,7 +134,7 @@ def bernoulli(input, p=None, *, generator=None):  # noqa: A002
 
 def poisson(input, generator=None):  # noqa: A002
     """Poisson samples with rates ``input`` (torch.poisson)."""
-    rates = input.detach().numpy()
+    rates = input._host()
     if np.any(rates < 0):
         raise RuntimeError("poisson(): expected all rates to be non-negative")
     out = rng_of(generator).poisson(rates)
@@ -144,7 +144,7 @@ def poisson(input, generator=None):  # noqa: A002
 def multinomial(input, num_samples, replacement=False, *, generator=None):  # noqa: A002
     """``num_samples`` indices per row drawn with probabilities proportional to the row
     (torch.multinomial): 1-d input gives (num_samples,), 2-d gives (rows, num_samples)."""
-    w = input.detach().numpy().astype(np.float64)
+    w = input._host().astype(np.float64)
     if w.ndim not in (1, 2):
         raise RuntimeError(f"multinomial(): prob_dist must be 1 or 2 dim, got {w.ndim}")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
@@ -192,7 +192,7 @@ def random_(self, from_=0, to=None, *, generator=None):
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    probs = p.detach().numpy() if isinstance(p, Tensor) else p
+    probs = p._host() if isinstance(p, Tensor) else p
     return _fill(self, rng_of(generator).random(self.shape) < probs, "bernoulli_")
 
 
