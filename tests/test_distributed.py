@@ -46,8 +46,26 @@ def launch(nproc, *args, env=None, timeout=60, launcher=("-m", "pygrad.distribut
     e = dict(os.environ, PYTHONWARNINGS="ignore", **(env or {}))
     cmd = [sys.executable, *launcher, "--nproc_per_node", str(nproc), *args]
     start = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=e)
-    return p.returncode, p.stdout, p.stderr, time.monotonic() - start
+    return (*_finish(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True, cwd=ROOT, env=e), timeout),
+            time.monotonic() - start)
+
+
+def _finish(p, timeout):
+    """(exit status, stdout, stderr) of a launcher process. One that outlives ``timeout``
+    gets SIGTERM first, on which it stops mpiexec and every rank (mpiexec runs in its own
+    session, out of reach of a kill of the launcher alone), then SIGKILL."""
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.terminate()
+        try:
+            p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+        raise
+    return p.returncode, out, err
 
 
 def script(name):
@@ -353,11 +371,13 @@ def test_ci_runs_the_readme_test_command_with_the_mpi_extra():
 
 def _train(*args):
     e = dict(os.environ, PYTHONWARNINGS="ignore")
-    p = subprocess.run([sys.executable, "-m", "pygrad", "train", "--epochs", "3", "--hidden",
-                        "32", "--no-progress", "--device", "cpu", *args], capture_output=True,
-                       text=True, timeout=120, cwd=ROOT, env=e)
-    assert p.returncode == 0, p.stderr
-    return p.stdout
+    p = subprocess.Popen([sys.executable, "-m", "pygrad", "train", "--epochs", "3", "--hidden",
+                          "32", "--no-progress", "--device", "cpu", *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                         env=e)
+    rc, out, err = _finish(p, 120)
+    assert rc == 0, err
+    return out
 
 
 @needs_mpi
