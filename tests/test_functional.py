@@ -736,6 +736,42 @@ def test_norm_errors():
     assert y.dtype == pg.float32 and F.layer_norm(pg.zeros(0, 4), (4,)).shape == (0, 4)
 
 
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4), (2, 3, 0)])
+def test_norms_of_empty_input_like_torch(shape):
+    # torch: an empty result (with the affine's graph), running statistics left as they were
+    for name in ("batch_norm", "instance_norm", "group_norm"):
+        if name == "instance_norm" and len(shape) < 3:
+            continue
+        x = np.zeros(shape, dtype=np.float32)
+        rm, rv = pg.zeros(3), pg.ones(3)
+        w = pg.ones(3, requires_grad=True)
+        if name == "group_norm":
+            y, ty = F.group_norm(pg.tensor(x), 3, w), tF.group_norm(torch.tensor(x), 3)
+        else:
+            kw = {"training": True} if name == "batch_norm" else {}
+            y = getattr(F, name)(pg.tensor(x), rm, rv, w, **kw)
+            ty = getattr(tF, name)(torch.tensor(x), torch.zeros(3), torch.ones(3), **kw)
+        assert tuple(y.shape) == tuple(ty.shape) == shape and y.dtype == pg.float32
+        assert (rm.numpy() == 0).all() and (rv.numpy() == 1).all()
+        y.sum().backward()
+        assert w.grad.shape == (3,) and (w.grad.numpy() == 0).all()
+
+
+def test_norm_batch_size_checks_like_torch():
+    # torch raises only when exactly one value would be normalised per channel (or group)
+    cases = [("instance_norm", (2, 3, 1), {}), ("group_norm", (1, 3), {"num_groups": 3}),
+             ("batch_norm", (1, 3, 1), {"training": True})]
+    for name, shape, kw in cases:
+        stats = () if name != "batch_norm" else (pg.zeros(3), pg.ones(3))
+        tstats = () if name != "batch_norm" else (torch.zeros(3), torch.ones(3))
+        with pytest.raises(ValueError, match="Expected more than 1"):
+            getattr(F, name)(pg.zeros(*shape), *stats, **kw)
+        with pytest.raises(ValueError, match="Expected more than 1"):
+            getattr(tF, name)(torch.zeros(*shape), *tstats, **kw)
+    y, ty = F.group_norm(pg.ones(2, 3), 3), tF.group_norm(torch.ones(2, 3), 3)
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+
+
 @pytest.mark.parametrize("shape", [(64, 1024), (3, 7, 33), (1, 1)])
 def test_layer_norm_and_gelu_float32_rows(shape, device):
     """float32 rows of the sizes fused kernels tile (and odd ones): forward and backward

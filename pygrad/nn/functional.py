@@ -1065,10 +1065,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
         _check_affine(t, name, (c,), what)
     dims = (0,) + tuple(range(2, input.ndim))
     if training:
-        count = input.numel() // c if c else 0
-        if count <= 1:
+        count = input.shape[0] * math.prod(input.shape[2:])
+        if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {list(input.shape)}")
+        if input.numel() == 0:      # torch: an empty result, the running statistics unchanged
+            return _channel_affine(input * 1.0, weight, bias)
         mean = input.mean(dims, keepdim=True)
         xc = input - mean
         var = (xc * xc).mean(dims, keepdim=True)
@@ -1107,10 +1109,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,  # no
         _check_affine(t, name, (c,), what)
     dims = tuple(range(2, input.ndim))
     if use_input_stats:
-        count = input.numel() // (input.shape[0] * c) if input.shape[0] * c else 0
-        if count <= 1:
+        count = math.prod(input.shape[2:])
+        if count == 1:
             raise ValueError(f"Expected more than 1 spatial element when training, got input "
                              f"size {list(input.shape)}")
+        if input.numel() == 0:      # torch: an empty result, the running statistics unchanged
+            return _channel_affine(input * 1.0, weight, bias)
         mean = input.mean(dims, keepdim=True)
         xc = input - mean
         var = (xc * xc).mean(dims, keepdim=True)
@@ -1144,6 +1148,11 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
                            f"num_groups={num_groups}")
     _check_affine(weight, "weight", (c,), what)
     _check_affine(bias, "bias", (c,), what)
+    if (n * c // num_groups) * math.prod(input.shape[2:]) == 1:    # torch's batch-size check
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {[n * c // num_groups, num_groups, *input.shape[2:]]}")
+    if input.numel() == 0:
+        return _channel_affine(input * 1.0, weight, bias)
     x = input.reshape(n, num_groups, -1)
     mean = x.mean(-1, keepdim=True)
     xc = x - mean
