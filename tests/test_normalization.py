@@ -480,7 +480,7 @@ def test_cuda_layer_norm_kernels_on_the_emulator(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
-def test_cuda_gelu_kernels_on_the_emulator(dtype):
+def test_cuda_gelu_kernels_on_the_emulator(dtype, monkeypatch):
     sim, cuda = _cuda_on_emulator()
     rng = np.random.default_rng(14)
     reference = backend.get("reference")
@@ -499,5 +499,23 @@ def test_cuda_gelu_kernels_on_the_emulator(dtype):
                     np.testing.assert_allclose(_host(sim, cuda.gelu_bwd(x, gy, approximate)),
                                                reference.gelu_bwd(xh, gyh, approximate),
                                                equal_nan=True, **TOL[dtype])
+    # strided views (a transpose) run the kernels on contiguous copies, not the reference
+    xh = rng.standard_normal((6, 5)).astype(dtype)
+    gyh = rng.standard_normal((5, 6)).astype(dtype)
+    x, gy = sim.asarray(xh).T, sim.asarray(gyh)
+    assert not x.flags.c_contiguous
+    want = {a: (reference.gelu(xh.T, a), reference.gelu_bwd(xh.T, gyh, a))
+            for a in ("none", "tanh")}
+
+    def refused(*args):
+        raise AssertionError("the reference ran instead of the kernel")
+
+    monkeypatch.setattr(cuda.reference, "gelu", refused)
+    monkeypatch.setattr(cuda.reference, "gelu_bwd", refused)
+    for approximate, (y_want, gx_want) in want.items():
+        for got, exp in ((cuda.gelu(x, approximate), y_want),
+                         (cuda.gelu_bwd(x, gy, approximate), gx_want)):
+            assert got.shape == exp.shape == (5, 6)
+            np.testing.assert_allclose(_host(sim, got), exp, **TOL[dtype])
     assert ("elementwise.cu", 0) in cuda._modules
     assert sim.check_canaries() == []

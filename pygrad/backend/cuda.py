@@ -354,8 +354,12 @@ _APPROXIMATE = {"none": 0, "tanh": 1}
 
 
 def gelu(x, approximate="none"):
-    if not _kernel_ok(x) or x.size == 0 or approximate not in _APPROXIMATE:
+    # a strided view (a transpose, a slice) is made contiguous, as for layer_norm: the
+    # reference's CuPy erfc is several kernels and temporaries
+    arrays = _contiguous(x)
+    if arrays is None or x.size == 0 or approximate not in _APPROXIMATE:
         return reference.gelu(x, approximate)
+    x, = arrays
     y = cupy.empty_like(x)
     vec = _aligned(x, y)
     vw = 16 // x.itemsize if vec else 1
@@ -366,9 +370,11 @@ def gelu(x, approximate="none"):
 
 
 def gelu_bwd(x, gy, approximate="none"):
-    if (not _kernel_ok(x, gy) or x.shape != gy.shape or x.size == 0
+    arrays = _contiguous(x, gy)
+    if (arrays is None or x.shape != gy.shape or x.size == 0
             or approximate not in _APPROXIMATE):
         return reference.gelu_bwd(x, gy, approximate)
+    x, gy = arrays
     gx = cupy.empty_like(x)
     vec = _aligned(x, gy, gx)
     vw = 16 // x.itemsize if vec else 1
