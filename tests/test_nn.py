@@ -115,7 +115,7 @@ def test_init_functions():
     assert (w.numpy() == 1).all()
     p = nn.Parameter(pg.empty(3, 3))
     nn.init.xavier_uniform_(p)     # works on a parameter that requires grad
-    with pytest.raises(ValueError, match="at least 2 dims|fewer than 2 dimensions"):
+    with pytest.raises(ValueError, match="fewer than 2 dimensions"):     # torch's message
         nn.init.xavier_uniform_(pg.empty(3))
     assert nn.init.calculate_gain("tanh") == pytest.approx(5 / 3)
 
