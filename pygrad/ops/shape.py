@@ -564,6 +564,15 @@ def gather(x, dim, index):
     return _GatherFull(axis, idx % max(x.shape[axis], 1))(src)
 
 
+def _along_grid(xp, index, axis):
+    """The index tuple that puts ``index`` along ``axis`` and every other position in place:
+    an open grid of aranges (NumPy's ``indices(sparse=True)``, which CuPy lacks)."""
+    n = index.ndim
+    return tuple(index if d == axis else
+                 xp.arange(k).reshape((1,) * d + (k,) + (1,) * (n - d - 1))
+                 for d, k in enumerate(index.shape))
+
+
 class _GatherFull(Function):
     """gather with an index as large as the input outside ``axis``."""
 
@@ -578,9 +587,7 @@ class _GatherFull(Function):
     def vjp(self, gy):
         xp = self.backend.xp
         gx = xp.zeros(self.inputs[0].shape, gy.dtype)
-        grid = list(xp.indices(self.index.shape, sparse=True))
-        grid[self.axis] = self.index
-        xp.add.at(gx, tuple(grid), gy)
+        xp.add.at(gx, _along_grid(xp, self.index, self.axis), gy)
         return gx
 
     def backward(self, gy):
@@ -598,10 +605,9 @@ class _ScatterAddFull(Function):
     def forward(self, g):
         xp = self.backend.xp
         gx = xp.zeros(self.shape, g.dtype)
-        grid = list(xp.indices(self.index.shape, sparse=True))
-        grid[self.axis] = self.index
-        xp.add.at(gx, tuple(grid), g)
+        xp.add.at(gx, _along_grid(xp, self.index, self.axis), g)
         return gx
+
 
     def vjp(self, gy):
         return self.backend.xp.take_along_axis(gy, self.index, axis=self.axis)
