@@ -140,6 +140,8 @@ def test_load_state_dict_from_torch_and_assign():
     assert m.state_dict()["bn.running_var"] is not None
     np.testing.assert_array_equal(m.bn.running_mean.numpy(), new["bn.running_mean"].numpy())
     assert m.get_parameter("heads.a.weight") is m.heads["a"].weight
+    for k, v in new.items():        # every entry, at every depth, was assigned
+        np.testing.assert_array_equal(m.state_dict()[k].numpy(), v.numpy())
 
 
 # ============================================================================ registration

@@ -522,25 +522,26 @@ class Module:
 
     def _assign_state(self, state_dict, own):
         from ...tensor import Tensor, as_tensor
+        modules = dict(self.named_modules(remove_duplicate=False))     # prefix → module
         for k in own:
             if k not in state_dict:
                 continue
             path, _, name = k.rpartition(".")
-            for mod_prefix, m in self.named_modules(remove_duplicate=False):
-                if mod_prefix != path:
-                    continue
-                value = state_dict[k]
-                if type(value).__module__.startswith("torch"):
-                    value = value.detach().cpu().numpy()
-                if not isinstance(value, Tensor):
-                    value = as_tensor(value)
-                if name in m._parameters:
-                    old = m._parameters[name]
-                    p = value if isinstance(value, Parameter) else \
-                        Parameter(value.detach(), requires_grad=old.requires_grad)
-                    m._parameters[name] = m.__dict__[name] = p
-                else:
-                    m._buffers[name] = m.__dict__[name] = value
+            m = modules.get(path)
+            if m is None:
+                continue
+            value = state_dict[k]
+            if type(value).__module__.startswith("torch"):
+                value = value.detach().cpu().numpy()
+            if not isinstance(value, Tensor):
+                value = as_tensor(value)
+            if name in m._parameters:
+                old = m._parameters[name]
+                p = value if isinstance(value, Parameter) else \
+                    Parameter(value.detach(), requires_grad=old.requires_grad)
+                m._parameters[name] = m.__dict__[name] = p
+            else:
+                m._buffers[name] = m.__dict__[name] = value
 
     # ------------------------------------------------------------------ repr
 
