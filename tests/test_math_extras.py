@@ -202,3 +202,9 @@ def test_gradcheck():
     assert pg.autograd.gradcheck(lambda x, y: pg.clamp(x, -y, y), (x, y))
     assert pg.autograd.gradcheck(lambda w: pg.logit(w * 0.8 + 0.1), (w,))
     assert pg.autograd.gradcheck(lambda x, y: pg.xlogy(x, y) + pg.copysign(x, y), (x, y))
+
+
+def test_diff_prepend_must_be_a_tensor_like_torch():
+    for lib in (pg, torch):
+        with pytest.raises(TypeError):
+            lib.diff(lib.ones(3), prepend=1.0)

@@ -458,10 +458,11 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):  # noqa: A002
         raise RuntimeError("diff(): expected at least a 1-dimensional input, got a 0-d tensor")
     x = input
     if prepend is not None or append is not None:
-        parts = [p for p in (prepend, x, append) if p is not None]
-        x = cat([p if isinstance(p, Tensor) else Tensor._make(
-            x.backend.xp.broadcast_to(np.asarray(p, x.dtype), x.narrow(dim, 0, 1).shape).copy(),
-            x.device) for p in parts], dim)
+        for arg, p in (("prepend", prepend), ("append", append)):
+            if p is not None and not isinstance(p, Tensor):
+                raise TypeError(f"diff(): argument '{arg}' must be Tensor, not "
+                                f"{type(p).__name__}")
+        x = cat([p for p in (prepend, x, append) if p is not None], dim)
     for _ in range(n):
         m = x.shape[dim]
         if m == 0:
@@ -477,11 +478,12 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):  # noqa: A002
 # integer and bool tensors only; the results carry no gradient
 
 def _integral(name, a, b=None):
-    ops = [a] if b is None else [a, b]
+    """The operands (two are promoted as torch does), refused unless integer or bool."""
     if b is not None:
-        a, b = _operands(name, a, b)
-        ops = [a, b]
-    elif not isinstance(a, Tensor):
+        ops = _operands(name, a, b)
+    elif isinstance(a, Tensor):
+        ops = [a]
+    else:
         raise TypeError(f"{name}(): expected a Tensor, got {type(a).__name__}")
     for t in ops:
         if t.dtype.kind not in "iub":
