@@ -197,15 +197,6 @@ def gelu_bwd(x, gy, approximate="none"):
 
 # ----------------------------------------------------------------------------- layer norm
 
-def _ln_split(x, normalized_ndim):
-    """(leading shape, C): the rows and the row length of x seen as (rows, C)."""
-    lead = x.shape[:x.ndim - normalized_ndim]
-    c = 1
-    for d in x.shape[x.ndim - normalized_ndim:]:
-        c *= d
-    return lead, c
-
-
 def _vec(a, c):
     return None if a is None else _contig(a).reshape(c)
 
@@ -216,7 +207,7 @@ def layer_norm(x, weight, bias, normalized_ndim, eps=1e-5):
     normalized axes as size 1."""
     params = [a for a in (weight, bias) if a is not None]
     if _fast(x, *params) and x.size:
-        lead, c = _ln_split(x, normalized_ndim)
+        lead, c = reference.layer_norm_rows(x, normalized_ndim)
         y, mean, rstd = _cpu.layer_norm_fwd(_contig(x), _vec(weight, c), _vec(bias, c),
                                             float(eps), c)
         kept = lead + (1,) * normalized_ndim
@@ -229,7 +220,7 @@ def layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need=(True, False
     gy; each None unless ``need`` asks for it; gw and gb have the normalized shape."""
     params = [a for a in (weight,) if a is not None]
     if _fast(x, gy, mean, rstd, *params) and x.shape == gy.shape and x.size:
-        lead, c = _ln_split(x, normalized_ndim)
+        lead, c = reference.layer_norm_rows(x, normalized_ndim)
         # gx comes back in x's shape, not as a view: the engine would copy a view it hands
         # to a leaf's .grad
         gx, gw, gb = _cpu.layer_norm_bwd(

@@ -410,14 +410,6 @@ def gamma_beta_chunks(n: int, c: int, threads: int = 1 << 17) -> tuple:
     return rows, -(-n // rows)
 
 
-def _ln_rows(x, normalized_ndim):
-    lead = x.shape[:x.ndim - normalized_ndim]
-    c = 1
-    for d in x.shape[x.ndim - normalized_ndim:]:
-        c *= d
-    return lead, c
-
-
 def _contiguous(*arrays):
     """C-contiguous versions of the CuPy arrays (None stays None), or None when some array is
     not a float32/float64 CuPy array of the first one's dtype (then the reference runs)."""
@@ -435,7 +427,7 @@ def layer_norm(x, weight, bias, normalized_ndim, eps=1e-5):
     if arrays is None or x.size == 0:
         return reference.layer_norm(x, weight, bias, normalized_ndim, eps)
     x, weight, bias = arrays
-    lead, c = _ln_rows(x, normalized_ndim)
+    lead, c = reference.layer_norm_rows(x, normalized_ndim)
     n = x.size // c
     w = x if weight is None else weight
     b = x if bias is None else bias
@@ -458,7 +450,7 @@ def layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need=(True, False
         return reference.layer_norm_bwd(x, gy, weight, mean, rstd, normalized_ndim, need)
     x, gy, mean, rstd, weight = arrays
     w = x if weight is None else weight
-    lead, c = _ln_rows(x, normalized_ndim)
+    lead, c = reference.layer_norm_rows(x, normalized_ndim)
     n = x.size // c
     gx = gw = gb = None
     if need[0]:

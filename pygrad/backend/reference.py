@@ -122,6 +122,12 @@ def gelu_bwd(x, gy, approximate="none"):
 # ----------------------------------------------------------------------------- layer norm
 # Over the last ``normalized_ndim`` axes of x; mean and rstd keep those axes as size 1.
 
+def layer_norm_rows(x, normalized_ndim):
+    """(leading shape, C): x seen as rows of C elements, C the product of the last
+    ``normalized_ndim`` dims (the row kernels of the cpu and cuda backends)."""
+    return x.shape[:x.ndim - normalized_ndim], math.prod(x.shape[x.ndim - normalized_ndim:])
+
+
 def layer_norm(x, weight, bias, normalized_ndim, eps=1e-5):
     """(y, mean, rstd): mean and biased variance over the last ``normalized_ndim`` axes,
     rstd = 1/√(var + eps), y = (x − mean)·rstd·weight + bias (weight, bias: None or of the
