@@ -491,7 +491,7 @@ def test_layer_norm_several_dims_and_partial_needs(variant):
 def test_layer_norm_extremes():
     """Large values whose squares still fit in float32, constant rows (y = 0), NaN and inf
     rows (all NaN). Squares beyond float32's range make the variance inf and y 0 (torch gives
-    0 only for symmetric rows such a row and NaN otherwise: a known difference)."""
+    0 only for symmetric rows like the first one, NaN otherwise: a known difference)."""
     x = np.array([[1e19, -1e19, 0.0], [5.0, 5.0, 5.0], [np.nan, 1.0, 2.0], [np.inf, 0, 0]],
                  np.float32)
     y, mean, rstd = cpu.layer_norm(x, None, None, 1, 1e-5)
