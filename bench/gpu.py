@@ -80,7 +80,7 @@ def run(quick: bool = False) -> list[dict]:
         x_np, x, xt = tensors((n, c))
         t_np = rng.integers(0, c, n)
         t, tt = pg.tensor(t_np, device=dev), torch.tensor(t_np, device="cuda")
-        xa, ta = x.data, t.data
+        xa, ta = x._data, t._data
 
         def pg_api():
             x.grad = None
@@ -110,7 +110,7 @@ def run(quick: bool = False) -> list[dict]:
     for op in ("softmax", "sigmoid"):
         x_np, x, xt = tensors(ACT_SHAPE)
         gy, gyt = pg.tensor(gy_np, device=dev), torch.tensor(gy_np, device="cuda")
-        xa, gya = x.data, gy.data
+        xa, gya = x._data, gy._data
         if op == "softmax":
             pg_fn, th_fn = (lambda: F.softmax(x, dim=1)), (lambda: torch.softmax(xt, dim=1))
 
@@ -154,14 +154,14 @@ def _norm_rows(rng, dev, time_ms, copy_gbps, backend, gy_np, tensors) -> list[di
     nbytes = 5 * n * c * 4  # fwd: read x, write y; bwd: read x and gy, write gx
     rows = []
     gy, gyt = pg.tensor(gy_np, device=dev), torch.tensor(gy_np, device="cuda")
-    gya = gy.data
+    gya = gy._data
     x_np, x, xt = tensors(ACT_SHAPE)
-    xa = x.data
+    xa = x._data
     w_np = (rng.random(c) + 0.5).astype(np.float32)
     b_np = rng.standard_normal(c).astype(np.float32)
     w, b = (pg.tensor(a, device=dev, requires_grad=True) for a in (w_np, b_np))
     wt, bt = (torch.tensor(a, device="cuda", requires_grad=True) for a in (w_np, b_np))
-    wa, ba = w.data, b.data
+    wa, ba = w._data, b._data
 
     def pg_ln():
         x.grad = w.grad = b.grad = None

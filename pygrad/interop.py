@@ -51,7 +51,7 @@ def __dlpack__(self, stream=None, *, max_version=None, dl_device=None, copy=None
                                 ("copy", copy)) if v is not None}
     if stream is not None:
         kwargs["stream"] = stream
-    return self.data.__dlpack__(**kwargs)
+    return self._data.__dlpack__(**kwargs)
 
 
 def __dlpack_device__(self):
@@ -59,7 +59,7 @@ def __dlpack_device__(self):
     the cpu, (2, N) for cuda:N."""
     if self.device.type == "cpu":
         return (_DL_CPU, 0)
-    kind, index = self.data.__dlpack_device__()
+    kind, index = self._data.__dlpack_device__()
     return (int(kind), int(index))
 
 
@@ -78,7 +78,7 @@ def numpy(self, *, force=False):
     if REFUSE_NUMPY_OF_GRAD and self._requires_grad:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                            "tensor.detach().numpy() instead.")
-    return self.data
+    return self._data
 
 
 def install(tensor_class):

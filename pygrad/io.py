@@ -208,7 +208,7 @@ def _encode(obj, arrays, memo, where, depth, path):
         finally:
             path.discard(id(obj))
     if isinstance(obj, Tensor):
-        name = _store(obj, obj.data, arrays, memo)
+        name = _store(obj, obj._data, arrays, memo)
         from .nn.parameter import Parameter
         return {"type": "tensor", "array": name, "dtype": str(obj.dtype),
                 "device": str(obj.device), "requires_grad": bool(obj.requires_grad),

@@ -37,7 +37,7 @@ def to_numpy(x, name: str = "input") -> np.ndarray:
         raise TypeError(f"{name}: expected an array or tensor, got None")
     from .tensor import Tensor
     if isinstance(x, Tensor):
-        x = x.data          # the device array (NumPy or CuPy)
+        x = x._data          # the device array (NumPy or CuPy)
     if _is_cupy(x):         # checked before NumPy: a CuPy array's .data is a device pointer
         return x.get()
     if isinstance(x, np.ndarray):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+from weakref import ref as _weakref
 
 import numpy as np
 
@@ -10,7 +11,7 @@ try:
 except ImportError:                      # no Cython installed: the declarations do nothing
     from .autograd import _cython_shim as cython
 
-from .autograd import engine
+from .autograd import engine, inplace
 from .autograd import function as _function_module
 from .autograd.function import Function, TensorBase, new_tensor
 from .autograd.grad_mode import _mode
@@ -125,11 +126,31 @@ def _with_dtype(arr, data, dtype):
     return arr if arr.dtype == dtype else arr.astype(dtype)
 
 
+class _HookHandle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook off the tensor."""
+
+    def __init__(self, tensor, hook):
+        self._tensor, self._hook = _weakref(tensor), hook
+
+    def remove(self):
+        t = self._tensor()
+        if t is not None and t._hooks and self._hook in t._hooks:
+            t._hooks.remove(self._hook)
+            if not t._hooks:
+                t._hooks = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
 class Tensor(TensorBase):
     """An n-dimensional array on a device that records the ops applied to it.
 
     Create tensors with :func:`tensor` and the creation functions; ``Tensor(data)`` works too.
-    Its fields (``data``, ``device``, ``_grad``, ``_requires_grad``, ``_ctx``, ``_unit``,
+    Its fields (``_data`` the array, ``device``, ``_grad``, ``_requires_grad``, ``_ctx``, ``_unit``,
     ``_version``) are TensorBase's (pygrad/autograd/function.py).
     """
 
@@ -141,13 +162,14 @@ class Tensor(TensorBase):
         dev = _device_of(getattr(data, "device", None) if device is None and
                          isinstance(data, Tensor) else device)
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = _to_device_array(data, as_dtype(dtype), dev)
+            data = data._data
+        self._data = _to_device_array(data, as_dtype(dtype), dev)
         self.device = dev
         self._grad = None
         self._ctx = None
         self._unit = False
         self._version = 0
+        self._hooks = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
@@ -181,6 +203,21 @@ class Tensor(TensorBase):
                 raise RuntimeError(f"assigned grad has shape {tuple(g.shape)} but the tensor "
                                    f"has shape {tuple(self.shape)}")
         self._grad = g
+
+    @property
+    def data(self):
+        """This tensor's values as a new leaf that shares its memory, outside the graph
+        (torch's ``x.data``): writing into it changes this tensor, and autograd does not see
+        the change. ``x.data = t`` makes x use t's array (any shape, dtype and device, as
+        torch), keeping x's identity and its place in a Module or an optimizer."""
+        return new_tensor(Tensor, self._data, self.device)
+
+    @data.setter
+    def data(self, t):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"data: expected a Tensor, got {type(t).__name__}")
+        self._data = t._data
+        self.device = t.device
 
     @property
     def requires_grad(self) -> bool:
@@ -223,7 +260,7 @@ class Tensor(TensorBase):
         return self.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self):
         if self.ndim == 0:
@@ -235,25 +272,25 @@ class Tensor(TensorBase):
         """The data as a NumPy array (shares memory on the cpu)."""
         if self.device.type != "cpu":
             raise TypeError(f"numpy(): the tensor is on {self.device}; call .cpu() first")
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"item(): only one-element tensors can be converted to Python "
                                f"scalars, got shape {tuple(self.shape)}")
-        return self.data.reshape(()).item() if self.device.type == "cpu" else \
-            self.device.backend.to_numpy(self.data.reshape(())).item()
+        return self._data.reshape(()).item() if self.device.type == "cpu" else \
+            self.device.backend.to_numpy(self._data.reshape(())).item()
 
     def tolist(self):
         return self._host().tolist()
 
     def _host(self):
-        return self.data if self.device.type == "cpu" else self.device.backend.to_numpy(
-            self.data)
+        return self._data if self.device.type == "cpu" else self.device.backend.to_numpy(
+            self._data)
 
     def __float__(self):
         return float(self.item())
@@ -267,14 +304,14 @@ class Tensor(TensorBase):
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements "
+        if self._data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self._data.size} elements "
                                f"is ambiguous")
         return bool(self.item())
 
     def detach(self):
         """The same data, cut from the graph (a new leaf that does not require grad)."""
-        return Tensor._make(self.data, self.device)
+        return Tensor._make(self._data, self.device)
 
     def detach_(self):
         self._ctx = None
@@ -282,9 +319,36 @@ class Tensor(TensorBase):
         return self
 
     def retain_grad(self):
-        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        """Keep ``.grad`` on this non-leaf tensor after backward (it gets the gradient after
+        this tensor's hooks, as torch)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx is not None and engine.RETAIN not in (self._hooks or ()):
+            self._add_hook(engine.RETAIN)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether this non-leaf tensor keeps its ``.grad`` (``retain_grad()`` was called)."""
+        return self._ctx is not None and engine.RETAIN in (self._hooks or ())
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is
+        computed; a Tensor it returns replaces the gradient (for a leaf, before it is added
+        to ``.grad``). Returns a handle whose ``remove()`` takes the hook off."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a callable, got {type(hook).__name__}")
+        self._add_hook(hook)
+        return _HookHandle(self, hook)
+
+    def _add_hook(self, hook):
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
         if self._ctx is not None:
-            self._ctx._retain_output_grad = True
+            self._ctx._output_hooked = True
 
     def to(self, *args, dtype=None, device=None, copy=False):
         """``to(device)``, ``to(dtype)`` or both; returns self when nothing changes."""
@@ -302,7 +366,7 @@ class Tensor(TensorBase):
                 if dtype.kind == "f":
                     out = math.Cast(dtype)(out)
                 else:                        # integers and bools carry no gradient
-                    out = Tensor._make(_to_device_array(out.data, dtype, out.device),
+                    out = Tensor._make(_to_device_array(out._data, dtype, out.device),
                                        out.device)
         if device is not None:
             dev = Device(device)
@@ -342,8 +406,8 @@ class Tensor(TensorBase):
 
     def contiguous(self):
         xp = self.device.backend.xp
-        return self if self.data.flags.c_contiguous else Tensor._make(
-            xp.ascontiguousarray(self.data), self.device, False) if not self._requires_grad \
+        return self if self._data.flags.c_contiguous else Tensor._make(
+            xp.ascontiguousarray(self._data), self.device, False) if not self._requires_grad \
             else _Clone()(self)
 
     # ------------------------------------------------------------------ autograd
@@ -351,28 +415,40 @@ class Tensor(TensorBase):
         """Accumulate the gradient of this tensor into the ``.grad`` of the leaves."""
         engine.backward(self, gradient, retain_graph, create_graph)
 
-    # ------------------------------------------------------------------ in place (untracked)
+    # ------------------------------------------------------------------ in place
+    # Recorded by autograd as in torch when x or the value requires grad: see
+    # pygrad/autograd/inplace.py. Untracked writes go straight into the array.
     def _check_inplace(self, what):
+        """For writes that are never recorded (random fills): refuse a tensor that requires
+        grad while grad mode is on, else note the change."""
         if self._requires_grad and _mode.enabled:
-            raise RuntimeError(f"{what}: a tensor that requires grad cannot be modified in "
+            raise RuntimeError(f"{what}: a tensor that requires grad cannot be filled in "
                                f"place outside no_grad()")
-        self._version += 1
-        Tensor._inplace_ops += 1
+        inplace.bump(self)
 
     def zero_(self):
-        self._check_inplace("zero_")
-        self.data[...] = 0
-        return self
+        return self.fill_(0)
 
     def fill_(self, value):
-        self._check_inplace("fill_")
-        self.data[...] = value
+        if inplace.is_tracked(self, (value,)):
+            return inplace.apply(self, "fill_()", shape.setitem, (Ellipsis, value))
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got "
+                                   f"tensor with {value.ndim} dimensions.")
+            value = value.item()
+        inplace.bump(self)
+        self._data[...] = value
         return self
 
-    def copy_(self, src):
-        self._check_inplace("copy_")
-        src = src.data if isinstance(src, Tensor) else src
-        self.data[...] = _to_device_array(src, self.dtype, self.device)
+    def copy_(self, src, non_blocking=False):
+        if inplace.is_tracked(self, (src,)):
+            if isinstance(src, Tensor):
+                src = src.to(self.device)
+            return inplace.apply(self, "copy_()", shape.setitem, (Ellipsis, src))
+        src = src._data if isinstance(src, Tensor) else src
+        inplace.bump(self)
+        self._data[...] = _to_device_array(src, self.dtype, self.device)
         return self
 
     def uniform_(self, a=0.0, b=1.0):
@@ -383,37 +459,41 @@ class Tensor(TensorBase):
         from .random import normal
         return self.copy_(normal(self.shape, mean, std, self.dtype))
 
-    def _inplace(self, other, op, what):
-        self._check_inplace(what)
+    def _inplace(self, other, op, method):
+        if inplace.is_tracked(self, (other,)):
+            return getattr(self, method)(other)
+        inplace.bump(self)
         o = _operand(other, self)
-        getattr(self.data, op)(o.data if isinstance(o, Tensor) else o)
+        getattr(self._data, op)(o._data if isinstance(o, Tensor) else o)
         return self
 
     def __iadd__(self, other):
-        return self._inplace(other, "__iadd__", "+=")
+        return self._inplace(other, "__iadd__", "add_")
 
     def __isub__(self, other):
-        return self._inplace(other, "__isub__", "-=")
+        return self._inplace(other, "__isub__", "sub_")
 
     def __imul__(self, other):
-        return self._inplace(other, "__imul__", "*=")
+        return self._inplace(other, "__imul__", "mul_")
 
     def __itruediv__(self, other):
-        return self._inplace(other, "__itruediv__", "/=")
+        return self._inplace(other, "__itruediv__", "div_")
 
     def __setitem__(self, index, value):
-        if isinstance(value, Tensor) and value._requires_grad and _mode.enabled:
-            raise RuntimeError("__setitem__: writing a value that requires grad into a tensor "
-                               "is not recorded; build the result with pg.cat / pg.where / "
-                               "pg.stack instead, or detach() the value")
-        self._check_inplace("__setitem__")
         index = shape.normalize_index(index, self)
+        if inplace.is_tracked(self, (value,)):
+            if isinstance(value, Tensor) and value.device is not self.device:
+                raise RuntimeError(f"__setitem__: value is on {value.device} but the tensor "
+                                   f"is on {self.device}")
+            inplace.apply(self, "__setitem__", shape.SetItem(index), (value,))
+            return
+        inplace.bump(self)
         if isinstance(value, Tensor):
             if value.device is not self.device:
                 raise RuntimeError(f"__setitem__: value is on {value.device} but the tensor "
                                    f"is on {self.device}")
-            value = value.data
-        index.set(self.data, value)
+            value = value._data
+        index.set(self._data, value)
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other):
@@ -463,10 +543,10 @@ class Tensor(TensorBase):
 
     def _compare(self, other, op):
         o = _operand(other, self)
-        o = o.data if isinstance(o, Tensor) else o
+        o = o._data if isinstance(o, Tensor) else o
         if isinstance(other, Tensor) and other.device is not self.device:
             raise RuntimeError(f"comparison: tensors on {self.device} and {other.device}")
-        return Tensor._make(getattr(self.data, op)(o), self.device)
+        return Tensor._make(getattr(self._data, op)(o), self.device)
 
     def __lt__(self, other):
         return self._compare(other, "__lt__")
@@ -489,13 +569,13 @@ class Tensor(TensorBase):
     def __invert__(self):
         if self.dtype != bool_:
             raise TypeError(f"~ is defined for bool tensors, got {self.dtype}")
-        return Tensor._make(~self.data, self.device)
+        return Tensor._make(~self._data, self.device)
 
     def __and__(self, other):
-        return Tensor._make(self.data & _operand(other, self).data, self.device)
+        return Tensor._make(self._data & _operand(other, self)._data, self.device)
 
     def __or__(self, other):
-        return Tensor._make(self.data | _operand(other, self).data, self.device)
+        return Tensor._make(self._data | _operand(other, self)._data, self.device)
 
     __hash__ = object.__hash__
 
@@ -675,7 +755,7 @@ class Tensor(TensorBase):
                                    f"shape {tuple(value.shape)}")
             if value.dtype != self.dtype:
                 if self.dtype.kind != "f" and value.dtype.kind == "f" and \
-                        value.device.type == "cpu" and not np.isfinite(value.data):
+                        value.device.type == "cpu" and not np.isfinite(value._data):
                     raise RuntimeError(f"masked_fill: value {value.item()} cannot be "
                                        f"converted to dtype {self.dtype} without overflow")
                 value = value.to(self.dtype)
@@ -705,8 +785,8 @@ class Tensor(TensorBase):
 
 _function_module.Size = Size      # what TensorBase.shape returns
 # the engine and the ops refer to Tensor, which they cannot import (this module imports them)
-for _m in (_function_module, engine, activation, binary, elementwise, math, reduce, shape,
-           unary, contraction, creation, indexing, scan, sorting):
+for _m in (_function_module, engine, inplace, activation, binary, elementwise, math, reduce,
+           shape, unary, contraction, creation, indexing, scan, sorting):
     _m.Tensor = Tensor
 elementwise.install(Tensor)        # x.sin(), x.sin_(), ... for the elementwise table
 binary.install(Tensor)             # x.atan2(y), x.eq(y), x // y, x % y, ...
@@ -736,8 +816,8 @@ class ToDevice(Function):
         # forward runs on the destination's backend, not the input's
         src = x.device
         # to the host through the backend, which reports deferred device-side errors
-        data = src.backend.to_numpy(x.data) if src.index is not None and \
-            self.device.index is None else x.data
+        data = src.backend.to_numpy(x._data) if src.index is not None and \
+            self.device.index is None else x._data
         y = _to_device_array(data, x.dtype, self.device)
         out = Tensor._make(y, self.device)
         if x._requires_grad and _mode.enabled:
@@ -771,11 +851,11 @@ def _arith(op, a, b):
             if b.device is not dev:
                 raise RuntimeError(f"{op.__name__}: expected all tensors on the same device, "
                                    f"found {dev} and {b.device}")
-            b = b.data
-        a = a.data
+            b = b._data
+        a = a._data
     else:
         dev = b.device
-        b = b.data
+        b = b._data
     try:
         if dev.index is None:
             return Tensor._make(op.forward(a, b), dev)
@@ -792,14 +872,14 @@ def _one_dtype(op, a, b):
     float Tensor and a Python number, for any arithmetic op."""
     if a.__class__ is Tensor:
         ta = a
-        da = ta.data.dtype
+        da = ta._data.dtype
         if b.__class__ is Tensor:
             tb = b
-            return da is tb.data.dtype and da.kind == "f"
+            return da is tb._data.dtype and da.kind == "f"
         return da.kind == "f" and b.__class__ in (float, int)
     if b.__class__ is Tensor and a.__class__ in (float, int):
         tb = b
-        return tb.data.dtype.kind == "f"
+        return tb._data.dtype.kind == "f"
     return False
 
 
@@ -807,8 +887,8 @@ def _one_dtype(op, a, b):
 def _promote(op, a, b):
     """torch's result dtype where NumPy's differs (see ops.dtypes): operands of two dtypes
     meet in torch's common dtype, and dividing integers gives float32 (NumPy: float64)."""
-    da = a.data.dtype if isinstance(a, Tensor) else None
-    db = b.data.dtype if isinstance(b, Tensor) else None
+    da = a._data.dtype if isinstance(a, Tensor) else None
+    db = b._data.dtype if isinstance(b, Tensor) else None
     if da is db or da is None or db is None or da == db:      # one dtype among the tensors
         d = da if da is not None else db
         if op is not math.Div or d.kind == "f":
@@ -860,11 +940,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """
     if isinstance(data, Tensor):
         device = data.device if device is None else device
-        data = data.data
+        data = data._data
     t = Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
-    if t.data is data:                 # asarray handed the source back: copy it
+    if t._data is data:                 # asarray handed the source back: copy it
         with t.device.backend.guard(t.device):
-            t.data = data.copy()
+            t._data = data.copy()
     return t
 
 

@@ -140,7 +140,7 @@ def test_bad_target_raises_at_the_next_host_read_not_at_the_call(sim):
 
 def test_bad_target_raises_at_backend_to_numpy(sim):
     _, _, backend = sim
-    x, t = on_gpu(sim, logits()).data, on_gpu(sim, np.array([0, 1, 2, -3, 4, 3])).data
+    x, t = on_gpu(sim, logits())._data, on_gpu(sim, np.array([0, 1, 2, -3, 4, 3]))._data
     loss, _ = backend.cross_entropy(x, t, None, 9, 0.0, 1.0)
     with pytest.raises(IndexError,
                        match=r"5 classes \(expected 0..4 or ignore_index=9\), in row 3"):
@@ -214,7 +214,7 @@ def test_no_host_transfer_in_forward_and_backward(sim, transfers, kw):
     loss = F.cross_entropy(x, t, **kw)
     (loss if loss.ndim == 0 else loss.sum()).backward()
     assert transfers == [], "cross_entropy forward/backward read from the device"
-    assert x.grad is not None and np.isfinite(np.asarray(x.grad.data)).all()
+    assert x.grad is not None and np.isfinite(np.asarray(x.grad._data)).all()
 
 
 def test_no_host_transfer_at_the_call_with_a_bad_target(sim, transfers):
@@ -242,8 +242,8 @@ def test_host_read_reads_the_flag_only_after_cross_entropy(sim, transfers):
 def test_backend_cross_entropy_makes_no_host_transfer(sim, transfers):
     _, _, backend = sim
     for c in (3, 40, 300, 5000):                          # warp1, warp2, block, block tiers
-        x = on_gpu(sim, logits(4, c)).data
-        t = on_gpu(sim, np.array([0, c - 1, 1, 0])).data
+        x = on_gpu(sim, logits(4, c))._data
+        t = on_gpu(sim, np.array([0, c - 1, 1, 0]))._data
         backend.cross_entropy(x, t, None, -100, 0.0, 1.0)
         backend.cross_entropy(x, t, None, -100, 0.0, None)
     assert transfers == []

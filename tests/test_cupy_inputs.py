@@ -23,7 +23,7 @@ def test_fake_arrays_look_like_cupy():
     assert type(x.data).__module__ == "cupy.cuda.memory"
     assert type(x.get()) is np.ndarray and x.get().tolist() == [1.0, 2.0]
     t = cuda_tensor([1, 2], dtype=np.int64)
-    assert str(t.device) == "cuda:0" and type(t.data).__module__ == "cupy"
+    assert str(t.device) == "cuda:0" and type(t._data).__module__ == "cupy"
 
 
 # ----------------------------------------------------------------------------- metrics

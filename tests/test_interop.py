@@ -191,7 +191,7 @@ def test_from_dlpack_sends_cuda_memory_to_cupy(monkeypatch):
     src = OnGpu()
     got = pg.from_dlpack(src)
     assert calls == [("enter", 1), ("read", src), ("exit", 1)]
-    assert str(got.device) == "cuda:1" and got.data is arr
+    assert str(got.device) == "cuda:1" and got._data is arr
 
 
 # ----------------------------------------------------------------------------- as_tensor
@@ -271,11 +271,11 @@ def test_as_tensor_shares_memory_with_a_cupy_array_on_its_device(monkeypatch):
         guard=lambda d: guarded.append(d) or contextlib.nullcontext()))
     a = np.arange(4.0).view(_GpuArray)
     x = pg.as_tensor(a)
-    assert x.device is dev and x.data is a and guarded == [dev]
+    assert x.device is dev and x._data is a and guarded == [dev]
     y = pg.as_tensor(a, dtype=pg.float32, device="cuda:0")
-    assert y.device is dev and y.dtype == np.float32 and not np.shares_memory(y.data, a)
+    assert y.device is dev and y.dtype == np.float32 and not np.shares_memory(y._data, a)
     z = pg.as_tensor(a, device="cpu")
-    assert type(z.data) is np.ndarray and z.device is pg.device("cpu")
+    assert type(z._data) is np.ndarray and z.device is pg.device("cpu")
     np.testing.assert_array_equal(z.numpy(), [0.0, 1.0, 2.0, 3.0])
 
 
@@ -342,5 +342,5 @@ def test_numpy_of_a_gpu_tensor_needs_force(monkeypatch):
     monkeypatch.setattr(x.device, "_backend", types.SimpleNamespace(
         to_numpy=lambda a: copies.append(a) or a.get()))
     got = x.numpy(force=True)
-    assert copies == [x.data]
+    assert copies == [x._data]
     assert type(got) is np.ndarray and got.tolist() == [1.0, 2.0]

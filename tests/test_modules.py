@@ -306,7 +306,7 @@ def test_embedding_module():
         assert repr(nn.Embedding(10, 3, **kw)) == repr(tnn.Embedding(10, 3, **kw))
     w = pg.randn(5, 2)
     e = nn.Embedding.from_pretrained(w)
-    assert not e.weight.requires_grad and e.weight.data is w.data       # shared, frozen
+    assert not e.weight.requires_grad and e.weight._data is w._data       # shared, frozen
     e = nn.Embedding.from_pretrained(w, freeze=False, padding_idx=1)
     assert e.weight.requires_grad and e.padding_idx == 1
     assert (host(e.weight)[1] == host(w)[1]).all()       # a pretrained padding row is kept

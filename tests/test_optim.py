@@ -204,7 +204,7 @@ def _set_grad_array(p, array):
     refuses a mismatch, so the array is swapped inside a grad that was accepted (as code that
     writes ``p.grad.data = ...`` does)."""
     p.grad = pg.zeros_like(p)
-    p.grad.data = array
+    p.grad.data = pg.tensor(array)
 
 
 @pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9)),
@@ -231,11 +231,11 @@ def test_step_with_a_wrong_shaped_grad_names_the_parameter(name, kw):
         opt.step()
     # a parameter whose array was replaced after backward (p.data = ...)
     c.grad = pg.ones(4)
-    c.data = np.ones(6, np.float32)
+    c.data = pg.ones(6)
     with pytest.raises(RuntimeError, match=r"parameter 1 of param group 1 \(shape \(6,\), "
                                            r"float32, cpu\) has a .grad of shape \(4,\)"):
         opt.step()
-    c.data = np.ones(4, np.float32)
+    c.data = pg.ones(4)
     _set_grad_array(c, np.ones(4, np.float64))      # another dtype is cast to p's
     opt.step()
     assert c.dtype == pg.float32 and not np.array_equal(c.numpy(), np.ones(4))

@@ -140,14 +140,14 @@ class _Node(_function.Function):
         self.offsets, total = [], 0
         for o, d in zip(outs, differentiable):
             self.offsets.append(total)
-            total += o.data.size if d else 0
+            total += o._data.size if d else 0
         self.total = total
         floats = [o.dtype for o, d in zip(outs, differentiable) if d]
         self.dtype = np.result_type(*floats) if floats else np.dtype("float32")
 
     def forward(self, *arrays):
         if self.single:
-            return self.outs[0].data
+            return self.outs[0]._data
         xp = self.backend.xp
         return xp.broadcast_to(xp.zeros((), self.dtype), (self.total,))
 
@@ -206,13 +206,13 @@ class _Pick(_function.Function):
         self.offset, self.out = offset, out
 
     def forward(self, bundle):
-        return self.out.data
+        return self.out._data
 
     def backward(self, gy):
         from ..ops.shape import cat
         from ..tensor import zeros
         bundle = self.inputs[0]
-        total, n = bundle.shape[0], gy.data.size
+        total, n = bundle.shape[0], gy._data.size
         parts = [zeros(self.offset, dtype=bundle.dtype, device=gy.device),
                  gy.reshape(-1).to(bundle.dtype),
                  zeros(total - self.offset - n, dtype=bundle.dtype, device=gy.device)]

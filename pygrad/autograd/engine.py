@@ -79,12 +79,13 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
     pending = {}  # node -> gradient of its output, summed over its consumers
     # arrays a leaf must not keep as its .grad without a copy: the caller's gradients and
     # arrays already handed to another leaf in this pass
-    shared = {id(g.data) for g in grads}
+    shared = {id(g._data) for g in grads}
     for r, g in zip(roots, grads):
         if arrays:
-            g = g.data
+            g = g._data
         if r._ctx is None:
-            _deliver_leaf(r, g, create_graph, capture, shared)
+            _deliver_leaf(r, _run_hooks(r, g, arrays) if r._hooks else g, create_graph,
+                          capture, shared)
         else:
             pending[r._ctx] = pending[r._ctx] + g if r._ctx in pending else g
     order = _topological_order(list(pending))
@@ -105,6 +106,10 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 continue
             ran.append(node)
             _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shared)
+        # leaves with hooks: their gradients were summed in ``pending`` under the leaf
+        for x, gx in list(pending.items()):
+            if isinstance(x, TensorBase):
+                _deliver_leaf(x, _run_hooks(x, gx, arrays), create_graph, capture, shared)
     if not retain_graph:
         _release(ran)
 
@@ -124,8 +129,8 @@ def _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shar
     # only when some in-place op ran since the node was recorded: sum its versions
     if node._epoch != Tensor._inplace_ops and node._vsum != _version_sum(node):
         raise RuntimeError(_MODIFIED.format(op=type(node).__name__))
-    if node._retain_output_grad:
-        _retain(node, gy, create_graph, shared)
+    if node._output_hooked:
+        gy = _output_grad(node, gy, arrays, create_graph, shared)
     gxs = node.vjp(gy) if arrays else node.backward(gy)
     if gxs.__class__ is not tuple:
         gxs = (gxs,)
@@ -136,20 +141,23 @@ def _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shar
         if gx is None or not needs[i]:
             continue
         x = inputs[i]
-        if not arrays or gx.__class__ is not ndarray or gx.shape != x.data.shape or \
-                gx.dtype is not x.data.dtype:
+        if not arrays or gx.__class__ is not ndarray or gx.shape != x._data.shape or \
+                gx.dtype is not x._data.dtype:
             gx = _checked(node, x, gx, arrays)     # all but the common case
         ctx = x._ctx
         if ctx is not None:
             prev = pending.get(ctx)
             pending[ctx] = gx if prev is None else prev + gx
+        elif x._hooks is not None:        # summed first: a hook sees the whole gradient
+            prev = pending.get(x)
+            pending[x] = gx if prev is None else prev + gx
         elif plain and x._requires_grad:
             # the common case, inlined: accumulate into .grad, out of place
             if x._grad is None:
                 x._grad = Tensor._make(_owned(gx, shared), x.device)
             else:
                 gt = x._grad
-                x._grad = Tensor._make(gt.data + gx, x.device)
+                x._grad = Tensor._make(gt._data + gx, x.device)
         else:
             _deliver_leaf(x, gx, create_graph, capture, shared)
 
@@ -165,8 +173,8 @@ def _checked(node, x, gx, arrays):
         if gx.__class__ is not Tensor and not isinstance(gx, Tensor):
             raise TypeError(f"{type(node).__name__}.backward returned {type(gx).__name__}, "
                             f"expected a Tensor")
-        gd = gx.data
-    xd = x.data
+        gd = gx._data
+    xd = x._data
     if gd.shape != xd.shape:
         raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "
                            f"{tuple(gd.shape)} for an input of shape {tuple(xd.shape)}")
@@ -175,17 +183,45 @@ def _checked(node, x, gx, arrays):
     return gx
 
 
-def _retain(node, gy, create_graph, shared):
-    """Store ``gy`` (summed over the output's consumers) as the output's ``.grad``."""
+def _output_grad(node, gy, arrays, create_graph, shared):
+    """``gy`` (the gradient of the node's output, summed over its consumers) after the
+    output's hooks; stored as the output's ``.grad`` if it retains grad."""
     out = node._output()
-    if out is None:
-        return
+    if out is None or not out._hooks:
+        return gy
+    gy = _run_hooks(out, gy, arrays)
+    if RETAIN not in out._hooks:
+        return gy
     if create_graph:
         out._grad = gy if out._grad is None else out._grad + gy
-        return
-    g = gy.data if isinstance(gy, Tensor) else gy
-    out._grad = Tensor._make(_owned(g, shared) if out._grad is None else out._grad.data + g,
+        return gy
+    out._grad = Tensor._make(_owned(gy, shared) if out._grad is None else out._grad._data + gy,
                              out.device)
+    return gy
+
+
+RETAIN = object()    # in a tensor's _hooks: retain_grad() was called (runs after the hooks)
+
+
+def _run_hooks(x, g, arrays):
+    """``g`` (x's gradient: an array, or a Tensor when the backward pass is recorded) passed
+    through x's ``register_hook`` hooks in order; each may return a replacement."""
+    for hook in list(x._hooks or ()):
+        if hook is RETAIN:
+            continue
+        t = Tensor._make(g, x.device) if arrays else g
+        r = hook(t)
+        if r is None:
+            continue
+        if not isinstance(r, Tensor):
+            raise TypeError(f"hook {getattr(hook, '__name__', hook)!r} returned "
+                            f"{type(r).__name__}, expected a Tensor or None")
+        if r.shape != t.shape or r.device is not t.device:
+            raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} has changed the "
+                               f"gradient: shape {tuple(t.shape)} on {t.device} became shape "
+                               f"{tuple(r.shape)} on {r.device}")
+        g = r._data if arrays else r
+    return g
 
 
 def _version_sum(node):
@@ -240,7 +276,7 @@ def _deliver_leaf(x, gx, create_graph, capture, shared):
         return
     # out of place, never +=: a .grad may share its array with another tensor
     g = x._grad
-    x._grad = Tensor._make(_owned(gx, shared) if g is None else g.data + gx, x.device)
+    x._grad = Tensor._make(_owned(gx, shared) if g is None else g._data + gx, x.device)
 
 
 def _as_tuple(x):
@@ -263,7 +299,7 @@ def _seed_grads(outputs, grad_outputs, what):
                                f"has no grad_fn (was it computed under no_grad, or from "
                                f"tensors without requires_grad=True?)")
         if g is None:
-            if y.data.size != 1:
+            if y._data.size != 1:
                 raise RuntimeError(f"{what}: grad can be implicitly created only for scalar "
                                    f"outputs; got shape {tuple(y.shape)}: pass gradient=")
             g = Tensor._make(unit_gradient(y.shape, y.dtype, y.device), y.device)

@@ -2,7 +2,7 @@
 # two graph nodes as C struct members. function.py is the source; see pygrad/_core.py.
 
 cdef class TensorBase:
-    cdef public object data, device, _grad, _ctx
+    cdef public object _data, device, _grad, _ctx, _hooks
     cdef public bint _requires_grad, _unit
     cdef public Py_ssize_t _version
     cdef object __weakref__
@@ -11,7 +11,7 @@ cpdef TensorBase new_tensor(type cls, object array, object device, bint requires
 
 cdef class Function:
     cdef public object inputs, needs_input_grad, backend, _output
-    cdef public bint _retain_output_grad
+    cdef public bint _output_hooked
     cdef public Py_ssize_t _vsum, _epoch
     cdef object __weakref__
 

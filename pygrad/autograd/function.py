@@ -33,27 +33,28 @@ Tensor = Size = None
 @cython.cclass
 class TensorBase:
     """The fields of a Tensor (pygrad.tensor.Tensor subclasses this and adds the methods):
-    ``data`` the array, ``device``, ``_grad``, ``_requires_grad``, ``_ctx`` the Function
+    ``_data`` the array, ``device``, ``_grad``, ``_requires_grad``, ``_ctx`` the Function
     that made it (None for a leaf), ``_unit`` (the implicit gradient 1 of backward) and
-    ``_version`` (bumped by every in-place change; the engine checks it); and the three
+    ``_version`` (bumped by every in-place change; the engine checks it), ``_hooks`` (None,
+    or the list of ``register_hook`` hooks); and the three
     properties that every op reads, ``shape``, ``ndim`` and ``dtype``."""
 
     if not cython.compiled:
-        __slots__ = ("data", "device", "_grad", "_requires_grad", "_ctx", "_unit",
-                     "_version", "__weakref__")
+        __slots__ = ("_data", "device", "_grad", "_requires_grad", "_ctx", "_unit",
+                     "_version", "_hooks", "__weakref__")
 
     @property
     def shape(self):
         """The array's shape, a Size (torch.Size)."""
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
 
 @cython.locals(t=TensorBase)
@@ -63,13 +64,14 @@ def new_tensor(cls, array, device, requires_grad=False):
     t = TensorBase.__new__(cls)
     if array.__class__ is not _ndarray and device.type == "cpu":
         array = _asarray(array)           # numpy turns 0-d results into scalars
-    t.data = array
+    t._data = array
     t.device = device
     t._grad = None
     t._requires_grad = requires_grad
     t._ctx = None
     t._unit = False
     t._version = 0
+    t._hooks = None
     return t
 
 
@@ -85,7 +87,8 @@ class Function:
     Fields (set when the call is recorded): ``inputs``, ``needs_input_grad`` (one bool per
     input), ``_output`` (a weak reference to the output), ``_vsum`` (the inputs' in-place
     versions) and ``_epoch`` (Tensor._inplace_ops then), both checked by the engine, and
-    ``_retain_output_grad`` (set by ``retain_grad()``).
+    ``_output_hooked`` (set when the output has hooks: ``register_hook`` or
+    ``retain_grad()``).
     """
 
     if not cython.compiled:              # the compiled class declares them in function.pxd
@@ -93,7 +96,7 @@ class Function:
         needs_input_grad = ()
         backend = None
         _output = None
-        _retain_output_grad = False
+        _output_hooked = False
         _vsum = 0
         _epoch = 0
 
@@ -122,7 +125,7 @@ class Function:
                     raise RuntimeError(
                         f"{type(self).__name__}: expected all tensors on the same device, "
                         f"found {device} and {t.device}")
-                arrays.append(t.data)
+                arrays.append(t._data)
                 if t._requires_grad:
                     record = True
                     if n < 32:
@@ -186,8 +189,8 @@ class Function:
         g._unit = id(gy) in _unit_ids
         gxs = self.backward(g)
         if gxs.__class__ is not tuple:
-            return None if gxs is None else gxs.data
-        return tuple(None if g is None else g.data for g in gxs)
+            return None if gxs is None else gxs._data
+        return tuple(None if g is None else g._data for g in gxs)
 
     def release(self):
         """Drop saved arrays and inputs after backward (retain_graph=False). An op that
@@ -198,7 +201,7 @@ class Function:
             self.inputs = None
             self.needs_input_grad = ()
             self.backend = self._output = None
-            self._retain_output_grad = False
+            self._output_hooked = False
             self._vsum = self._epoch = 0
         else:
             self.inputs = tuple([_shell(t) for t in self.inputs])
@@ -231,10 +234,10 @@ def _needs(inputs, mask, n):
 def _shell(t):
     """A stand-in for the non-leaf input ``t`` of a released op: the same graph link, shape,
     dtype and device over a zero-byte array, so that ``t``'s values can be freed."""
-    if t.__class__ is not Tensor or t._ctx is None or 0 in t.data.strides:
+    if t.__class__ is not Tensor or t._ctx is None or 0 in t._data.strides:
         return t
-    xp = get_xp(t.data)
-    shell = Tensor._make(xp.broadcast_to(xp.empty((), t.data.dtype), t.data.shape), t.device,
+    xp = get_xp(t._data)
+    shell = Tensor._make(xp.broadcast_to(xp.empty((), t._data.dtype), t._data.shape), t.device,
                          t._requires_grad)
     shell._ctx, shell._version = t._ctx, t._version
     return shell
@@ -253,7 +256,7 @@ def unit_gradient(shape, dtype, device):
     a = _units.get(key)
     if a is None:
         from ..tensor import ones
-        a = ones(shape, dtype=dtype, device=device).data
+        a = ones(shape, dtype=dtype, device=device)._data
         if hasattr(a.flags, "writeable"):
             a.flags.writeable = False
         _units[key] = a

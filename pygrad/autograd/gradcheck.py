@@ -41,18 +41,18 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
 
     def objective():
         ys = _as_tuple(fn(*inputs))      # grad stays on: fn may itself call autograd.grad
-        return sum(float((y.data * v.data).sum()) for y, v in zip(ys, vs))
+        return sum(float((y._data * v._data).sum()) for y, v in zip(ys, vs))
 
     for k, (x, a) in enumerate(zip(wrt, analytic)):
-        a = np.zeros(x.shape) if a is None else np.asarray(_host(a.data), dtype=np.float64)
+        a = np.zeros(x.shape) if a is None else np.asarray(_host(a._data), dtype=np.float64)
         numeric = np.zeros(x.shape)
         for idx in np.ndindex(*x.shape):
-            orig = x.data[idx].copy()
-            x.data[idx] = orig + eps
+            orig = x._data[idx].copy()
+            x._data[idx] = orig + eps
             plus = objective()
-            x.data[idx] = orig - eps
+            x._data[idx] = orig - eps
             minus = objective()
-            x.data[idx] = orig
+            x._data[idx] = orig
             numeric[idx] = (plus - minus) / (2 * eps)
         bad = ~(np.abs(a - numeric) <= atol + rtol * np.abs(numeric))
         if bad.any():

@@ -361,7 +361,7 @@ def _gather(tensors, base, idx):
     out = []
     for t in tensors:
         xp = t.device.backend.xp
-        out.append(_wrap(t, t.data[idx if xp is np else xp.asarray(idx)]))
+        out.append(_wrap(t, t._data[idx if xp is np else xp.asarray(idx)]))
     return out
 
 
@@ -540,7 +540,7 @@ class DataLoader:
                 # into a batch must not change the dataset
                 b = self.batch_size
                 for i in range(len(self.batch_sampler)):
-                    yield [_wrap(t, t.data[i * b:(i + 1) * b].copy()) for t in fetcher.tensors]
+                    yield [_wrap(t, t._data[i * b:(i + 1) * b].copy()) for t in fetcher.tensors]
                 return
             arrays = self._epoch_arrays()
             if arrays is not None:
@@ -566,7 +566,7 @@ class DataLoader:
                 xp = t.device.backend.xp
                 on_device[t.device] = order if xp is np else xp.asarray(order)
         for i in range(len(arrays)):
-            yield [_wrap(t, t.data[on_device[t.device][i * b:(i + 1) * b]]) for t in tensors]
+            yield [_wrap(t, t._data[on_device[t.device][i * b:(i + 1) * b]]) for t in tensors]
 
     # one epoch read by worker threads, batches handed out in the sampler's order
     def _with_workers(self):

@@ -283,7 +283,7 @@ def _bump(t):
 
 def _buffer(t):
     """``t``'s array when the engines can write it in place, else a contiguous copy."""
-    a = t.data
+    a = t._data
     if a.flags.c_contiguous and getattr(a.flags, "writeable", True):
         return a, False
     xp = t.device.backend.xp
@@ -320,7 +320,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
         if op == "AVG":
             _divide(a, g.size, t.device.backend.xp)
         if copied:
-            t.data[...] = a
+            t._data[...] = a
         _bump(t)
 
     if async_op:
@@ -337,7 +337,7 @@ def broadcast(tensor, src: int, group=None, async_op: bool = False):
     a, copied = _buffer(t)
     g.bcast_(a, src)
     if copied:
-        t.data[...] = a
+        t._data[...] = a
     _bump(t)
     return Work() if async_op else None
 
@@ -370,9 +370,9 @@ def all_gather(tensor_list, tensor, group=None, async_op: bool = False):
     g = _group("all_gather", group)
     t = _tensor("all_gather", tensor)
     _check_list("all_gather", "tensor_list", tensor_list, g.size, t)
-    out = g.allgather(t.data)
+    out = g.allgather(t._data)
     for i, x in enumerate(tensor_list):
-        x.data[...] = out[i]
+        x._data[...] = out[i]
         _bump(x)
     return Work() if async_op else None
 
@@ -383,11 +383,11 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bo
     g = _group("all_gather_into_tensor", group)
     o, t = (_tensor("all_gather_into_tensor", output_tensor, "output_tensor"),
             _tensor("all_gather_into_tensor", input_tensor, "input_tensor"))
-    out = g.allgather(t.data)
+    out = g.allgather(t._data)
     if o.numel() != out.size or o.dtype != t.dtype:
         raise ValueError(f"all_gather_into_tensor: output_tensor is {tuple(o.shape)} {o.dtype}, "
                          f"expected {out.size} elements of {t.dtype}")
-    o.data[...] = out.reshape(o.shape)
+    o._data[...] = out.reshape(o.shape)
     _bump(o)
     return Work() if async_op else None
 
@@ -398,11 +398,11 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bo
     o, op = _tensor("reduce_scatter", output, "output"), _op("reduce_scatter", op)
     _check_list("reduce_scatter", "input_list", input_list, g.size, o)
     xp = o.device.backend.xp
-    stacked = xp.stack([x.data for x in input_list])
+    stacked = xp.stack([x._data for x in input_list])
     out = g.reduce_scatter(stacked, op)
     if op == "AVG":
         _divide(out, g.size, o.device.backend.xp)
-    o.data[...] = out
+    o._data[...] = out
     _bump(o)
     return Work() if async_op else None
 
@@ -417,10 +417,10 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: 
     if t.numel() != o.numel() * g.size or o.dtype != t.dtype:
         raise ValueError(f"reduce_scatter_tensor: input is {tuple(t.shape)} {t.dtype}, "
                          f"expected world_size ({g.size}) × output {tuple(o.shape)} {o.dtype}")
-    out = g.reduce_scatter(t.data.reshape((g.size,) + tuple(o.shape)), op)
+    out = g.reduce_scatter(t._data.reshape((g.size,) + tuple(o.shape)), op)
     if op == "AVG":
         _divide(out, g.size, o.device.backend.xp)
-    o.data[...] = out
+    o._data[...] = out
     _bump(o)
     return Work() if async_op else None
 

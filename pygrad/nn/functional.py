@@ -190,7 +190,7 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
                          f"{max_val})")
     if input.dtype.kind in "iub":     # no gradient: clip in the input's own dtype, as torch
         xp = input.backend.xp
-        return Tensor._make(xp.clip(input.data, min_val, max_val).astype(input.dtype),
+        return Tensor._make(xp.clip(input._data, min_val, max_val).astype(input.dtype),
                             input.device)
     inside = (input > min_val) & (input < max_val)
     return where(inside, input, input.detach().clamp(min_val, max_val))
@@ -261,7 +261,7 @@ def threshold(input, threshold: float, value: float, inplace: bool = False):  # 
     _check_tensor(input, "input", "threshold")
     if input.dtype.kind in "iu":     # no gradient: keep the input's own dtype, as torch
         xp = input.backend.xp
-        return Tensor._make(xp.where(input.data <= threshold, value, input.data)
+        return Tensor._make(xp.where(input._data <= threshold, value, input._data)
                             .astype(input.dtype), input.device)
     return where(input <= threshold, value, input)
 
@@ -724,7 +724,7 @@ def one_hot(tensor, num_classes: int = -1):
         raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor "
                            f"(int64), got {tensor.dtype}")
     xp = tensor.backend.xp
-    idx = tensor.data
+    idx = tensor._data
     if num_classes == -1:
         if idx.size == 0:
             raise RuntimeError("one_hot: Can not infer total number of classes from empty "
@@ -826,7 +826,7 @@ def _renorm_rows_(weight, idx, max_norm, norm_type):
     """Scale the rows ``idx`` of ``weight`` (in place, no graph) to norm ≤ max_norm."""
     xp = weight.backend.xp
     rows = xp.unique(idx.reshape(-1))
-    w = weight.data
+    w = weight._data
     sub = w[rows]
     norms = (xp.abs(sub) ** norm_type).sum(-1) ** (1.0 / norm_type)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
@@ -854,7 +854,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
             raise AssertionError(f"embedding: padding_idx must be within num_embeddings "
                                  f"({num}), got {padding_idx}")
         padding_idx = padding_idx % num
-    idx = input.data
+    idx = input._data
     # one host read per call; negative indices are out of range, as in torch
     if idx.size and bool(((idx < 0) | (idx >= num)).any()):
         raise IndexError(f"embedding: index out of range in self (indices must be in "
@@ -867,10 +867,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         xp = weight.backend.xp
         scale = xp.ones(flat.shape[0], dtype=weight.dtype)
         if scale_grad_by_freq:
-            _, inverse, counts = xp.unique(flat.data, return_inverse=True, return_counts=True)
+            _, inverse, counts = xp.unique(flat._data, return_inverse=True, return_counts=True)
             scale = scale / counts[inverse.reshape(-1)].astype(weight.dtype)
         if padding_idx is not None:
-            scale = xp.where(flat.data == padding_idx, 0, scale).astype(weight.dtype)
+            scale = xp.where(flat._data == padding_idx, 0, scale).astype(weight.dtype)
         y = _scaled_grad(y, Tensor._make(scale[:, None], weight.device))
     return y.reshape(*input.shape, weight.shape[1])
 
@@ -1027,7 +1027,7 @@ def _channel_view(t, ndim):
 
 def _update_running_(running, batch, m):
     """running ← (1 − m)·running + m·batch, in place on the running buffer's array."""
-    running.data[...] = ((1 - m) * running.data + m * batch).astype(running.dtype)
+    running._data[...] = ((1 - m) * running._data + m * batch).astype(running.dtype)
 
 
 def _by_running_stats(input, running_mean, running_var, eps):  # noqa: A002
@@ -1077,9 +1077,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
         if running_mean is not None or running_var is not None:
             m = float(momentum)
             if running_mean is not None:
-                _update_running_(running_mean, mean.data.reshape(c), m)
+                _update_running_(running_mean, mean._data.reshape(c), m)
             if running_var is not None:
-                _update_running_(running_var, var.data.reshape(c) * (count / (count - 1)), m)
+                _update_running_(running_var, var._data.reshape(c) * (count / (count - 1)), m)
         y = xc * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
@@ -1120,9 +1120,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,  # no
         var = (xc * xc).mean(dims, keepdim=True)
         m = float(momentum)
         if running_mean is not None:
-            _update_running_(running_mean, mean.data.reshape(input.shape[0], c).mean(0), m)
+            _update_running_(running_mean, mean._data.reshape(input.shape[0], c).mean(0), m)
         if running_var is not None:
-            _update_running_(running_var, var.data.reshape(input.shape[0], c).mean(0) *
+            _update_running_(running_var, var._data.reshape(input.shape[0], c).mean(0) *
                              (count / (count - 1)), m)
         y = xc * (var + eps).rsqrt()
     else:

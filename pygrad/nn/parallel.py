@@ -36,7 +36,7 @@ class _GradReady(Function):
         return x
 
     def backward(self, gy):
-        self.reducer.ready(self.index, gy.data)
+        self.reducer.ready(self.index, gy._data)
         return None
 
 
@@ -61,11 +61,11 @@ class _Reducer:
             p = params[i]
             key = (p.dtype, p.device)
             k = open_.get(key)
-            size = p.numel() * p.data.dtype.itemsize
+            size = p.numel() * p._data.dtype.itemsize
             if k is None or (self.buckets[k].numel * self.buckets[k].dtype.itemsize + size >
                              cap_bytes):
                 k = open_[key] = len(self.buckets)
-                self.buckets.append(_Bucket(p.data.dtype, p.device))
+                self.buckets.append(_Bucket(p._data.dtype, p.device))
             b = self.buckets[k]
             self.bucket_of[i] = (k, b.numel)
             b.indices.append(i)
@@ -111,7 +111,7 @@ class _Reducer:
         if g is None:
             slot[...] = gy.reshape(-1)
         else:                      # gradients accumulated under no_sync() join this one
-            b.device.backend.xp.add(g.data.reshape(-1), gy.reshape(-1), out=slot)
+            b.device.backend.xp.add(g._data.reshape(-1), gy.reshape(-1), out=slot)
         b.pending -= 1
         if b.pending == 0:
             self._launch()
@@ -152,14 +152,14 @@ def _broadcast_coalesced(group, tensors, src: int = 0):
     from ..distributed import _bump
     packs = {}
     for t in tensors:
-        packs.setdefault((t.data.dtype, t.device), []).append(t)
+        packs.setdefault((t._data.dtype, t.device), []).append(t)
     for (_, device), ts in packs.items():
-        flat = device.backend.xp.concatenate([t.data.reshape(-1) for t in ts])
+        flat = device.backend.xp.concatenate([t._data.reshape(-1) for t in ts])
         group.bcast_(flat, src)
         offset = 0
         for t in ts:
-            n = t.data.size
-            t.data[...] = flat[offset:offset + n].reshape(t.data.shape)
+            n = t._data.size
+            t._data[...] = flat[offset:offset + n].reshape(t._data.shape)
             offset += n
             _bump(t)
 
@@ -338,7 +338,7 @@ class DistributedDataParallel(Module):
             reducer = self._reducer
             for i, p in enumerate(reducer.params):
                 if i not in reached:
-                    reducer.ready(i, p.device.backend.xp.zeros(p.shape, p.data.dtype))
+                    reducer.ready(i, p.device.backend.xp.zeros(p.shape, p._data.dtype))
 
     @contextlib.contextmanager
     def no_sync(self):

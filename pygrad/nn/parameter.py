@@ -20,7 +20,7 @@ class Parameter(Tensor):
             data = empty(0)
         elif not isinstance(data, Tensor):
             data = Tensor(data)
-        p = cls._make(data.data, data.device)
+        p = cls._make(data._data, data.device)
         if requires_grad:
             p.requires_grad = True     # checks the dtype is floating
         return p
@@ -30,7 +30,7 @@ class Parameter(Tensor):
 
     def _set_array(self, t: Tensor) -> None:
         """Replace the array (and device) in place: used by Module.to, keeps identity."""
-        self.data = t.data
+        self._data = t._data
         self.device = t.device
 
     def __repr__(self):
@@ -51,7 +51,7 @@ class Buffer(Tensor):
             data = empty(0)
         elif not isinstance(data, Tensor):
             data = Tensor(data)
-        b = cls._make(data.data, data.device)
+        b = cls._make(data._data, data.device)
         b.persistent = persistent
         return b
 

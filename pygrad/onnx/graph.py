@@ -15,7 +15,7 @@ import numpy as np
 
 def host_array(t) -> np.ndarray:
     """The data of Tensor ``t`` as a C-contiguous NumPy array (copied from the GPU if needed)."""
-    a = t.data if t.device.type == "cpu" else t.device.backend.to_numpy(t.data)
+    a = t._data if t.device.type == "cpu" else t.device.backend.to_numpy(t._data)
     return np.asarray(a, order="C")     # (ascontiguousarray would make a 0-d array 1-d)
 
 
@@ -66,7 +66,7 @@ class GraphBuilder:
     def bind(self, t, name: str, dyn: Optional[int] = None) -> None:
         """Record that Tensor ``t`` is the ONNX value ``name`` (batch axis ``dyn``)."""
         self._names[id(t)] = name
-        self._by_array.setdefault(id(t.data), t)
+        self._by_array.setdefault(id(t._data), t)
         self._alive.append(t)
         if dyn is not None:
             self._dyn[id(t)] = dyn
@@ -82,7 +82,7 @@ class GraphBuilder:
         name = self._names.get(id(t))
         if name is not None:
             return name
-        alias = self._by_array.get(id(t.data))
+        alias = self._by_array.get(id(t._data))
         if alias is not None and alias.shape == t.shape and alias.dtype == t.dtype:
             # the same array under a new Tensor (detach(), a view wrapper): the same value
             self.bind(t, self._names[id(alias)], self.dyn(alias))

@@ -22,7 +22,7 @@ class Sigmoid(Function):
         return self.backend.sigmoid(x)
 
     def vjp(self, gy):
-        return self.backend.sigmoid_bwd(self.output.data, gy)
+        return self.backend.sigmoid_bwd(self.output._data, gy)
 
     def backward(self, gy):
         return SigmoidGrad()(self.output, gy)
@@ -50,7 +50,7 @@ class Softmax(Function):
         return self.backend.softmax(x, self.axis)
 
     def vjp(self, gy):
-        return self.backend.softmax_bwd(self.output.data, gy, self.axis)
+        return self.backend.softmax_bwd(self.output._data, gy, self.axis)
 
     def backward(self, gy):
         return SoftmaxGrad(self.axis)(self.output, gy)
@@ -84,7 +84,7 @@ class LogSoftmax(Function):
         return self.backend.log_softmax(x, self.axis)
 
     def vjp(self, gy):
-        return self.backend.log_softmax_bwd(self.output.data, gy, self.axis)
+        return self.backend.log_softmax_bwd(self.output._data, gy, self.axis)
 
     def backward(self, gy):
         return LogSoftmaxGrad(self.axis)(self.output, gy)

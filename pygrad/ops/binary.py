@@ -12,8 +12,8 @@ import sys
 
 import numpy as np
 
+from ..autograd import inplace as _inplace
 from ..autograd.function import Function
-from ..autograd.grad_mode import _mode, no_grad
 from .dtypes import UnsupportedDtypeError, result_type
 from .math import sum_to, sum_to_array
 
@@ -43,7 +43,7 @@ def _div_floor(m, a, b):
     everywhere, which is what the recorded backward of a derivative needs)."""
     if m.__class__ is not _Ops:
         return div_floor_array(m, a, b)
-    return Tensor._make(div_floor_array(a.backend.xp, a.data, b.data), a.device)
+    return Tensor._make(div_floor_array(a.backend.xp, a._data, b._data), a.device)
 
 
 class Select:
@@ -93,7 +93,7 @@ def _grad_term(m, gy, d, a, b, y):
         return None
     if isinstance(d, Select):
         if m is _ops:
-            mask = d.mask(b.backend.xp, a.data, b.data)
+            mask = d.mask(b.backend.xp, a._data, b._data)
             return _ops.where(Tensor._make(mask, gy.device), gy, 0.0)
         return m.where(d.mask(m, a, b), gy, 0)
     return gy * d(m, a, b, y)
@@ -113,10 +113,10 @@ class Binary(Function):
     def vjp(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        xp, y = self.backend.xp, self.output.data
+        xp, y = self.backend.xp, self.output._data
         _, da, db, _ = TABLE[self.name]
-        ga = _grad_term(xp, gy, da, a.data, b.data, y) if na else None
-        gb = _grad_term(xp, gy, db, a.data, b.data, y) if nb else None
+        ga = _grad_term(xp, gy, da, a._data, b._data, y) if na else None
+        gb = _grad_term(xp, gy, db, a._data, b._data, y) if nb else None
         return (None if not na else xp.zeros(a.shape, gy.dtype) if ga is None else
                 sum_to_array(xp.broadcast_to(ga, gy.shape), a.shape),
                 None if not nb else xp.zeros(b.shape, gy.dtype) if gb is None else
@@ -207,9 +207,9 @@ def div(input, other, *, rounding_mode=None):  # noqa: A002
     if a.dtype.kind == "f":
         return RoundedDiv(rounding_mode)(a, b)
     xp = a.backend.xp
-    q = xp.floor_divide(a.data, b.data)
+    q = xp.floor_divide(a._data, b._data)
     if rounding_mode == "trunc":      # toward zero: one up where the floor went past it
-        q = q + ((q < 0) & (q * b.data != a.data))
+        q = q + ((q < 0) & (q * b._data != a._data))
     return Tensor._make(q.astype(a.dtype, copy=False), a.device)
 
 
@@ -237,7 +237,7 @@ class RoundedDiv(Function):
 
     def backward(self, gy):
         return tuple(None if g is None else Tensor._make(g, gy.device)
-                     for g in self.vjp(gy.data))
+                     for g in self.vjp(gy._data))
 
 
 def true_divide(input, other):  # noqa: A002
@@ -271,22 +271,22 @@ for _name in _REFLECTED:
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
     """|input − other| ≤ atol + rtol·|other|, elementwise (torch.isclose)."""
     a, b = _operands("isclose", input, other)
-    return Tensor._make(a.backend.xp.isclose(a.data, b.data, rtol, atol, equal_nan), a.device)
+    return Tensor._make(a.backend.xp.isclose(a._data, b._data, rtol, atol, equal_nan), a.device)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
     """Whether every element is close (torch.allclose)."""
-    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
 def equal(input, other) -> bool:  # noqa: A002
     """Same shape and the same values (torch.equal)."""
-    return tuple(input.shape) == tuple(other.shape) and bool((input == other).data.all())
+    return tuple(input.shape) == tuple(other.shape) and bool((input == other)._data.all())
 
 
 def _predicate(fn_name):
     def fn(input):  # noqa: A002
-        xp, a = input.backend.xp, input.data
+        xp, a = input.backend.xp, input._data
         if a.dtype.kind != "f" and fn_name in ("isposinf", "isneginf"):
             return Tensor._make(xp.zeros(a.shape, bool), input.device)    # integers: never
         return Tensor._make(getattr(xp, fn_name)(a), input.device)
@@ -445,7 +445,7 @@ class NanToNum(Function):
 
     def backward(self, gy):
         xp = self.backend.xp
-        finite = xp.isfinite(self.inputs[0].data).astype(gy.dtype)
+        finite = xp.isfinite(self.inputs[0]._data).astype(gy.dtype)
         return gy * Tensor._make(finite, gy.device)
 
 
@@ -495,7 +495,7 @@ def _integral(name, a, b=None):
 def _bitwise(name, array_fn):
     def fn(input, other):  # noqa: A002
         a, b = _integral(name, input, other)
-        return Tensor._make(array_fn(a.backend.xp)(a.data, b.data), a.device)
+        return Tensor._make(array_fn(a.backend.xp)(a._data, b._data), a.device)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name} of integer or bool tensors (torch.{name})."
     return fn
@@ -511,13 +511,13 @@ bitwise_right_shift = _bitwise("bitwise_right_shift", lambda xp: xp.right_shift)
 def bitwise_not(input):  # noqa: A002
     """~input: bitwise not of integers, logical not of bools (torch.bitwise_not)."""
     a, = _integral("bitwise_not", input)
-    return Tensor._make(a.backend.xp.invert(a.data), a.device)
+    return Tensor._make(a.backend.xp.invert(a._data), a.device)
 
 
 def _logical(name, array_fn):
     def fn(input, other):  # noqa: A002
         a, b = _operands(name, input, other)
-        return Tensor._make(array_fn(a.backend.xp)(a.data, b.data), a.device)
+        return Tensor._make(array_fn(a.backend.xp)(a._data, b._data), a.device)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name} of the truth values, as a bool tensor (torch.{name})."
     return fn
@@ -529,12 +529,12 @@ logical_xor = _logical("logical_xor", lambda xp: xp.logical_xor)
 
 
 def logical_not(input):  # noqa: A002
-    return Tensor._make(input.backend.xp.logical_not(input.data), input.device)
+    return Tensor._make(input.backend.xp.logical_not(input._data), input.device)
 
 
 def signbit(input):  # noqa: A002
     """Whether the sign bit is set (−0.0 included), as a bool tensor."""
-    return Tensor._make(input.backend.xp.signbit(input.data), input.device)
+    return Tensor._make(input.backend.xp.signbit(input._data), input.device)
 
 
 def heaviside(input, values):  # noqa: A002
@@ -547,41 +547,24 @@ def heaviside(input, values):  # noqa: A002
         raise RuntimeError(f"heaviside(): input ({input.dtype}) and values ({values.dtype}) "
                            f"must have the same dtype")
     xp = input.backend.xp
-    out = xp.where(input.data == 0, values.data, input.data > 0)      # nan: 0, as torch
+    out = xp.where(input._data == 0, values._data, input._data > 0)      # nan: 0, as torch
     return Tensor._make(out.astype(input.dtype, copy=False), input.device)
 
 
 # ----------------------------------------------------------------------------- in place
-# x.op_(...): the out-of-place op on the detached values written back into x (not recorded,
-# as every in-place write in pygrad). The result must fit x: same shape, and a dtype x can
-# hold (no float result into an integer tensor), as torch requires.
-
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
-
+# x.op_(...): the out-of-place op written back into x, recorded by autograd as in torch
+# (pygrad/autograd/inplace.py). The result must fit x: same shape, and a dtype x can hold
+# (no float result into an integer tensor), as torch requires.
 
 def inplace(name, fn):
-    """``x.<name>_(...)``: ``fn`` computed out of place on the detached x, written back into
-    x's array. Not recorded (as every in-place write in pygrad), so an argument that requires
-    grad is refused; the result must keep x's shape and fit its dtype, as torch requires."""
+    """``x.<name>_(...)``: ``fn(x, ...)`` written back into x's array (see
+    pygrad/autograd/inplace.py for how the graph records it)."""
+    what = name + "_()"
+
     def method(self, *args, **kwargs):
-        if _mode.enabled and any(isinstance(a, Tensor) and a._requires_grad
-                                 for a in (*args, *kwargs.values())):
-            raise RuntimeError(f"{name}_(): an argument that requires grad cannot be written "
-                               f"into a tensor in place (it is not recorded); use the "
-                               f"out-of-place {name}() or detach() the argument")
-        with no_grad():
-            y = fn(self.detach(), *args, **kwargs)
-        if tuple(y.shape) != tuple(self.shape):
-            raise RuntimeError(f"{name}_(): output with shape {tuple(self.shape)} doesn't match "
-                               f"the broadcast shape {tuple(y.shape)}")
-        if _CATEGORY[y.dtype.kind] > _CATEGORY[self.dtype.kind]:
-            raise RuntimeError(f"{name}_(): result type {y.dtype} can't be cast to the "
-                               f"desired output type {self.dtype}")
-        self._check_inplace(f"{name}_")
-        self.data[...] = y.data
-        return self
+        return _inplace.apply(self, what, fn, args, kwargs)
     method.__name__ = method.__qualname__ = name + "_"
-    method.__doc__ = f"In-place {name}: ``x.{name}_(...)`` overwrites x (not recorded)."
+    method.__doc__ = f"In-place {name}: ``x.{name}_(...)`` overwrites x with ``x.{name}(...)``."
     return method
 
 

@@ -357,7 +357,7 @@ class Einsum(Function):
 
     def vjp(self, gy):
         xp = self.backend.xp
-        data = [t.data for t in self.inputs]
+        data = [t._data for t in self.inputs]
         return tuple(self._grad(k, gy, data, lambda eq, *ops: xp.einsum(eq, *ops),
                                 lambda n, like: xp.eye(n, dtype=like.dtype),
                                 lambda n, like: xp.ones(n, dtype=like.dtype), sum_to_array)

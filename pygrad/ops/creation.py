@@ -173,7 +173,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
 
 def _fill(self, values, what):
     self._check_inplace(what)
-    self.data[...] = _t()._to_device_array(values.astype(self.dtype), self.dtype, self.device)
+    self._data[...] = _t()._to_device_array(values.astype(self.dtype), self.dtype, self.device)
     return self
 
 
@@ -259,11 +259,11 @@ def element_size(self):
 
 
 def nelement(self):
-    return int(self.data.size)
+    return int(self._data.size)
 
 
 def numel(input):  # noqa: A002
-    return int(input.data.size)
+    return int(input._data.size)
 
 
 def ndimension(self):
@@ -272,12 +272,12 @@ def ndimension(self):
 
 def stride(self, dim=None):
     """Strides in elements, as torch (NumPy's are in bytes)."""
-    s = tuple(builtins.int(b // self.dtype.itemsize) for b in self.data.strides)
+    s = tuple(builtins.int(b // self.dtype.itemsize) for b in self._data.strides)
     return s if dim is None else s[dim]
 
 
 def is_contiguous(self, memory_format=None):
-    return bool(self.data.flags.c_contiguous)
+    return bool(self._data.flags.c_contiguous)
 
 
 def is_tensor(obj):

@@ -48,7 +48,7 @@ def result_type(*operands):
     """The dtype torch computes ``operands`` (Tensors and Python numbers) in."""
     dim = zero = wrapped = None
     for o in operands:
-        data = getattr(o, "data", None)
+        data = getattr(o, "_data", None)
         if data is not None and hasattr(data, "dtype"):
             d = data.dtype
             if data.ndim:
@@ -71,7 +71,7 @@ def result_type(*operands):
 def promote(*tensors):
     """``tensors`` cast to their common dtype (only those that differ are cast)."""
     r = result_type(*tensors)
-    return [t if t.data.dtype == r else t.to(r) for t in tensors]
+    return [t if t._data.dtype == r else t.to(r) for t in tensors]
 
 
 # ----------------------------------------------------------------------------- public API

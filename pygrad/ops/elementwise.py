@@ -96,11 +96,11 @@ class Elementwise(Function):
         if TABLE[self.name][1] is None:
             return self.backend.xp.zeros_like(gy)
         xp = self.backend.xp
-        return gy * self._derivative(xp, self.inputs[0].data, self.output.data)
+        return gy * self._derivative(xp, self.inputs[0]._data, self.output._data)
 
     def backward(self, gy):
         if TABLE[self.name][1] is None:
-            return Tensor._make(self.backend.xp.zeros_like(gy.data), gy.device)
+            return Tensor._make(self.backend.xp.zeros_like(gy._data), gy.device)
         return gy * self._derivative(_ops, self.inputs[0], self.output)
 
 
@@ -166,7 +166,7 @@ class Logit(Function):
     def backward(self, gy):
         x = self.inputs[0]
         lo, hi = (0.0, 1.0) if self.eps is None else (self.eps, 1 - self.eps)
-        outside = Tensor._make((x.data < lo) | (x.data > hi), x.device)
+        outside = Tensor._make((x._data < lo) | (x._data > hi), x.device)
         from .math import where
         return where(outside, float("nan") if self.eps is None else 0.0, gy / (x * (1 - x)))
 
@@ -182,7 +182,7 @@ class Round(Function):
         return self.backend.xp.zeros_like(gy)
 
     def backward(self, gy):
-        return Tensor._make(self.backend.xp.zeros_like(gy.data), gy.device)
+        return Tensor._make(self.backend.xp.zeros_like(gy._data), gy.device)
 
 
 # what the formulas call when the backward is recorded: pygrad's own ops on Tensors
@@ -211,10 +211,8 @@ def install(tensor_class):
 
 
 def _round_inplace(self, decimals=0):
-    y = round(self.detach(), decimals)
-    self._check_inplace("round_")
-    self.data[...] = y.data
-    return self
+    from .binary import inplace
+    return inplace("round", round)(self, decimals)
 
 
 __all__ = list(TABLE) + ["round", "logit"]

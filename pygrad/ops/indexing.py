@@ -51,7 +51,7 @@ def _index_array(index, what, kinds="iu", arg="index"):
         want = "int64 (long)" if kinds == "i" else "an integer dtype"
         err = IndexError if what == "index_fill" else RuntimeError
         raise err(f"{what}(): expected {want} for {arg}, got dtype {index.dtype}")
-    return index.data
+    return index._data
 
 
 def _check_bounds(idx, size, dim, what, negative=False, err=RuntimeError):
@@ -487,7 +487,7 @@ def index_put(input, indices, values, accumulate=False):  # noqa: A002 - torch's
                            f"the source")
     ix = _shape.normalize_index(tuple(indices), input)
     try:
-        shape = ix.get(input.data).shape
+        shape = ix.get(input._data).shape
     except IndexError as e:
         raise IndexError(f"index_put(): {e}") from None
     if values.shape != shape:
@@ -562,7 +562,7 @@ def masked_select(input, mask):  # noqa: A002 - torch's names
     _bool_mask(mask, "masked_select")
     shape = broadcast_shapes(input.shape, mask.shape)
     x = input.expand(*shape) if input.shape != shape else input
-    m = mask.expand(*shape).data if mask.shape != shape else mask.data
+    m = mask.expand(*shape)._data if mask.shape != shape else mask._data
     return GetItem(Index((), (_flat_mask(m),)))(_flat(x))
 
 
@@ -583,7 +583,7 @@ def masked_scatter(input, mask, source):  # noqa: A002 - torch's names
                            f"but got {input.dtype} and {source.dtype}")
     shape = broadcast_shapes(input.shape, mask.shape)
     x = input.expand(*shape) if input.shape != shape else input
-    m = mask.expand(*shape).data if mask.shape != shape else mask.data
+    m = mask.expand(*shape)._data if mask.shape != shape else mask._data
     k = int(m.sum())
     if k > source.numel():
         raise RuntimeError(f"masked_scatter(): number of elements of source "
@@ -639,7 +639,7 @@ def nonzero(input, *, as_tuple=False):  # noqa: A002 - torch's names
     """The indices of the non-zero entries of ``input``: an int64 tensor of shape
     (count, ndim), or with ``as_tuple=True`` one 1-d tensor per dim (torch.nonzero)."""
     _check_tensor(input, "nonzero")
-    xp, a = input.backend.xp, input.data
+    xp, a = input.backend.xp, input._data
     if as_tuple:
         idx = xp.nonzero(a.reshape(1) if a.ndim == 0 else a)
         return tuple(Tensor._make(i.astype(np.int64), input.device) for i in idx)

@@ -176,7 +176,7 @@ class CrossEntropy(Function):
         # forms ∞ − ∞ = NaN at the target (in the whole row with label smoothing): select
         # the rows, and add 0·gy (0, or NaN) where torch has that NaN
         xp = self.backend.xp
-        f = xp.where(self.keep, gy.data, 0).astype(g.dtype, copy=False)
+        f = xp.where(self.keep, gy._data, 0).astype(g.dtype, copy=False)
         g = g * f[:, None]
         with np.errstate(invalid="ignore"):
             z = f * 0
@@ -184,7 +184,7 @@ class CrossEntropy(Function):
             g += z[:, None]
         else:
             # (clipped: on a GPU an out-of-range target is reported later, not raised here)
-            idx = xp.clip(xp.where(self.keep, target.data, 0), 0, max(x.shape[1] - 1, 0))
+            idx = xp.clip(xp.where(self.keep, target._data, 0), 0, max(x.shape[1] - 1, 0))
             g[xp.arange(g.shape[0]), idx] += z
         return Tensor._make(g, x.device), None
 
@@ -204,8 +204,8 @@ def _cross_entropy_composite(x, target, weight, ignore_index, eps, reduction):
     from ..tensor import Tensor
     xp = x.backend.xp
     n, c = x.shape
-    keep_a = target.data != ignore_index
-    t = xp.where(keep_a, target.data, 0)
+    keep_a = target._data != ignore_index
+    t = xp.where(keep_a, target._data, 0)
     w = xp.ones(c, dtype=x.dtype) if weight is None else weight
     wt = xp.where(keep_a, w[t], 0).astype(x.dtype)
     keep = Tensor._make(keep_a, x.device)
@@ -258,7 +258,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         # no classes: every target is ignored (else IndexError); each row's loss is 0, or
         # NaN with label smoothing (torch's 0·(ε/C) = 0·inf); the mean is 0/0 = NaN
         from ..backend.reference import check_targets
-        check_targets(t.data, 0, ignore_index, what)
+        check_targets(t._data, 0, ignore_index, what)
         loss = x.sum(1) + (float("nan") if eps else 0.0)
         if reduction == "none":
             return loss.reshape(batch_shape)
@@ -309,14 +309,14 @@ def _class_inputs(input, target, weight, what):  # noqa: A002
             raise DtypeError(f"{what}: expected weight of a floating-point dtype, got "
                              f"{weight.dtype}")
         _check_not_differentiable(weight, "weight", what)
-        w = weight.data.astype(input.dtype, copy=False)
+        w = weight._data.astype(input.dtype, copy=False)
     if input.ndim == 1:
         x = input.unsqueeze(0)
     else:
         x = input if input.ndim == 2 else input.movedim(1, -1).reshape(-1, c)
     t = target.reshape(-1)
     if t.dtype != "int64":
-        t = Tensor._make(t.data.astype("int64"), t.device)
+        t = Tensor._make(t._data.astype("int64"), t.device)
     return x, t, w, batch_shape
 
 
@@ -349,7 +349,7 @@ def _cross_entropy_probs(input, target, weight, reduction, eps):  # noqa: A002
     if reduction == "mean":
         # torch divides by numel / C: the number of samples, NaN with no classes
         with np.errstate(invalid="ignore", divide="ignore"):
-            return loss.sum() / (input.data.size / c if c else float("nan"))
+            return loss.sum() / (input._data.size / c if c else float("nan"))
     return _reduce(loss, reduction)
 
 
@@ -412,7 +412,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
     _check_args(input, target, reduction, what)
     x, t, w, batch_shape = _class_inputs(input, target, weight, what)
     _check_float_input(input, what)               # after the shape checks, as torch
-    check_targets(t.data, x.shape[1], ignore_index, what)
+    check_targets(t._data, x.shape[1], ignore_index, what)
     loss = NLLLoss(w, int(ignore_index), reduction)(x, t)
     return loss.reshape(batch_shape) if reduction == "none" else loss
 
@@ -450,7 +450,7 @@ class BCEWithLogits(Function):
         w = self.inputs[2] if len(self.inputs) == 3 else None
         nx, ny = self.needs_input_grad[0], self.needs_input_grad[1]
         pw = None if self.pos_weight is None else Tensor._make(self.pos_weight, x.device)
-        n = x.data.size
+        n = x._data.size
         gx = gt = None
         if nx and is_grad_enabled():
             # create_graph: torch's backward in Tensor ops, so the double backward is torch's
@@ -468,9 +468,9 @@ class BCEWithLogits(Function):
         elif nx:
             g = self.grad                 # (σ(x) − y)·scale and so on, from the forward
             if self.reduction == "none" or not gy._unit:
-                g = g * gy.data
+                g = g * gy._data
             if w is not None:
-                g = g * w.data
+                g = g * w._data
             gx = Tensor._make(g, x.device)
         if ny:
             gt = -x * gy if pw is None else (logsigmoid(-x) - logsigmoid(x) * pw) * gy
@@ -503,7 +503,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if pos_weight is not None:
         pos_weight = _elementwise_weight(pos_weight, "pos_weight", input, what)
         _check_not_differentiable(pos_weight, "pos_weight", what)
-        pw = pos_weight.data
+        pw = pos_weight._data
     if weight is None:
         return BCEWithLogits(pw, reduction)(input, target)
     weight = _elementwise_weight(weight, "weight", input, what)
@@ -549,7 +549,7 @@ class BCE(Function):
                 if w is not None:
                     gt = gt * w
                 if self.reduction == "mean":
-                    gt = gt / x.data.size
+                    gt = gt / x._data.size
         return (gx, gt) if w is None else (gx, gt, None)
 
 
@@ -575,7 +575,7 @@ class BCEInputGrad(Function):
         gy, x, y = self.inputs[0], self.inputs[1], self.inputs[2]
         w = self.inputs[3] if len(self.inputs) == 4 else None
         n_gy, n_x, n_y = self.needs_input_grad[:3]
-        n, eps, mean = x.data.size, 1e-12, self.reduction == "mean"
+        n, eps, mean = x._data.size, 1e-12, self.reduction == "mean"
         ggy = gx = gt = None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if n_gy:
@@ -644,8 +644,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
         weight = _elementwise_weight(weight, "weight", input, what)
         _check_not_differentiable(weight, "weight", what)
     if input.device.index is None:
-        _check_unit_interval(input.data, "input", what)
-        _check_unit_interval(target.data, "target", what)
+        _check_unit_interval(input._data, "input", what)
+        _check_unit_interval(target._data, "target", what)
     if weight is None:
         return BCE(reduction)(input, target)
     return BCE(reduction)(input, target, weight)
@@ -695,12 +695,12 @@ class MSEGrad(Function):
                 if self.reduction == "none":
                     ggy = MSEGrad("none")(gg, a, b)
                 else:
-                    ones = Tensor._make(a.backend.xp.ones_like(gy.data), a.device)
+                    ones = Tensor._make(a.backend.xp.ones_like(gy._data), a.device)
                     ggy = (MSEGrad(self.reduction)(ones, a, b) * gg).sum()
             if n_a or n_b:
                 g = 2 * (gg * gy)
                 if self.reduction == "mean":
-                    g = g / a.data.size
+                    g = g / a._data.size
                 ga = g if n_a else None
                 gb = -g if n_b else None
         return ggy, ga, gb

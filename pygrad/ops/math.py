@@ -25,7 +25,7 @@ def _shape(x):
 
 def _value(x):
     """A Tensor's array, or the Python number itself."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 # ----------------------------------------------------------------------------- broadcasting
@@ -85,8 +85,8 @@ def broadcast_to(x, shape):
 
 def _reduce(g, x):
     """The gradient ``g`` of a broadcast result, summed back to input ``x``'s shape."""
-    shape = x.data.shape
-    return g if g.data.shape == shape else SumTo(shape)(g)
+    shape = x._data.shape
+    return g if g._data.shape == shape else SumTo(shape)(g)
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -101,8 +101,8 @@ class Add(Function):
     def vjp(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        return (sum_to_array(gy, a.data.shape) if na else None,
-                sum_to_array(gy, b.data.shape) if nb else None)
+        return (sum_to_array(gy, a._data.shape) if na else None,
+                sum_to_array(gy, b._data.shape) if nb else None)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -120,8 +120,8 @@ class Sub(Function):
     def vjp(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        return (sum_to_array(gy, a.data.shape) if na else None,
-                sum_to_array(-gy, b.data.shape) if nb else None)
+        return (sum_to_array(gy, a._data.shape) if na else None,
+                sum_to_array(-gy, b._data.shape) if nb else None)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -142,8 +142,8 @@ class Mul(Function):
     def vjp(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        return (sum_to_array(gy * _value(b), a.data.shape) if na else None,
-                sum_to_array(gy * _value(a), b.data.shape) if nb else None)
+        return (sum_to_array(gy * _value(b), a._data.shape) if na else None,
+                sum_to_array(gy * _value(a), b._data.shape) if nb else None)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -165,8 +165,8 @@ class Div(Function):
         a, b = self.inputs
         na, nb = self.needs_input_grad
         bv = _value(b)
-        ga = sum_to_array(gy / bv, a.data.shape) if na else None
-        gb = sum_to_array(_div_grad_b(gy, _value(a), bv), b.data.shape) if nb else None
+        ga = sum_to_array(gy / bv, a._data.shape) if na else None
+        gb = sum_to_array(_div_grad_b(gy, _value(a), bv), b._data.shape) if nb else None
         return ga, gb
 
     def backward(self, gy):
@@ -209,7 +209,7 @@ class Pow(Function):
             # (selected, never multiplied: an inf upstream gradient stays out)
             if not hasattr(b, "shape"):
                 ga = gy * (b * a ** (b - 1)) if b != 0 else _constant_like(
-                    get_xp(a.data).zeros(a.shape), a)
+                    get_xp(a._data).zeros(a.shape), a)
             else:
                 ga = _reduce(where(b == 0, 0.0, gy * (b * a ** (b - 1))), a)
         if nb:
@@ -279,7 +279,7 @@ class Where(Function):
     def vjp(self, gy):
         cond, a, b = self.inputs
         _, na, nb = self.needs_input_grad
-        xp, c = get_xp(gy), cond.data
+        xp, c = get_xp(gy), cond._data
         return (None, sum_to_array(xp.where(c, gy, 0), a.shape) if na else None,
                 sum_to_array(xp.where(c, 0, gy), b.shape) if nb else None)
 
@@ -327,7 +327,7 @@ class _Extremum(Function):
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        x, y = a.data, b.data
+        x, y = a._data, b._data
         tie = _constant(x == y, gy)
         half = where(tie, gy * 0.5, gy)
         a_lost, b_lost = (x < y, x > y) if self.pick == "maximum" else (x > y, x < y)
@@ -367,7 +367,7 @@ class MatMul(Function):
         if a.ndim != 2 or b.ndim != 2:
             return Function.vjp(self, gy)
         na, nb = self.needs_input_grad
-        return (gy @ b.data.T if na else None), (a.data.T @ gy if nb else None)
+        return (gy @ b._data.T if na else None), (a._data.T @ gy if nb else None)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -415,7 +415,7 @@ class Linear(Function):
         return y
 
     def vjp(self, gy):
-        x, w = self.inputs[0].data, self.inputs[1].data
+        x, w = self.inputs[0]._data, self.inputs[1]._data
         need = self.needs_input_grad
         gx = gy @ w if need[0] else None
         g2 = gy.reshape(-1, gy.shape[-1]) if gy.ndim != 2 else gy

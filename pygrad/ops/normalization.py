@@ -38,7 +38,7 @@ class Gelu(Function):
         return self.backend.gelu(x, self.approximate)
 
     def vjp(self, gy):
-        return self.backend.gelu_bwd(self.inputs[0].data, gy, self.approximate)
+        return self.backend.gelu_bwd(self.inputs[0]._data, gy, self.approximate)
 
     def backward(self, gy):
         return GeluGrad(self.approximate)(self.inputs[0], gy)
@@ -107,7 +107,7 @@ class LayerNorm(Function):
 
     def vjp(self, gy):
         x, w, _ = self.inputs
-        return self.backend.layer_norm_bwd(x.data, gy, None if w is None else w.data,
+        return self.backend.layer_norm_bwd(x._data, gy, None if w is None else w._data,
                                            self.mean, self.rstd, self.normalized_ndim,
                                            self.needs_input_grad)
 

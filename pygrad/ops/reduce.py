@@ -102,7 +102,7 @@ class _Extreme(Function):
     def backward(self, gy):
         x = self.inputs[0]
         if self.axis is None:
-            xp, a, y = self.backend.xp, x.data, self.output.data
+            xp, a, y = self.backend.xp, x._data, self.output._data
             mask = xp.isnan(a) if xp.isnan(y) else a == y
             return where(_constant(mask, x), gy / mask.sum().item(), 0.0)
         if not self.keepdim:
@@ -228,7 +228,7 @@ class StdSqrt(Function):
 
     def backward(self, gy):
         y = self.output
-        return where(_constant(y.data == 0, y), 0.0, gy / (2 * y))
+        return where(_constant(y._data == 0, y), 0.0, gy / (2 * y))
 
 
 class Var(Function):
@@ -279,7 +279,7 @@ def _std(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
 
 
 def _arg(x, dim, keepdim, what):
-    a = x.data
+    a = x._data
     if dim is None:
         if a.size == 0:
             raise IndexError(f"{what}(): expected a non-empty tensor when no dim is given")
@@ -334,7 +334,7 @@ class AMax(Function):
     def backward(self, gy):
         x = self.inputs[0]
         y = _expand_back(self.output, x.shape, self.axes, self.keepdim)
-        hit = x.data == y.data
+        hit = x._data == y._data
         count = _constant(hit.sum(axis=self.axes, keepdims=True).astype(x.dtype), x)
         g = _expand_back(gy, x.shape, self.axes, self.keepdim) / count
         return g * _constant(hit.astype(x.dtype), x)
@@ -347,7 +347,7 @@ class InfNorm(AMax):
     def backward(self, gy):
         x = self.inputs[0]
         y = _expand_back(self.output, x.shape, self.axes, self.keepdim)
-        hit = x.data == y.data
+        hit = x._data == y._data
         count = self.backend.xp.maximum(hit.sum(axis=self.axes, keepdims=True), 1)
         g = _expand_back(gy, x.shape, self.axes, self.keepdim) / _constant(
             count.astype(x.dtype), x)
@@ -373,7 +373,7 @@ def amin(x, dim=(), keepdim=False):
 
 def _logical(x, dim, keepdim, what):
     axes = normalize_dims(dim, x.ndim, what) if dim is not None else None
-    a = x.data if x.dtype.kind == "b" else x.data != 0
+    a = x._data if x.dtype.kind == "b" else x._data != 0
     out = getattr(a, what)(axis=axes, keepdims=keepdim if axes is not None else False)
     xp = x.backend.xp
     out = xp.asarray(out)
@@ -393,7 +393,7 @@ def any(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
 def count_nonzero(x, dim=None):
     """The number of nonzero elements (along ``dim``), as int64."""
     axes = normalize_dims(dim, x.ndim, "count_nonzero") if dim is not None else None
-    n = x.backend.xp.count_nonzero(x.data, axis=axes)
+    n = x.backend.xp.count_nonzero(x._data, axis=axes)
     return Tensor._make(x.backend.xp.asarray(n, dtype="int64"), x.device)
 
 
@@ -486,7 +486,7 @@ class PNorm(Function):
     def backward(self, gy):
         from .unary import abs as _abs
         x, y, p = self.inputs[0], self.output, self.p
-        scale = where(_constant(y.data == 0, y), 0.0, gy / y ** (p - 1))
+        scale = where(_constant(y._data == 0, y), 0.0, gy / y ** (p - 1))
         return x * _abs(x) ** (p - 2) * _expand_back(scale, x.shape, self.axes, self.keepdim)
 
 
@@ -498,7 +498,7 @@ class NormSqrt(Function):
 
     def backward(self, gy):         # torch: gy · (masked 1 / 2y): an inf gy at 0 gives nan
         y = self.output
-        return gy * where(_constant(y.data == 0, y), 0.0, 1 / (2 * y))
+        return gy * where(_constant(y._data == 0, y), 0.0, 1 / (2 * y))
 
 
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):

@@ -23,7 +23,7 @@ from .unary import _constant
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
 __all__ = ["cummax", "cummin", "cumprod", "logcumsumexp", "prod"]
-METHODS = ("prod", "cumprod", "cumprod_", "cummax", "cummin", "logcumsumexp")
+METHODS = ("prod", "cumprod", "cumprod_", "cumsum_", "cummax", "cummin", "logcumsumexp")
 
 CummaxResult = namedtuple("CummaxResult", ["values", "indices"])
 CumminResult = namedtuple("CumminResult", ["values", "indices"])
@@ -92,7 +92,7 @@ def _prod_safe_zeros_backward(gy, x, axis):
     from both ends: exact with zeros, and differentiable again (torch's
     prod_safe_zeros_backward). ``gy`` has size 1 along ``axis``."""
     n = x.shape[axis]
-    if x.data.size == 0:
+    if x._data.size == 0:
         return gy.expand(*x.shape)
     ones = _ones_slice(x, axis)
     before = cumprod(cat([ones, narrow(x, axis, 0, n - 1)], axis), axis)
@@ -114,7 +114,7 @@ class Prod(Function):
         x, y, axis = self.inputs[0], self.output, self.axis
         if x.ndim == 0:
             return gy
-        zeros = int((x.data == 0).sum())
+        zeros = int((x._data == 0).sum())
         if axis is None:
             if zeros == 0:
                 return gy * (y / x)
@@ -168,12 +168,12 @@ class CumProd(Function):
     def backward(self, gy):
         x, y, axis = self.inputs[0], self.output, self.axis
         n = x.shape[axis]
-        if x.data.size <= 1 or n == 1:
+        if x._data.size <= 1 or n == 1:
             return gy
-        if not bool((x.data == 0).any()):
+        if not bool((x._data == 0).any()):
             return _reversed_cumsum(gy * y, axis) / x
         if not _mode.enabled:
-            return _constant(self._zeros_vjp(gy.data, x.data, y.data), x)
+            return _constant(self._zeros_vjp(gy._data, x._data, y._data), x)
         ones = _ones_slice(x, axis)
         parts = []
         for k in range(n):
@@ -221,13 +221,15 @@ def cumprod(input, dim, *, dtype=None):
 
 
 def cumprod_(self, dim, *, dtype=None):
-    """In-place :func:`cumprod` (the result cast back to this tensor's dtype); like every
-    in-place op here it is not recorded, so it refuses a tensor that requires grad while
-    grad mode is on."""
-    y = cumprod(self.detach(), dim, dtype=dtype)
-    self._check_inplace("cumprod_")
-    self.data[...] = y.data.astype(self.dtype, copy=False)
-    return self
+    """In-place :func:`cumprod` (the result cast back to this tensor's dtype)."""
+    from ..autograd import inplace
+    return inplace.apply(self, "cumprod_()", lambda x: cumprod(x, dim, dtype=dtype))
+
+
+def cumsum_(self, dim, *, dtype=None):
+    """In-place cumsum (the result cast back to this tensor's dtype)."""
+    from ..autograd import inplace
+    return inplace.apply(self, "cumsum_()", lambda x: x.cumsum(dim, dtype=dtype))
 
 
 # ----------------------------------------------------------------------------- cummax / cummin
@@ -237,7 +239,7 @@ def _running_extreme(x, dim, pick, result, what):
     xp = x.backend.xp
     if x.ndim == 0:
         return result(x.clone(), _constant(xp.zeros((), dtype="int64"), x))
-    a = x.data
+    a = x._data
     if a.size == 0:
         return result(x.clone(), _constant(xp.zeros(a.shape, dtype="int64"), x))
     values = accumulate(xp, pick, a, axis)
@@ -283,12 +285,12 @@ class LogCumSumExp(Function):
 
     def backward(self, gy):
         x, y, axis = self.inputs[0], self.output, self.axis
-        if gy.data.size == 0:
+        if gy._data.size == 0:
             return gy
         lowest = float(np.finfo(gy.dtype).min)
         log_abs = gy.abs().log()
-        pos = where(_constant(gy.data > 0, gy), log_abs, lowest)
-        neg = where(_constant(gy.data < 0, gy), log_abs, lowest)
+        pos = where(_constant(gy._data > 0, gy), log_abs, lowest)
+        neg = where(_constant(gy._data < 0, gy), log_abs, lowest)
 
         def reversed_lcse(t):
             return flip(LogCumSumExp(axis)(flip(t, axis)), axis)

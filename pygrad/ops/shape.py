@@ -64,14 +64,14 @@ def sizes_arg(args, kwargs, key, what):
 def reshape(x, *shape, **kwargs):
     """A tensor with the same elements in ``shape`` (one entry may be -1)."""
     shape = sizes_arg(shape, kwargs, "shape", "reshape")
-    shape = _infer_shape(shape, x.data.size, x.shape)
+    shape = _infer_shape(shape, x._data.size, x.shape)
     return x if shape == x.shape else Reshape(shape)(x)
 
 
 def _view_dtype(x, dtype):
     from ..tensor import as_dtype
     d = as_dtype(dtype)
-    a = x.data
+    a = x._data
     if d.itemsize != a.dtype.itemsize and (a.ndim == 0 or not a.flags.c_contiguous):
         raise RuntimeError(f"view(): a tensor of shape {tuple(x.shape)} must be contiguous "
                            f"with a last dimension to view {a.dtype} as {d}")
@@ -217,8 +217,8 @@ def view(x, *shape, **kwargs):
             not kwargs:
         return _view_dtype(x, shape[0])
     shape = sizes_arg(shape, kwargs, "shape", "view")
-    shape = _infer_shape(shape, x.data.size, x.shape)
-    a = x.data
+    shape = _infer_shape(shape, x._data.size, x.shape)
+    a = x._data
     if isinstance(a, np.ndarray) and not a.flags.c_contiguous and shape != x.shape:
         try:
             a.reshape(shape, copy=False)
@@ -272,7 +272,7 @@ def _index_item(item, xp, device):
         if item.device is not device:
             raise RuntimeError(f"indexing: index tensor is on {item.device} but the indexed "
                                f"tensor is on {device}")
-        item = item.data
+        item = item._data
     elif isinstance(item, (bool, np.bool_)):
         return bool(item)
     elif isinstance(item, (int, np.integer)):
@@ -386,6 +386,39 @@ class GetItemGrad(Function):
 
     def backward(self, ggx):
         return GetItem(self.index)(ggx)
+
+
+class SetItem(Function):
+    """``x`` with ``x[index] = value``, out of place: what ``x[index] = value``, ``fill_``
+    and ``copy_`` record on a tensor in the graph. ``value`` broadcasts to ``x[index]``;
+    where an index repeats, the last write wins (NumPy's order; torch leaves it open)."""
+
+    saves_values = False
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x, value):
+        out = x.copy()
+        self.index.set(out, value)
+        return out
+
+    def backward(self, gy):
+        x, value = self.inputs
+        gx = SetItem(self.index)(gy, 0) if self.needs_input_grad[0] else None
+        gv = None
+        if self.needs_input_grad[1]:
+            from .math import sum_to
+            gv = GetItem(self.index)(gy)
+            if gv.ndim < value.ndim:          # value has extra leading 1s
+                gv = gv.reshape((1,) * (value.ndim - gv.ndim) + tuple(gv.shape))
+            gv = sum_to(gv, value.shape)
+        return gx, gv
+
+
+def setitem(x, index, value):
+    """``x`` with ``x[index] = value``, out of place (recorded)."""
+    return SetItem(normalize_index(index, x))(x, value)
 
 
 def getitem(x, index):
@@ -553,7 +586,7 @@ def gather(x, dim, index):
                                    if d != axis):
         raise RuntimeError(f"gather(): index of shape {tuple(index.shape)} does not fit input "
                            f"of shape {tuple(x.shape)} outside dim {axis}")
-    idx = index.data
+    idx = index._data
     if idx.size and (int(idx.min()) < -x.shape[axis] or int(idx.max()) >= x.shape[axis]):
         raise RuntimeError(f"gather(): index out of range for dimension {dim} of size "
                            f"{x.shape[axis]}")

@@ -88,7 +88,7 @@ def sort(input, dim=-1, descending=False, *, stable=False):
     axis = wrap_dim(dim, x.ndim, "sort")
     if x.ndim == 0:
         return _zero_d(x, SortResult)
-    idx = _argsort(x.backend.xp, x.data, axis, descending)
+    idx = _argsort(x.backend.xp, x._data, axis, descending)
     return SortResult(*_take(x, axis, idx))
 
 
@@ -121,10 +121,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if x.ndim == 0:               # torch returns the element itself for k = 0 and 1
         return _zero_d(x, TopkResult)
     xp = x.backend.xp
-    if 0 < k and 4 * k <= n and x.data.size:
-        idx = _select_k(xp, x.data, k, axis, largest)
+    if 0 < k and 4 * k <= n and x._data.size:
+        idx = _select_k(xp, x._data, k, axis, largest)
     else:
-        idx = _argsort(xp, x.data, axis, descending=largest)
+        idx = _argsort(xp, x._data, axis, descending=largest)
         idx = xp.take(idx, xp.arange(k), axis=axis)
     return TopkResult(*_take(x, axis, idx))
 
@@ -169,7 +169,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
                            f"(k={k}, size {n})")
     if x.ndim == 0:
         return _zero_d(x, KthvalueResult)
-    idx = _kth_smallest(x.backend.xp, x.data, k - 1, axis)
+    idx = _kth_smallest(x.backend.xp, x._data, k - 1, axis)
     return KthvalueResult(*_take(x, axis, idx, keepdim))
 
 
@@ -187,7 +187,7 @@ class _EvenlyShared(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        xp, a, y = self.backend.xp, x.data, self.value
+        xp, a, y = self.backend.xp, x._data, self.value
         # on arrays, without reading y or the count on the host
         mask = xp.where(xp.isnan(y), xp.isnan(a), a == y)
         count = _constant(mask.sum().astype(gy.dtype), x)
@@ -206,7 +206,7 @@ def _median(x, dim, keepdim, skip_nan, result, what):
     xp = x.backend.xp
     floating = x.dtype.kind == "f"
     if dim is None:
-        a = x.data.reshape(-1)
+        a = x._data.reshape(-1)
         nan = xp.isnan(a) if floating else None
         if floating and (skip_nan or bool(nan.any())):
             a = a[~nan] if skip_nan else a[:0]       # median(): nan when there is a nan
@@ -219,7 +219,7 @@ def _median(x, dim, keepdim, skip_nan, result, what):
     axis = wrap_dim(dim, x.ndim, what)
     if x.ndim == 0:
         return _zero_d(x, result)
-    a = x.data
+    a = x._data
     n = a.shape[axis]
     if n == 0:
         raise IndexError(f"{what}(): Expected reduction dim {axis} to have non-zero size.")
@@ -261,7 +261,7 @@ def mode(input, dim=-1, keepdim=False):
     axis = wrap_dim(dim, x.ndim, "mode")
     if x.ndim == 0:
         return _zero_d(x, ModeResult)
-    xp, a = x.backend.xp, x.data
+    xp, a = x.backend.xp, x._data
     n = a.shape[axis]
     if n == 0:
         raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size.")
@@ -322,7 +322,7 @@ def _runs(xp, changed, n):
 
 
 def _unique_impl(x, sort_first, return_inverse, return_counts, dim, what):
-    xp, a = x.backend.xp, x.data
+    xp, a = x.backend.xp, x._data
     if dim is None:
         flat = a.reshape(-1)
         n = flat.size
@@ -426,7 +426,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False,
                            f"got 0 dimension")
     xp = seq.backend.xp
     if isinstance(input, Tensor):
-        values = input.data
+        values = input._data
         if seq.ndim > 1 and (values.ndim != seq.ndim or values.shape[:-1] != seq.shape[:-1]):
             raise RuntimeError(
                 f"{what}: boundaries tensor should be 1 dimension or the first N-1 dimensions "
@@ -450,10 +450,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False,
                                f"{list(sorter.shape)}")
         if sorter.dtype.kind not in "iu":
             raise TypeError(f"{what}: sorter must be an integer tensor, got {sorter.dtype}")
-        idx = sorter.data
+        idx = sorter._data
         if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= seq.shape[-1]):
             raise RuntimeError(f"{what}: sorter index out of range")
-    out = _search(xp, seq.data, values, "right" if right else "left", idx)
+    out = _search(xp, seq._data, values, "right" if right else "left", idx)
     return _constant(xp.asarray(out, dtype="int32" if out_int32 else "int64"), seq)
 
 

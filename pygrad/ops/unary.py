@@ -13,7 +13,7 @@ class Exp(Function):
         return self.backend.xp.exp(x)
 
     def vjp(self, gy):
-        return gy * self.output.data
+        return gy * self.output._data
 
     def backward(self, gy):
         return gy * self.output
@@ -24,7 +24,7 @@ class Log(Function):
         return self.backend.xp.log(x)
 
     def vjp(self, gy):
-        return gy / self.inputs[0].data
+        return gy / self.inputs[0]._data
 
     def backward(self, gy):
         return gy / self.inputs[0]
@@ -35,7 +35,7 @@ class Sqrt(Function):
         return self.backend.xp.sqrt(x)
 
     def vjp(self, gy):
-        return gy / (2 * self.output.data)
+        return gy / (2 * self.output._data)
 
     def backward(self, gy):
         return gy / (2 * self.output)
@@ -48,7 +48,7 @@ class Abs(Function):
     def backward(self, gy):
         x = self.inputs[0]
         xp = self.backend.xp
-        sgn = xp.sign(x.data)
+        sgn = xp.sign(x._data)
         sgn = xp.where(sgn != sgn, 0, sgn).astype(sgn.dtype, copy=False)   # sgn(nan) is 0
         return gy * _constant(sgn, x)
 
@@ -70,7 +70,7 @@ class Clamp(Function):
         return y
 
     def backward(self, gy):
-        x = self.inputs[0].data
+        x = self.inputs[0]._data
         if self.min is None:
             keep = x <= self.max
         elif self.max is None:
@@ -85,11 +85,11 @@ class Relu(Function):
         return self.backend.xp.maximum(0, x).astype(x.dtype, copy=False)   # keeps -0.0
 
     def vjp(self, gy):
-        return get_xp(gy).where(self.output.data <= 0, 0, gy)
+        return get_xp(gy).where(self.output._data <= 0, 0, gy)
 
     def backward(self, gy):
         # torch's threshold_backward: zero where y <= 0, so a nan input passes its gradient
-        return _select(~(self.output.data <= 0), gy)
+        return _select(~(self.output._data <= 0), gy)
 
 
 class Tanh(Function):
@@ -97,7 +97,7 @@ class Tanh(Function):
         return self.backend.xp.tanh(x)
 
     def vjp(self, gy):
-        y = self.output.data
+        y = self.output._data
         return gy * (1 - y * y)
 
     def backward(self, gy):

@@ -38,4 +38,4 @@ class Adadelta(Optimizer):
             delta = xp.sqrt(u + eps) / xp.sqrt(v + eps) * d
             u *= rho
             u += (1 - rho) * delta * delta
-            p.data += -lr * delta
+            p._data += -lr * delta

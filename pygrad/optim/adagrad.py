@@ -23,9 +23,9 @@ class Adagrad(Optimizer):
     def _init_state(self, p, group):
         # the accumulator starts at initial_accumulator_value, before any step
         xp = p.device.backend.xp
-        self.state[p] = {"step": 0, "sum": xp.full(p.data.shape,
+        self.state[p] = {"step": 0, "sum": xp.full(p._data.shape,
                                                    group["initial_accumulator_value"],
-                                                   dtype=p.data.dtype)}
+                                                   dtype=p._data.dtype)}
 
     def _update(self, group, params):
         lr, decay, wd = group["lr"], group["lr_decay"], group["weight_decay"]
@@ -36,9 +36,9 @@ class Adagrad(Optimizer):
             sums = [self.state[p]["sum"] for p in ps]
             multi = getattr(backend, "adagrad_step_multi", None)
             if multi is not None:
-                multi([p.data for p in ps], [self._grad(p) for p in ps], sums, step, lr, decay,
+                multi([p._data for p in ps], [self._grad(p) for p in ps], sums, step, lr, decay,
                       wd, eps, maximize)
                 continue
             for p, acc in zip(ps, sums):
-                backend.adagrad_step(p.data, self._grad(p), acc, step, lr, decay, wd, eps,
+                backend.adagrad_step(p._data, self._grad(p), acc, step, lr, decay, wd, eps,
                                      maximize)

@@ -38,11 +38,11 @@ class Adam(Optimizer):
             vmax = [s.get("max_exp_avg_sq") for s in states]
             multi = getattr(backend, "adam_step_multi", None)
             if multi is not None:
-                multi([p.data for p in ps], [self._grad(p) for p in ps], m, v, vmax, step, lr,
+                multi([p._data for p in ps], [self._grad(p) for p in ps], m, v, vmax, step, lr,
                       beta1, beta2, eps, wd, decoupled, amsgrad, maximize)
                 continue
             for k, p in enumerate(ps):
-                backend.adam_step(p.data, self._grad(p), m[k], v[k], vmax[k], step, lr, beta1,
+                backend.adam_step(p._data, self._grad(p), m[k], v[k], vmax[k], step, lr, beta1,
                                   beta2, eps, wd, decoupled, amsgrad, maximize)
 
     def _advance(self, p, amsgrad) -> None:
@@ -51,12 +51,12 @@ class Adam(Optimizer):
         if not state:
             xp = p.device.backend.xp
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros_like(p._data)
+            state["exp_avg_sq"] = xp.zeros_like(p._data)
             if amsgrad:
-                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+                state["max_exp_avg_sq"] = xp.zeros_like(p._data)
         elif amsgrad and state.get("max_exp_avg_sq") is None:
-            state["max_exp_avg_sq"] = p.device.backend.xp.zeros_like(p.data)
+            state["max_exp_avg_sq"] = p.device.backend.xp.zeros_like(p._data)
         state["step"] += 1
 
 

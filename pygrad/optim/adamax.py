@@ -34,4 +34,4 @@ class Adamax(Optimizer):
             u *= beta2
             xp.maximum(u, xp.abs(d) + eps, out=u)
             clr = lr / (1 - beta1 ** state["step"])
-            p.data += -clr * m / u
+            p._data += -clr * m / u

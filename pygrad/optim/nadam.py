@@ -37,7 +37,7 @@ class NAdam(Optimizer):
             state["step"] += 1
             t = state["step"]
             if wd != 0 and decoupled:
-                p.data *= 1 - lr * wd
+                p._data *= 1 - lr * wd
             d = self._direction(p, maximize, 0.0 if decoupled else wd)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
@@ -48,5 +48,5 @@ class NAdam(Optimizer):
             v *= beta2
             v += (1 - beta2) * d * d
             den = xp.sqrt(v / (1 - beta2 ** t)) + eps
-            p.data += (-lr * (1.0 - mu) / (1.0 - prod)) * d / den
-            p.data += (-lr * mu_next / (1.0 - prod * mu_next)) * m / den
+            p._data += (-lr * (1.0 - mu) / (1.0 - prod)) * d / den
+            p._data += (-lr * mu_next / (1.0 - prod * mu_next)) * m / den

@@ -31,7 +31,7 @@ def clear_grad(p, set_to_none: bool = True) -> None:
     if set_to_none or p.grad is None:
         p.grad = None
     else:
-        p.grad = Tensor._make(p.device.backend.xp.zeros_like(p.grad.data), p.device)
+        p.grad = Tensor._make(p.device.backend.xp.zeros_like(p.grad._data), p.device)
 
 
 class Optimizer:
@@ -164,7 +164,7 @@ class Optimizer:
                     # one identity and one tuple compare per parameter: the kernels would
                     # otherwise broadcast, fail inside NumPy/CuPy or read another device
                     try:
-                        ok = g.device is p.device and g.data.shape == p.data.shape
+                        ok = g.device is p.device and g._data.shape == p._data.shape
                     except AttributeError:
                         ok = False
                     if not ok:
@@ -186,9 +186,9 @@ class Optimizer:
     @staticmethod
     def _grad(p):
         """The gradient array, C-contiguous and of p's dtype (what the kernels take)."""
-        g = p.grad.data
-        if g.dtype != p.data.dtype or not g.flags.c_contiguous:
-            g = p.device.backend.xp.ascontiguousarray(g, dtype=p.data.dtype)
+        g = p.grad._data
+        if g.dtype != p._data.dtype or not g.flags.c_contiguous:
+            g = p.device.backend.xp.ascontiguousarray(g, dtype=p._data.dtype)
         return g
 
     @classmethod
@@ -197,7 +197,7 @@ class Optimizer:
         written in array code; it may be the gradient's own array: read it, never write it."""
         g = cls._grad(p)
         g = -g if maximize else g
-        return g + weight_decay * p.data if weight_decay != 0 else g
+        return g + weight_decay * p._data if weight_decay != 0 else g
 
     @staticmethod
     def _batches(params, key=None):
@@ -224,7 +224,7 @@ class Optimizer:
             zeros = p.device.backend.xp.zeros_like
             s["step"] = 0
             s.update(scalars)
-            s.update({name: zeros(p.data) for name in arrays})
+            s.update({name: zeros(p._data) for name in arrays})
         return s
 
     # ------------------------------------------------------------------ state dict
@@ -334,7 +334,7 @@ def _unwrap(v, p, name, where, scalars=("step",), tensors=False):
     if v is None or isinstance(v, (int, float)):
         return v
     if isinstance(v, Tensor):
-        v = v.data
+        v = v._data
     if name in scalars and not tensors:   # torch keeps these as 0-d tensors, pygrad as numbers
         kind = int if name == "step" else float
         try:
@@ -358,12 +358,12 @@ def _unwrap(v, p, name, where, scalars=("step",), tensors=False):
         raise ValueError(f"load_state_dict: state {name!r} of {where} is {what}, expected a "
                          f"Tensor, an array of numbers or a number")
     if tensors:     # as torch: floating values take p's dtype, others keep theirs; any shape
-        dtype = p.data.dtype if kind == "f" else v.dtype
+        dtype = p._data.dtype if kind == "f" else v.dtype
         return Tensor._make(xp.array(v, dtype=dtype, copy=True, order="C"), p.device)
-    arr = xp.array(v, dtype=p.data.dtype, copy=True, order="C")
-    if arr.shape != p.data.shape:
+    arr = xp.array(v, dtype=p._data.dtype, copy=True, order="C")
+    if arr.shape != p._data.shape:
         raise ValueError(f"load_state_dict: state {name!r} of {where} has shape {arr.shape}, "
-                         f"the parameter has shape {p.data.shape}")
+                         f"the parameter has shape {p._data.shape}")
     return arr
 
 

@@ -39,7 +39,7 @@ class RAdam(Optimizer):
             state["step"] += 1
             t = state["step"]
             if wd != 0 and decoupled:
-                p.data *= 1 - lr * wd
+                p._data *= 1 - lr * wd
             d = self._direction(p, maximize, 0.0 if decoupled else wd)
             m, v = state["exp_avg"], state["exp_avg_sq"]
             m += (1 - beta1) * (d - m)
@@ -51,6 +51,6 @@ class RAdam(Optimizer):
             if rho_t > 5.0:
                 rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
                                  ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-                p.data -= m_hat * lr * (bc2 ** 0.5 / (xp.sqrt(v) + eps)) * rect
+                p._data -= m_hat * lr * (bc2 ** 0.5 / (xp.sqrt(v) + eps)) * rect
             else:
-                p.data -= m_hat * lr
+                p._data -= m_hat * lr

@@ -30,11 +30,11 @@ class RMSprop(Optimizer):
             if not state:
                 xp = p.device.backend.xp
                 state["step"] = 0
-                state["square_avg"] = xp.zeros_like(p.data)
+                state["square_avg"] = xp.zeros_like(p._data)
                 if mu > 0:
-                    state["momentum_buffer"] = xp.zeros_like(p.data)
+                    state["momentum_buffer"] = xp.zeros_like(p._data)
                 if centered:
-                    state["grad_avg"] = xp.zeros_like(p.data)
+                    state["grad_avg"] = xp.zeros_like(p._data)
             state["step"] += 1
         for backend, ps, _ in self._batches(params):
             states = [self.state[p] for p in ps]
@@ -43,9 +43,9 @@ class RMSprop(Optimizer):
             bufs = [s.get("momentum_buffer") for s in states]
             multi = getattr(backend, "rmsprop_step_multi", None)
             if multi is not None:
-                multi([p.data for p in ps], [self._grad(p) for p in ps], sq, gavg, bufs, lr,
+                multi([p._data for p in ps], [self._grad(p) for p in ps], sq, gavg, bufs, lr,
                       alpha, eps, wd, mu, centered, maximize)
                 continue
             for k, p in enumerate(ps):
-                backend.rmsprop_step(p.data, self._grad(p), sq[k], gavg[k], bufs[k], lr, alpha,
+                backend.rmsprop_step(p._data, self._grad(p), sq[k], gavg[k], bufs[k], lr, alpha,
                                      eps, wd, mu, centered, maximize)

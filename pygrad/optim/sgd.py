@@ -35,15 +35,15 @@ class SGD(Optimizer):
             if mu != 0:
                 state = self._state_for(p)
                 if state.get("momentum_buffer") is None:
-                    state["momentum_buffer"] = p.device.backend.xp.empty_like(p.data)
+                    state["momentum_buffer"] = p.device.backend.xp.empty_like(p._data)
                     first[p] = True
         for backend, ps, is_first in self._batches(params, first.__getitem__):
             bufs = [self.state[p]["momentum_buffer"] if mu != 0 else None for p in ps]
             multi = getattr(backend, "sgd_step_multi", None)
             if multi is not None:
-                multi([p.data for p in ps], [self._grad(p) for p in ps], bufs, lr, mu, damp,
+                multi([p._data for p in ps], [self._grad(p) for p in ps], bufs, lr, mu, damp,
                       nesterov, wd, maximize, is_first)
                 continue
             for p, buf in zip(ps, bufs):
-                backend.sgd_step(p.data, self._grad(p), buf, lr, mu, damp, nesterov, wd,
+                backend.sgd_step(p._data, self._grad(p), buf, lr, mu, damp, nesterov, wd,
                                  maximize, is_first)

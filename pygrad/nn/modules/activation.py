@@ -165,7 +165,7 @@ class PReLU(Module):
                                      device=device))
 
     def reset_parameters(self) -> None:
-        self.weight.data[...] = self.init
+        self.weight._data[...] = self.init
 
     def forward(self, x):
         return F.prelu(x, self.weight)

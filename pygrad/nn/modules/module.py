@@ -125,7 +125,7 @@ class Module:
         buffers = d.get("_buffers")
         if isinstance(value, Buffer):
             self._forget(name, keep="_buffers")
-            self.register_buffer(name, Tensor._make(value.data, value.device),
+            self.register_buffer(name, Tensor._make(value._data, value.device),
                                  value.persistent)
             return
         if buffers is not None and name in buffers:
@@ -610,14 +610,14 @@ def _not_an_array(value) -> str:
 
 
 def _copy_into(target, value):
-    """target.data[...] = value, cast to target's dtype and device, without a graph."""
+    """target._data[...] = value, cast to target's dtype and device, without a graph."""
     import numpy as np
     from ...tensor import Tensor
-    src = value.data if isinstance(value, Tensor) else value
+    src = value._data if isinstance(value, Tensor) else value
     xp = target.device.backend.xp
     if type(src).__module__.split(".", 1)[0] == "cupy":   # its .data is a device pointer
         if xp is np:
             src = src.get()
     elif type(src).__module__.startswith("torch"):
         src = src.detach().cpu().numpy()
-    target.data[...] = xp.asarray(src, dtype=target.dtype)
+    target._data[...] = xp.asarray(src, dtype=target.dtype)

@@ -46,5 +46,5 @@ def vector_to_parameters(vec, parameters) -> None:
             raise TypeError(f"vector_to_parameters: vec is on {vec.device} but the parameters "
                             f"are on {p.device}")
         n = p.numel()
-        p.data = vec.data[start:start + n].reshape(p.shape)
+        p._data = vec._data[start:start + n].reshape(p.shape)
         start += n

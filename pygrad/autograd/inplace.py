@@ -1,0 +1,117 @@
+"""In-place ops (``x.add_(y)``, ``x[i] = v``, ``x.zero_()``, ...) and the graph.
+
+Every in-place op is its out-of-place op written back into x's array. When grad mode is on
+and x or an argument requires grad, the write is recorded as torch records it:
+
+- x becomes the output of that op (its ``_ctx``), so gradients reaching x flow through it;
+- the tensor x was until then stays in the graph as a new Tensor holding a copy of the old
+  values (the op's input, and the output of the op that made x), so every backward formula
+  reads the values it was computed from;
+- x's version goes up, so an op recorded earlier with x as an input refuses to
+  backpropagate (the engine compares versions), as torch's saved-tensor check does; where
+  torch would have carried on because that op saved nothing, pygrad raises the same error.
+
+Refused, with torch's reasons: a leaf that requires grad (outside ``no_grad()``), and a
+tensor that is a view of another tensor in the graph (torch rebases views; pygrad does not,
+so the write would not reach the base's gradient).
+"""
+from __future__ import annotations
+
+from weakref import ref as _weakref
+
+from .grad_mode import _mode, no_grad
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
+
+
+def is_tracked(x, args=(), kwargs=None) -> bool:
+    """Whether an in-place op on ``x`` with these arguments is recorded."""
+    if not _mode.enabled:
+        return False
+    if x._requires_grad:
+        return True
+    return any(isinstance(a, Tensor) and a._requires_grad
+               for a in (*args, *(kwargs.values() if kwargs else ())))
+
+
+def bump(x) -> None:
+    """Note an in-place change of ``x`` (the engine checks versions against it)."""
+    x._version += 1
+    Tensor._inplace_ops += 1
+
+
+def check_result(what, x, y) -> None:
+    """torch's checks of an in-place result: x's shape, a dtype x can hold."""
+    if tuple(y.shape) != tuple(x.shape):
+        raise RuntimeError(f"{what}: output with shape {tuple(x.shape)} doesn't match the "
+                           f"broadcast shape {tuple(y.shape)}")
+    if _CATEGORY[y.dtype.kind] > _CATEGORY[x.dtype.kind]:
+        raise RuntimeError(f"{what}: result type {y.dtype} can't be cast to the desired "
+                           f"output type {x.dtype}")
+
+
+def apply(x, what, fn, args=(), kwargs=None):
+    """``x`` overwritten with ``fn(x, *args, **kwargs)`` (an out-of-place Tensor op): the
+    body of every ``x.<op>_(...)``. ``what`` names the op in errors."""
+    kwargs = kwargs or {}
+    if not is_tracked(x, args, kwargs):
+        with no_grad():
+            y = fn(x, *args, **kwargs)
+        check_result(what, x, y)
+        bump(x)
+        x._data[...] = y._data
+        return x
+    old = detach_history(x, what)
+    y = fn(old, *args, **kwargs)
+    check_result(what, x, y)
+    if y is old or any(y is a for a in (*args, *kwargs.values())):
+        y = y.clone()            # x must become the output of a node of its own
+    if y.dtype != x.dtype:
+        y = y.to(x.dtype)
+    bump(x)
+    x._data[...] = y._data
+    adopt(x, y)
+    return x
+
+
+def detach_history(x, what):
+    """A new Tensor that takes x's place in the graph, with a copy of x's values: the input
+    of the in-place op about to be recorded on x."""
+    if x._ctx is None and x._requires_grad:
+        raise RuntimeError(f"{what}: a leaf tensor that requires grad is being used in an "
+                           f"in-place operation; write it under pg.no_grad(), or on a clone()")
+    ctx = x._ctx
+    if ctx is not None and _is_view(x, ctx):
+        raise RuntimeError(f"{what}: this tensor is a view of another tensor in the graph, "
+                           f"and in-place changes to views are not recorded; clone() it first")
+    old = Tensor._make(x._data.copy(), x.device, x._requires_grad)
+    if ctx is not None:
+        old._ctx, old._version = ctx, x._version
+        ctx._output = _weakref(old)
+    return old
+
+
+def adopt(x, y) -> None:
+    """Make ``x`` (already holding y's values) the output of the op that produced ``y``."""
+    node = y._ctx
+    if node is None:             # the result does not depend differentiably on anything
+        x._ctx, x._requires_grad = None, False
+        return
+    node._output = _weakref(x)
+    node._vsum += x._version     # the output's version is part of the node's check
+    node._output_hooked = x._hooks is not None
+    x._ctx, x._requires_grad = node, True
+
+
+def _is_view(x, ctx) -> bool:
+    """Whether x's array shares memory with an input of the op that made it."""
+    if ctx.inputs is None:
+        return False
+    from ..backend.reference import get_xp
+    xp = get_xp(x._data)
+    for t in ctx.inputs:
+        a = getattr(t, "_data", None)
+        if a is not None and a.size and xp.may_share_memory(a, x._data):
+            return True
+    return False
