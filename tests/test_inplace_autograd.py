@@ -285,3 +285,39 @@ def test_hooks_apply_in_autograd_grad_and_check_what_they_return():
         (y * y).sum().backward()
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         pg.ones(3).register_hook(lambda g: g)
+
+
+# ----------------------------------------------------------------------------- more x.op_()
+
+def _layout_program(m):
+    out = []
+    a = m.tensor(np.arange(21.0).reshape(7, 3))
+    out.append(a.clone().fill_diagonal_(-1, wrap=True))
+    out.append(a.clone().fill_diagonal_(-1))
+    out.append(m.zeros(3, 5).fill_diagonal_(2))
+    out.append(m.zeros(3, 3, 3).fill_diagonal_(1))
+    x = m.tensor(X, requires_grad=True)
+    y = x * 2
+    y.t_()
+    y.unsqueeze_(0)
+    y.transpose_(1, 2)
+    y.squeeze_(0)
+    y.tril_(1)
+    z = y * 1
+    z.fill_diagonal_(0.5)
+    (z * m.tensor(GY)).sum().backward()
+    out += [z, x.grad]
+    e = m.ones(3, 3).triu_(-1)
+    e.addmm_(m.ones(3, 2), m.ones(2, 3), beta=2, alpha=0.5)
+    out.append(e)
+    return [t.detach().numpy() for t in out]
+
+
+def test_layout_and_matrix_in_place_methods_match_torch():
+    for a, b in zip(_layout_program(pg), _layout_program(torch)):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    t = pg.ones(2, 3)
+    assert t.data_ptr() == t.data.data_ptr() == t.numpy().ctypes.data
+    with pytest.raises(RuntimeError, match="all dimensions of input must be of equal length"):
+        pg.zeros(2, 3, 4).fill_diagonal_(1)

@@ -51,19 +51,29 @@ def check_result(what, x, y) -> None:
                            f"output type {x.dtype}")
 
 
-def apply(x, what, fn, args=(), kwargs=None):
+def apply(x, what, fn, args=(), kwargs=None, relayout=False):
     """``x`` overwritten with ``fn(x, *args, **kwargs)`` (an out-of-place Tensor op): the
-    body of every ``x.<op>_(...)``. ``what`` names the op in errors."""
+    body of every ``x.<op>_(...)``. ``what`` names the op in errors. ``relayout``: fn is a
+    view op (``t_``, ``unsqueeze_``, ...) and x takes its result's shape and array."""
     kwargs = kwargs or {}
     if not is_tracked(x, args, kwargs):
         with no_grad():
             y = fn(x, *args, **kwargs)
-        check_result(what, x, y)
+        if relayout:
+            x._data = y._data
+        else:
+            check_result(what, x, y)
+            x._data[...] = y._data
         bump(x)
-        x._data[...] = y._data
         return x
     old = detach_history(x, what)
     y = fn(old, *args, **kwargs)
+    if relayout:
+        y = y.clone() if y is old else y
+        x._data = y._data.copy()
+        bump(x)
+        adopt(x, y)
+        return x
     check_result(what, x, y)
     if y is old or any(y is a for a in (*args, *kwargs.values())):
         y = y.clone()            # x must become the output of a node of its own

@@ -616,6 +616,10 @@ def install_extras(tensor_class):
                      ("clamp_max", tensor_class.clamp_max)):
         if not hasattr(tensor_class, name + "_"):
             setattr(tensor_class, name + "_", inplace(name, fn))
+    for name in ("tril", "triu", "addmm", "addmv", "addr", "baddbmm", "addbmm"):
+        # methods bound by modules installed after this one: looked up at call time
+        setattr(tensor_class, name + "_", inplace(
+            name, lambda self, *args, _name=name, **kwargs: getattr(self, _name)(*args, **kwargs)))
 
 
 def _both_bool(a, b):

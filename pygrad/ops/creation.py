@@ -27,7 +27,9 @@ __all__ = ["empty_like", "rand_like", "randn_like", "randint_like", "logspace", 
 METHODS = ("new_zeros", "new_ones", "new_full", "new_empty", "new_tensor", "type", "half",
            "char", "short", "byte", "is_floating_point", "element_size", "nelement",
            "ndimension", "stride", "is_contiguous", "bernoulli", "multinomial",
-           "random_", "bernoulli_", "exponential_", "geometric_", "log_normal_", "cauchy_")
+           "random_", "bernoulli_", "exponential_", "geometric_", "log_normal_", "cauchy_",
+           "data_ptr", "t_", "transpose_", "squeeze_", "unsqueeze_", "swapaxes_", "swapdims_",
+           "as_strided_", "fill_diagonal_")
 
 
 def _t():
@@ -278,6 +280,59 @@ def stride(self, dim=None):
 
 def is_contiguous(self, memory_format=None):
     return bool(self._data.flags.c_contiguous)
+
+
+def data_ptr(self):
+    """The address of the first element (as torch: two tensors sharing memory compare)."""
+    a = self._data
+    return builtins.int(a.ctypes.data if isinstance(a, np.ndarray) else a.data.ptr)
+
+
+# in-place layout changes: x takes the view's shape (recorded as the view op when in the graph)
+
+def _relayout(what, view):
+    def method(self, *args):
+        from ..autograd import inplace
+        return inplace.apply(self, what, view, args, relayout=True)
+    method.__name__ = method.__qualname__ = what.rstrip("()")
+    method.__doc__ = f"In place: x becomes ``x.{what.rstrip('_()')}(...)``."
+    return method
+
+
+t_ = _relayout("t_()", lambda x: x.t())
+transpose_ = _relayout("transpose_()", lambda x, d0, d1: x.transpose(d0, d1))
+swapaxes_ = swapdims_ = transpose_
+squeeze_ = _relayout("squeeze_()", lambda x, *dim: x.squeeze(*dim))
+unsqueeze_ = _relayout("unsqueeze_()", lambda x, dim: x.unsqueeze(dim))
+
+
+def as_strided_(self, *args, **kwargs):
+    raise RuntimeError("as_strided_: not supported (pygrad has no storage views); use "
+                       "reshape / view / unfold")
+
+
+def fill_diagonal_(self, fill_value, wrap=False):
+    """Fill the main diagonal (all dims equal, or 2-D; ``wrap`` restarts it every n+1 rows
+    of a tall matrix, as torch)."""
+    from ..autograd import inplace
+    if self.ndim < 2:
+        raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1, got {self.ndim}")
+    if self.ndim > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, "
+                           f"got shape {tuple(self.shape)}")
+    n = min(self.shape)
+    rows = np.arange(n)
+    if self.ndim == 2 and wrap and self.shape[0] > self.shape[1] + 1:
+        step = self.shape[1] + 1
+        rows = np.concatenate([np.arange(s, min(s + n, self.shape[0])) for s in
+                               range(0, self.shape[0], step)])
+    cols = rows % (self.shape[1] + 1) if self.ndim == 2 and wrap else rows
+    keep = cols < self.shape[1] if self.ndim == 2 else slice(None)
+    rows, cols = rows[keep], cols[keep]
+    index = (rows, cols) if self.ndim == 2 else (rows,) * self.ndim
+    index = tuple(_t().tensor(i, device=self.device) for i in index)
+    from .shape import setitem
+    return inplace.apply(self, "fill_diagonal_()", setitem, (index, fill_value))
 
 
 def is_tensor(obj):
