@@ -497,25 +497,29 @@ class Tensor(TensorBase):
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other):
-        return _arith(math.Add, self, _operand(other, self))
+        out = _fast_arith(_ADD, self, other)
+        return out if out is not None else _arith(math.Add, self, _operand(other, self))
 
     def __radd__(self, other):
         return _arith(math.Add, _operand(other, self), self)
 
     def __sub__(self, other):
-        return _arith(math.Sub, self, _operand(other, self))
+        out = _fast_arith(_SUB, self, other)
+        return out if out is not None else _arith(math.Sub, self, _operand(other, self))
 
     def __rsub__(self, other):
         return _arith(math.Sub, _operand(other, self), self)
 
     def __mul__(self, other):
-        return _arith(math.Mul, self, _operand(other, self))
+        out = _fast_arith(_MUL, self, other)
+        return out if out is not None else _arith(math.Mul, self, _operand(other, self))
 
     def __rmul__(self, other):
         return _arith(math.Mul, _operand(other, self), self)
 
     def __truediv__(self, other):
-        return _arith(math.Div, self, _operand(other, self))
+        out = _fast_arith(_DIV, self, other)
+        return out if out is not None else _arith(math.Div, self, _operand(other, self))
 
     def __rtruediv__(self, other):
         return _arith(math.Div, _operand(other, self), self)
@@ -834,6 +838,70 @@ class ToDevice(Function):
 
     def backward(self, gy):
         return gy.to(self.src)
+
+
+# The four arithmetic ops' codes for _fast_arith
+_ADD, _SUB, _MUL, _DIV = 0, 1, 2, 3
+_ARITH = (math.Add, math.Sub, math.Mul, math.Div)
+_NEEDS = ((), (False, True), (True, False), (True, True))   # by 2 * a-needs + b-needs
+_CPU = Device("cpu")
+
+
+@cython.cfunc
+@cython.locals(code=cython.Py_ssize_t, ta=TensorBase, tb=TensorBase, out=TensorBase, node=Function,
+               ra=cython.bint, rb=cython.bint, tensor_b=cython.bint)
+def _fast_arith(code, a, b):
+    """``a + b``, ``a - b``, ``a * b`` or ``a / b`` (by ``code``) for a float Tensor on the
+    cpu and a Tensor of its dtype or a Python number: the common case of a training step,
+    recorded here field by field instead of through Function.__call__'s loop over any
+    inputs (the same node, the same fields). None when the case does not apply: the caller
+    takes the general path."""
+    if a.__class__ is not Tensor:
+        return None
+    ta = a
+    dev = ta.device
+    xa = ta._data
+    d = xa.dtype
+    if dev is not _CPU or (d is not float32 and d is not float64):
+        return None
+    tensor_b = b.__class__ is Tensor
+    if tensor_b:
+        tb = b
+        xb = tb._data
+        if tb.device is not dev or xb.dtype is not d:
+            return None
+        rb = tb._requires_grad
+    elif b.__class__ is float or b.__class__ is int:
+        xb = b
+        rb = False
+    else:
+        return None
+    if _function_module._tracer is not None:
+        return None
+    try:
+        if code == _MUL:
+            y = xa * xb
+        elif code == _ADD:
+            y = xa + xb
+        elif code == _SUB:
+            y = xa - xb
+        else:
+            y = xa / xb
+    except ValueError as e:                 # shapes that do not broadcast
+        raise RuntimeError(f"{_ARITH[code].__name__}: {e}") from None
+    out = new_tensor(Tensor, y, dev)
+    ra = ta._requires_grad
+    if (ra or rb) and _mode.enabled:
+        node = _ARITH[code]()
+        node.inputs = (a, b)
+        node.needs_input_grad = _NEEDS[2 * ra + rb]
+        node._vsum = ta._version + (tb._version if tensor_b else 0)
+        node._epoch = Tensor._inplace_ops
+        node.backend = dev._backend or dev.backend
+        out._requires_grad = True
+        out._ctx = node
+        node._output = _weakref(out)
+    return out
 
 
 @cython.cfunc
