@@ -172,6 +172,10 @@ def main(argv=None) -> int:
         print(f"pygrad bench: note: load average {load:.2f} on {os.cpu_count()} cores before "
               f"starting; other processes share the machine, so times will be noisy",
               file=sys.stderr)
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        print(f"pygrad bench: note: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} chooses "
+              f"the kernels of NumPy's BLAS, which runs pygrad's matmuls (NumPy: "
+              f"{harness.numpy_blas()})", file=sys.stderr)
     if args.suite == "all":
         suites = ["kernels", "mlp"] + (["engine"] if args.device == "cpu" else [])
     else:

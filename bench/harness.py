@@ -296,12 +296,29 @@ def environment() -> dict:
         info["pygrad_cpu_kernels"] = variant() if callable(variant) else variant
     except Exception:
         pass
+    info["numpy_blas"] = numpy_blas()
     try:
         import torch
         info["torch"] = torch.__version__
     except ImportError:
         info["torch"] = None
     return info
+
+
+def numpy_blas() -> str | None:
+    """NumPy's BLAS and the kernels it runs (pygrad's matmuls), e.g. "openblas SkylakeX",
+    with the OPENBLAS_CORETYPE that forced them if one is set; None without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas":
+            arch = lib.get("architecture")
+            text = f"{lib.get('internal_api')} {arch}" if arch else str(lib.get("internal_api"))
+            forced = os.environ.get("OPENBLAS_CORETYPE")
+            return f"{text} (OPENBLAS_CORETYPE={forced})" if forced else text
+    return None
 
 
 def busy_cores() -> float | None:

@@ -288,3 +288,14 @@ def test_cli_quick_writes_valid_json(suite, tmp_path, capsys):
         assert r.get("status", "") in ("", "pass", "miss")
         assert "note" not in r, r["note"]
     assert rows[0]["name"] in out
+
+
+def test_numpy_blas_names_the_library_and_what_forced_its_kernels(monkeypatch):
+    pytest.importorskip("threadpoolctl")
+    harness = _bench("harness")
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    text = harness.numpy_blas()
+    assert text.split()[0] in ("openblas", "mkl", "blis") and \
+        text.endswith("(OPENBLAS_CORETYPE=Haswell)")
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    assert "OPENBLAS_CORETYPE" not in harness.numpy_blas()
