@@ -4,8 +4,8 @@ Each program below mixes out-of-place and in-place ops on tensors that are part 
 (``y.add_(w)``, ``y[i] = v``, ``b += x``, ``y.copy_(...)``, ...). Run in float64 with the
 same leaves in pygrad and in torch, it must give torch's values, gradients for a random
 upstream gradient, and second derivatives. The refusals are tested too: a leaf that
-requires grad, a view of a tensor in the graph, and (where pygrad is stricter than torch) a
-tensor that an earlier op consumed.
+requires grad, a view of a tensor in the graph, and a saved tensor changed by a write that
+nothing recorded.
 """
 from __future__ import annotations
 
@@ -185,17 +185,66 @@ def test_refusals_name_the_op_and_the_reason():
     assert x.grad is None
 
 
-def test_a_tensor_consumed_before_the_write_refuses_backward():
-    # torch carries on here (Add saved nothing); pygrad's graph links tensors, not nodes, so
-    # it cannot tell which version an earlier op used and refuses rather than guess
-    x = pg.tensor(X, requires_grad=True)
+def _consumed_before(m):
+    """Ops that used a tensor before it was written in place: they see the old values and
+    the old place in the graph (torch links ops to ops; pygrad rebases them)."""
+    out = []
+    x = m.tensor(X[0, :3], requires_grad=True)
+    w = m.tensor(W[:3], requires_grad=True)
     y = x * 2
     z = y + 1
     y.mul_(3)
+    (z * m.tensor(GY[0, :3]) + y).sum().backward()
+    out.append(x.grad)
+    x.grad = None
+    y = x * w
+    y[1:] = y[1:] * 2 + w[1:]               # reads y, then writes it
+    (y * y).sum().backward()
+    out += [x.grad, w.grad]
+    x.grad = w.grad = None
+    b = m.zeros(3, dtype=m.float64)
+    z = b + w                               # b is a constant here
+    b.add_(x)                               # and joins the graph here
+    (z * b).sum().backward()
+    out += [x.grad, w.grad]
+    return [t.detach().numpy() for t in out]
+
+
+def test_ops_that_used_a_tensor_before_its_write_see_the_old_one():
+    for a, b in zip(_consumed_before(pg), _consumed_before(torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_writing_a_tensor_into_itself_and_over_a_saved_output():
+    # both refused by torch (its saved-tensor check); pygrad kept the old values
+    x = pg.tensor(W, requires_grad=True)
+    y = x * 1
+    y.mul_(y)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * W, rtol=1e-12)
+    x.grad = None
+    y = x * 2
+    q = y.exp()                             # saves its output...
+    y.add_(1)                               # ...which is not y, so y may change
+    (q.sum() + (y * y).sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(2 * W) + 4 * (2 * W + 1),
+                               rtol=1e-12)
+
+
+def test_an_unrecorded_write_of_a_saved_tensor_still_refuses_backward():
+    w = pg.tensor(W, requires_grad=True)
+    c = pg.tensor(W)
+    y = (w * c).sum()                       # saves c for w's gradient
+    c.mul_(2)                               # c does not require grad: nothing kept
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
-        z.sum().backward()
-    y.sum().backward()            # the in-place result itself is fine
-    np.testing.assert_allclose(x.grad.numpy(), np.full(X.shape, 6.0))
+        y.backward()
+    x = pg.tensor(W, requires_grad=True)
+    h = x * 2
+    y = (h * h).sum()
+    with pg.no_grad():
+        h.add_(1)                           # under no_grad: not recorded either
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
 
 
 # ----------------------------------------------------------------------------- x.data

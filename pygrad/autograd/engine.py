@@ -15,6 +15,7 @@ try:
 except ImportError:                      # no Cython installed: the declarations do nothing
     from . import _cython_shim as cython
 
+from . import inplace as _inplace
 from .function import Function, TensorBase, unit_gradient
 from .grad_mode import set_grad_enabled
 
@@ -45,6 +46,9 @@ def _topological_order(roots):
         inputs = node.inputs
         if inputs is None:
             raise RuntimeError(_FREED)
+        if node._epoch != Tensor._inplace_ops and _inplace._history:
+            _inplace.rebase(node)      # an input was written in place after node used it
+            inputs = node.inputs
         stack.append(node)
         expanded_flags.append(True)
         for v in inputs:

@@ -7,9 +7,15 @@ and x or an argument requires grad, the write is recorded as torch records it:
 - the tensor x was until then stays in the graph as a new Tensor holding a copy of the old
   values (the op's input, and the output of the op that made x), so every backward formula
   reads the values it was computed from;
-- x's version goes up, so an op recorded earlier with x as an input refuses to
-  backpropagate (the engine compares versions), as torch's saved-tensor check does; where
-  torch would have carried on because that op saved nothing, pygrad raises the same error.
+- ops recorded earlier with x as an input used the old values and the old place in the
+  graph: x remembers, by the in-place counter (``Tensor._inplace_ops``, which every op
+  records as ``_epoch``), which tensor held them, and the engine's graph walk gives each
+  such op that tensor instead of x (``rebase``) — torch links ops to ops, not to tensors,
+  and gets the same effect;
+- x's version goes up, and the engine compares versions before running an op's backward,
+  so values changed where nothing recorded the old ones (an untracked write under
+  ``no_grad()``, an in-place op on a tensor that does not require grad) raise as torch's
+  saved-tensor check does.
 
 Refused, with torch's reasons: a leaf that requires grad (outside ``no_grad()``), and a
 tensor that is a view of another tensor in the graph (torch rebases views; pygrad does not,
@@ -23,6 +29,11 @@ from .grad_mode import _mode, no_grad
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
+
+# id(x) -> (weak ref to x, [(counter before the write, weak ref to the tensor that took x's
+# old values), ...]) for tensors written in place while recorded; the refs are weak, so
+# nothing is kept alive that the graph does not keep
+_history = {}
 
 
 def is_tracked(x, args=(), kwargs=None) -> bool:
@@ -67,6 +78,8 @@ def apply(x, what, fn, args=(), kwargs=None, relayout=False):
         bump(x)
         return x
     old = detach_history(x, what)
+    args = tuple(old if a is x else a for a in args)          # x.mul_(x): the old x twice
+    kwargs = {k: old if v is x else v for k, v in kwargs.items()}
     y = fn(old, *args, **kwargs)
     if relayout:
         y = y.clone() if y is old else y
@@ -96,10 +109,53 @@ def detach_history(x, what):
         raise RuntimeError(f"{what}: this tensor is a view of another tensor in the graph, "
                            f"and in-place changes to views are not recorded; clone() it first")
     old = Tensor._make(x._data.copy(), x.device, x._requires_grad)
+    old._version = x._version
     if ctx is not None:
-        old._ctx, old._version = ctx, x._version
+        old._ctx = ctx
         ctx._output = _weakref(old)
+    _remember(x, old)
     return old
+
+
+def _remember(x, old) -> None:
+    entry = _history.get(id(x))
+    if entry is None or entry[0]() is not x:          # none yet, or a dead tensor's id
+        entry = _history[id(x)] = (_weakref(x, _forget(id(x))), [])
+    changes = entry[1]
+    changes[:] = [c for c in changes if c[1]() is not None]
+    changes.append((Tensor._inplace_ops, _weakref(old)))
+
+
+def _forget(key):
+    def callback(ref):
+        entry = _history.get(key)
+        if entry is not None and entry[0] is ref:
+            del _history[key]
+    return callback
+
+
+def rebase(node) -> None:
+    """Give ``node`` (recorded when the in-place counter read ``node._epoch``) the tensors it
+    really used: an input written in place since then is replaced by the tensor that took
+    its values at the first such write. Called by the engine's graph walk for nodes recorded
+    before some in-place write."""
+    epoch = node._epoch
+    inputs = node.inputs
+    replaced = None
+    for i, t in enumerate(inputs):
+        entry = _history.get(id(t))
+        if entry is None or entry[0]() is not t:
+            continue
+        for when, ref in entry[1]:
+            if when >= epoch:
+                old = ref()
+                if old is not None:
+                    if replaced is None:
+                        replaced = list(inputs)
+                    replaced[i] = old
+                break
+    if replaced is not None:
+        node.inputs = tuple(replaced)
 
 
 def adopt(x, y) -> None:
