@@ -72,7 +72,7 @@ def __getattr__(name):
     # optional parts load on first use, so `import pygrad` stays light
     import importlib
     if name in ("cuda", "optim", "data", "metrics", "onnx", "linalg", "utils", "distributed",
-                "accelerator"):
+                "accelerator", "testing"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".io", __name__), name)

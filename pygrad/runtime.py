@@ -8,6 +8,12 @@ inference mode.
   torch's profiles ("default", "short", "full") and ``sci_mode``.
 * :func:`use_deterministic_algorithms` / :func:`are_deterministic_algorithms_enabled` —
   recorded for code that sets and reads them.
+* :func:`compile` — torch.compile's signature; pygrad runs eagerly, so it returns the model
+  (or function) unchanged.
+* ``backends`` — the switches scripts set (``backends.cudnn.benchmark = True``, ...) and the
+  availability checks they make (``backends.mps.is_available()``): recorded, none of them
+  changes what pygrad runs.
+* :func:`typename` — torch's type names ("torch.FloatTensor" style, with pygrad's prefix).
 """
 from __future__ import annotations
 
@@ -23,6 +29,9 @@ from .backend import cpu as _cpu
 
 __all__ = [
     "are_deterministic_algorithms_enabled",
+    "backends",
+    "compile",
+    "typename",
     "get_num_threads",
     "inference_mode",
     "is_deterministic_algorithms_warn_only_enabled",
@@ -247,6 +256,81 @@ def are_deterministic_algorithms_enabled() -> bool:
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     """The ``warn_only`` of the last :func:`use_deterministic_algorithms` (False at start)."""
     return _deterministic["warn_only"]
+
+
+# ---------------------------------------------------------------------------- torch.compile
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor",  # noqa: A001
+            mode=None, options=None, disable=False):
+    """torch.compile's signature: pygrad has no graph compiler (its kernels are compiled
+    ahead of time), so the model or function comes back unchanged; used as a decorator,
+    with or without arguments, it returns the function itself."""
+    if model is None:
+        return lambda fn: fn
+    if not callable(model):
+        raise TypeError(f"compile: expected a callable (a Module or a function), got "
+                        f"{type(model).__name__}")
+    return model
+
+
+def typename(obj) -> str:
+    """torch.typename: "pygrad.FloatTensor" style names for tensors, the qualified class name
+    for anything else."""
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+             "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+             "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+    from .tensor import Tensor
+    if isinstance(obj, Tensor):
+        prefix = "pygrad.cuda." if obj.device.type == "cuda" else "pygrad."
+        return prefix + names[str(obj.dtype)]
+    cls = obj if isinstance(obj, type) else type(obj)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
+# ---------------------------------------------------------------------------- backends
+
+class _Switches:
+    """A namespace of settings scripts assign (recorded), plus ``is_available()``."""
+
+    def __init__(self, name, available=False, **settings):
+        self._name, self._available = name, available
+        self.__dict__.update(settings)
+
+    def is_available(self) -> bool:
+        return self._available() if callable(self._available) else self._available
+
+    def is_built(self) -> bool:
+        return self.is_available()
+
+    def __repr__(self):
+        return f"<pygrad.backends.{self._name}>"
+
+
+def _cuda_available():
+    from .cuda import is_available
+    return is_available()
+
+
+class _Backends:
+    """torch.backends: cudnn / mps / cuda / mkldnn / openmp / mkl switches, recorded only
+    (pygrad has no cuDNN or MPS backend; its CUDA kernels are its own)."""
+
+    def __init__(self):
+        self.cudnn = _Switches("cudnn", False, enabled=True, benchmark=False,
+                               deterministic=False, allow_tf32=True)
+        self.mps = _Switches("mps", False)
+        self.cuda = _Switches("cuda", _cuda_available)
+        self.cuda.matmul = _Switches("cuda.matmul", _cuda_available, allow_tf32=False,
+                                     allow_fp16_reduced_precision_reduction=True)
+        self.mkldnn = _Switches("mkldnn", False, enabled=True)
+        self.mkl = _Switches("mkl", False)
+        self.openmp = _Switches("openmp", True)
+
+    def __repr__(self):
+        return "<pygrad.backends>"
+
+
+backends = _Backends()
 
 
 def install(tensor_class):

@@ -17,7 +17,8 @@ except ImportError:                      # no Cython installed: the declarations
 
 from . import inplace as _inplace
 from .function import Function, TensorBase, unit_gradient
-from .grad_mode import set_grad_enabled
+from ..backend.reference import get_xp
+from .grad_mode import _mode, set_grad_enabled
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
@@ -98,6 +99,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
         captured_nodes, run = _capture_plan(order, capture)
 
     plain = capture is None and arrays
+    check_nan = _mode.anomaly
     ran = []
     with set_grad_enabled(create_graph):
         for node in reversed(order):
@@ -109,7 +111,8 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
             if run is not None and node not in run:
                 continue
             ran.append(node)
-            _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shared)
+            _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shared,
+                           check_nan)
         # leaves with hooks: their gradients were summed in ``pending`` under the leaf
         for x, gx in list(pending.items()):
             if isinstance(x, TensorBase):
@@ -126,8 +129,10 @@ def _release(nodes):
 
 @cython.cfunc
 @cython.locals(node=Function, x=TensorBase, gt=TensorBase, i=cython.Py_ssize_t,
-               n=cython.Py_ssize_t, arrays=cython.bint, plain=cython.bint)
-def _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shared):
+               n=cython.Py_ssize_t, arrays=cython.bint, plain=cython.bint,
+               check_nan=cython.bint)
+def _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shared,
+                   check_nan):
     """Run one node's backward on ``gy``, the summed gradient of its output, and pass the
     input gradients on: to ``pending`` for the nodes that made them, or to the leaves."""
     # only when some in-place op ran since the node was recorded: sum its versions
@@ -138,6 +143,8 @@ def _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shar
     gxs = node.vjp(gy) if arrays else node.backward(gy)
     if gxs.__class__ is not tuple:
         gxs = (gxs,)
+    if check_nan:
+        _check_nan(node, gxs)
     inputs, needs = node.inputs, node.needs_input_grad
     n = min(len(inputs), len(gxs))
     for i in range(n):
@@ -164,6 +171,18 @@ def _backward_node(node, gy, pending, arrays, plain, create_graph, capture, shar
                 x._grad = Tensor._make(gt._data + gx, x.device)
         else:
             _deliver_leaf(x, gx, create_graph, capture, shared)
+
+
+def _check_nan(node, gxs):
+    """Anomaly mode (``autograd.set_detect_anomaly(True)``): a NaN in a gradient raises,
+    naming the op that produced it, as torch."""
+    for i, g in enumerate(gxs):
+        if g is None:
+            continue
+        a = g._data if isinstance(g, Tensor) else g
+        if a.dtype.kind == "f" and bool(get_xp(a).isnan(a).any()):
+            raise RuntimeError(f"Function '{type(node).__name__}Backward' returned nan values "
+                               f"in its {i}th output.")
 
 
 def _checked(node, x, gx, arrays):

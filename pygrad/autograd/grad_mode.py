@@ -4,11 +4,14 @@ from __future__ import annotations
 import functools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled"]
 
 
 class _Mode(threading.local):
     enabled = True
+    anomaly = False         # anomaly mode: backward checks each op's gradients for NaN
 
 
 _mode = _Mode()
@@ -83,5 +86,54 @@ class set_grad_enabled:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def is_anomaly_enabled() -> bool:
+    """True while anomaly mode is on (``set_detect_anomaly(True)``)."""
+    return _mode.anomaly
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return _mode.anomaly
+
+
+class set_detect_anomaly:
+    """``set_detect_anomaly(True)``: from now on (or inside ``with``, restored on exit)
+    backward raises at the first op whose gradient has a NaN, naming it, as torch. What
+    pygrad does not do: record forward tracebacks."""
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        self._prev = _mode.anomaly
+        _mode.anomaly = bool(mode) and bool(check_nan)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _mode.anomaly = self._prev
+        return False
+
+
+class detect_anomaly:
+    """Context manager / decorator: anomaly mode inside (see ``set_detect_anomaly``)."""
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self._prev = _mode.anomaly
+        _mode.anomaly = bool(self.check_nan)
+        return self
+
+    def __exit__(self, *exc):
+        _mode.anomaly = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_nan):
                 return fn(*args, **kwargs)
         return wrapper

@@ -68,3 +68,28 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
 
 def _host(a):
     return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else a
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  raise_exception=True, seed=0):
+    """Check second derivatives: :func:`gradcheck` of the gradients of ``func`` (for the
+    upstream gradient ``grad_outputs``, random when None), taken with ``create_graph``."""
+    from ..tensor import Tensor
+
+    inputs = _as_tuple(inputs)
+    outputs = _as_tuple(func(*inputs))
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 1)
+        grad_outputs = [Tensor._make(y.backend.xp.asarray(rng.standard_normal(y.shape))
+                                     .astype(y.dtype), y.device) for y in outputs]
+    grad_outputs = _as_tuple(grad_outputs)
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+
+    def first_derivatives(*xs):
+        ys = _as_tuple(func(*xs))
+        leaves = [xs[i] for i in wrt]
+        gs = grad(ys, leaves, grad_outputs, create_graph=True, allow_unused=True)
+        # an input the output does not depend on: a zero gradient that still has a graph
+        return tuple(x * 0 if g is None else g for g, x in zip(gs, leaves))
+
+    return gradcheck(first_derivatives, inputs, eps, atol, rtol, raise_exception, seed)

@@ -23,7 +23,7 @@ from .math import matmul, sum_to, sum_to_array
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
 __all__ = ["mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addr",
-           "baddbmm", "addbmm", "einsum", "tensordot", "kron", "cross", "chain_matmul"]
+           "baddbmm", "addbmm", "einsum", "tensordot", "kron", "cross", "chain_matmul", "cdist"]
 METHODS = ("mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addr",
            "baddbmm", "addbmm", "kron", "cross")
 
@@ -163,6 +163,25 @@ def chain_matmul(*matrices):
 
 
 # ----------------------------------------------------------------------------- tensordot, kron
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M), batch dims
+    broadcasting: (..., P, R), as torch.cdist (computed from the differences, so the
+    gradient is exact; ``compute_mode`` is accepted)."""
+    from .reduce import vector_norm
+    for name, t in (("x1", x1), ("x2", x2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cdist: {name} must be a Tensor, got {type(t).__name__}")
+        if t.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: "
+                               f"{t.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    return vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
+
 
 def tensordot(a, b, dims=2):
     """Contract ``dims`` dims of ``a`` with ``b`` (torch.tensordot): an int (the last dims of a

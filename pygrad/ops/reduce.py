@@ -472,8 +472,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False):  # noqa: A002 - torch's name
 
 
 class PNorm(Function):
-    """(Σ|x|^p)^(1/p) with torch's gradient x·|x|^(p−2) · gy / ‖x‖^(p−1), 0 where the norm
-    is 0."""
+    """(Σ|x|^p)^(1/p) with torch's gradient sgn(x)·|x|^(p−1) · gy / ‖x‖^(p−1), written as
+    torch writes it for each range of p (so double backward matches too): 0 where the norm
+    is 0, and for p < 1, where |x|^(p−1) is infinite, 0 where x is 0."""
 
     def __init__(self, axes, keepdim, p):
         self.axes, self.keepdim, self.p = axes, keepdim, p
@@ -484,10 +485,17 @@ class PNorm(Function):
         return (s ** (1.0 / self.p)).astype(x.dtype, copy=False)
 
     def backward(self, gy):
+        from .elementwise import sign
         from .unary import abs as _abs
         x, y, p = self.inputs[0], self.output, self.p
         scale = where(_constant(y._data == 0, y), 0.0, gy / y ** (p - 1))
-        return x * _abs(x) ** (p - 2) * _expand_back(scale, x.shape, self.axes, self.keepdim)
+        if p >= 2:
+            scaled = x * _abs(x) ** (p - 2)
+        elif p >= 1:
+            scaled = sign(x) * _abs(x) ** (p - 1)
+        else:
+            scaled = sign(x) * where(_constant(x._data == 0, x), 0.0, _abs(x) ** (p - 1))
+        return scaled * _expand_back(scale, x.shape, self.axes, self.keepdim)
 
 
 class NormSqrt(Function):
