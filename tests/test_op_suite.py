@@ -1,0 +1,923 @@
+"""A broad op suite in the manner of tinygrad's test/test_ops.py: every op's forward (values,
+dtype, shape) and backward (the gradient of every input for a random upstream gradient)
+against torch.
+
+Each case is a lambda ``fn(m, *xs)`` written once with ``m`` the library (``torch`` or
+``pygrad``), the shapes of its random inputs (or explicit ``vals``), and options. Float cases
+run in float32 and, when they have a gradient, again in float64 with tight tolerances.
+Out of scope here: convolution, pooling, attention/RNN, complex, bfloat16, sparse, and random
+sampling (pygrad's generator differs from torch's for the same seed).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import pygrad as pg
+
+INF, NAN = math.inf, math.nan
+RNG = np.random.default_rng(1)
+IDX345 = RNG.integers(0, 3, (3, 4, 5))            # gather / scatter indices (tinygrad's shape)
+CLS = RNG.integers(0, 10, (32,))                 # class targets
+CLS3D = RNG.integers(0, 10, (8, 3, 3))
+W10 = RNG.uniform(0.1, 2.0, (10,)).astype(np.float32)
+PERM = RNG.permutation(6)
+
+
+def F(m):
+    return m.nn.functional
+
+
+def w10(m, x):
+    """A class weight (10,) in the input's dtype (torch refuses mixed float dtypes there)."""
+    return m.tensor(W10).to(x.dtype)
+
+
+def C(name, fn, shapes=(), vals=None, grad=True, low=-2.0, high=2.0, T=False, tol=1.0,
+      tol64=1.0, f64=True):
+    """One case. ``T``: inputs of 2+ dims arrive transposed (non-contiguous); ``tol`` /
+    ``tol64`` multiply the float32 / float64 tolerances; ``grad=False``: forward only."""
+    return dict(name=name, fn=fn, shapes=shapes, vals=vals, grad=grad, low=low, high=high, T=T,
+                tol=tol, tol64=tol64, f64=f64)
+
+
+CASES = [
+    # ---- creation (no inputs, forward only) --------------------------------------------------
+    C("full", lambda m: m.full((4, 5), 4), grad=False),
+    C("full_float", lambda m: m.full((2, 3), 2.5), grad=False),
+    C("full_like_int", lambda m: m.full_like(m.tensor([[1, 2, 3], [4, 5, 6]]), 4), grad=False),
+    C("zeros_ones", lambda m: (m.zeros(2, 3), m.ones((3,)), m.zeros(0, 4)), grad=False),
+    C("zeros_like", lambda m, x: m.zeros_like(x) + m.ones_like(x), [(3, 4)], grad=False),
+    C("eye", lambda m: (m.eye(3), m.eye(3, 5), m.eye(0)), grad=False),
+    C("arange", lambda m: (m.arange(5), m.arange(2, 11, 3), m.arange(5, 0, -2),
+                           m.arange(0.5, 3.0), m.arange(0, 1, 0.25), m.arange(0)), grad=False),
+    C("linspace", lambda m: (m.linspace(0, 1, 5), m.linspace(-3, 3, 1), m.linspace(2, 5, 0),
+                             m.linspace(5, -5, 11)), grad=False),
+    C("meshgrid", lambda m, x, y: m.stack(m.meshgrid(x, y, indexing="ij")), [(3,), (3,)]),
+    C("meshgrid_xy", lambda m, x, y: m.meshgrid(x, y, indexing="xy"), [(3,), (4,)]),
+    C("tril_triu", lambda m, x: (x.tril(), x.triu(), x.tril(1), x.triu(-1)), [(4, 5)]),
+    C("tril_batched", lambda m, x: m.tril(x, -2) + m.triu(x, 2), [(2, 4, 4)]),
+
+    # ---- elementwise unary ------------------------------------------------------------------
+    C("neg", lambda m, x: -x, [(45, 65)]),
+    C("neg_0d", lambda m, x: x.neg(), [()]),
+    C("abs", lambda m, x: x.abs(), [(45, 65)]),
+    C("abs_at_zero", lambda m, x: x.abs(), vals=[[-1.0, 0.0, -0.0, 2.0]]),
+    C("exp", lambda m, x: x.exp(), [(45, 65)]),
+    C("exp_extreme", lambda m, x: x.exp(), vals=[[-100.0, 0.0, 80.0, -INF]], f64=False),
+    C("exp2", lambda m, x: m.exp2(x), [(45, 65)]),
+    C("expm1", lambda m, x: x.expm1(), [(45, 65)]),
+    C("log", lambda m, x: x.log(), [(45, 65)], low=0.01, high=3),
+    C("log_edge", lambda m, x: x.log(), vals=[[0.0, -1.0, INF, 1.0]]),
+    C("log2", lambda m, x: x.log2(), [(45, 65)], low=0.01, high=3),
+    C("log10", lambda m, x: x.log10(), [(45, 65)], low=0.01, high=3),
+    C("log1p", lambda m, x: x.log1p(), [(45, 65)], low=-0.9, high=3),
+    C("sqrt", lambda m, x: x.sqrt(), [(45, 65)], low=0.01, high=4),
+    C("sqrt_0d", lambda m, x: x.sqrt(), [()], low=0.5, high=2),
+    C("sqrt_edge", lambda m, x: x.sqrt(), vals=[[0.0, -1.0, INF]]),
+    C("rsqrt", lambda m, x: x.rsqrt(), [(45, 65)], low=0.01, high=4, tol=3),
+    C("reciprocal", lambda m, x: x.reciprocal(), [(45, 65)], low=0.1, high=3),
+    C("square", lambda m, x: x.square(), [(45, 65)]),
+    C("sin", lambda m, x: x.sin(), [(45, 65)]),
+    C("cos", lambda m, x: x.cos(), [(45, 65)]),
+    C("tan", lambda m, x: x.tan(), [(45, 65)], low=-1.3, high=1.3, tol=3),
+    C("asin", lambda m, x: x.asin(), [(45, 65)], low=-0.95, high=0.95, tol=3),
+    C("acos", lambda m, x: x.acos(), [(45, 65)], low=-0.95, high=0.95, tol=3),
+    C("atan", lambda m, x: x.atan(), [(45, 65)]),
+    C("sinh", lambda m, x: x.sinh(), [(45, 65)]),
+    C("cosh", lambda m, x: x.cosh(), [(45, 65)]),
+    C("tanh", lambda m, x: x.tanh(), [(45, 65)]),
+    C("tanh_extreme", lambda m, x: x.tanh(), vals=[[-300.0, -40.0, 0.0, 40.0, 300.0]]),
+    C("asinh", lambda m, x: x.asinh(), [(45, 65)]),
+    C("acosh", lambda m, x: x.acosh(), [(45, 65)], low=1.1, high=4, tol=3),
+    C("atanh", lambda m, x: x.atanh(), [(45, 65)], low=-0.95, high=0.95, tol=3),
+    C("arc_aliases", lambda m, x: m.arcsin(x) + m.arctan(x) + x.arccos(), [(5,)], low=-.9,
+      high=.9),
+    C("sigmoid", lambda m, x: x.sigmoid(), [(45, 65)]),
+    C("sigmoid_extreme", lambda m, x: m.sigmoid(x), vals=[[-300.0, -90.0, 0.0, 90.0, 300.0]]),
+    C("erf", lambda m, x: x.erf(), [(45, 65)]),
+    C("erfc", lambda m, x: m.erfc(x), [(45, 65)]),
+    C("erfinv", lambda m, x: x.erfinv(), [(45, 65)], low=-0.95, high=0.95, tol=3),
+    C("logit", lambda m, x: x.logit(), [(20,)], low=0.05, high=0.95),
+    C("logit_eps", lambda m, x: m.logit(x, eps=0.1), [(20,)], low=0.0, high=1.0),
+    C("sign", lambda m, x: x.sign(), vals=[[-2.0, -0.0, 0.0, 3.0, INF, NAN]]),
+    C("sgn", lambda m, x: x.sgn(), [(45, 65)]),
+    C("floor_ceil", lambda m, x: (x.floor(), x.ceil()), [(45, 65)], low=-5, high=5),
+    C("trunc_frac", lambda m, x: (x.trunc(), x.frac()), [(45, 65)], low=-5, high=5),
+    C("round", lambda m, x: x.round(), vals=[[-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.7]]),
+    C("round_decimals", lambda m, x: x.round(decimals=2), [(10,)]),
+    C("fix", lambda m, x: m.fix(x), [(10,)], low=-5, high=5),
+    C("isinf_isnan", lambda m, x: (x.isinf(), x.isnan(), x.isfinite(), m.isposinf(x),
+                                   m.isneginf(x)), vals=[[INF, -INF, NAN, 1.0, 0.0]]),
+    C("nan_to_num", lambda m, x: x.nan_to_num(), vals=[[INF, -INF, NAN, 1.5]], f64=False),
+    C("nan_to_num_args", lambda m, x: m.nan_to_num(x, nan=0.5, posinf=9.0, neginf=-9.0),
+      vals=[[INF, -INF, NAN, 1.5]]),
+    C("logical_not", lambda m, x: (x > 0).logical_not(), [(5, 6)], grad=False),
+    C("logical_not_float", lambda m, x: m.logical_not(x), vals=[[0.0, 1.0, -2.0]], grad=False),
+    C("deg_rad", lambda m, x: (x.deg2rad(), m.rad2deg(x)), [(10,)]),
+    C("clamp", lambda m, x: x.clamp(-1.2, 0.8), [(45, 65)]),
+    C("clamp_min_only", lambda m, x: x.clamp(min=0.1), [(45, 65)]),
+    C("clamp_max_only", lambda m, x: x.clamp(max=-0.3), [(45, 65)]),
+    C("clamp_min_gt_max", lambda m, x: x.clamp(1.0, -1.0), [(10,)]),
+    C("clamp_at_bound", lambda m, x: x.clamp(0.0, 1.0), vals=[[0.0, 0.5, 1.0, 2.0, -1.0]]),
+    C("clamp_tensor_bounds", lambda m, x, lo, hi: x.clamp(lo, hi), [(4, 5), (5,), (4, 1)]),
+    C("clip", lambda m, x: x.clip(-0.5, 0.5), [(45, 65)]),
+    C("clamp_int", lambda m, x: x.clamp(0, 3), vals=[[-2, 0, 2, 5]], grad=False),
+
+    # ---- elementwise binary -----------------------------------------------------------------
+    C("add", lambda m, x, y: x + y, [(45, 68), (45, 68)]),
+    C("add_T", lambda m, x, y: x + y, [(45, 68), (45, 68)], T=True),
+    C("add3", lambda m, x, y, z: x + y + z, [(45, 65), (45, 65), (45, 65)]),
+    C("add_broadcast", lambda m, x, y: x + y, [(45, 65), (45, 1)]),
+    C("add_broadcast2", lambda m, x, y: x + y, [(45, 1), (1, 65)]),
+    C("add_broadcast_rank", lambda m, x, y: x + y, [(2, 1, 4), (3, 1)]),
+    C("add_0d", lambda m, x, y: x + y, [(), (3, 4)]),
+    C("add_empty", lambda m, x, y: x + y, [(0, 3), (3,)]),
+    C("add_alpha", lambda m, x, y: m.add(x, y, alpha=2.5), [(4, 5), (4, 5)]),
+    C("sub", lambda m, x, y: x - y, [(45, 65), (45, 65)]),
+    C("sub_alpha", lambda m, x, y: x.sub(y, alpha=3), [(4, 5), (5,)]),
+    C("scalar_sub", lambda m, x: x - 2, [(45, 65)]),
+    C("scalar_rsub", lambda m, x: 2 - x, [(45, 65)]),
+    C("mul", lambda m, x, y: x * y, [(64, 64), (64, 64)]),
+    C("mul_broadcast", lambda m, x, y: x * y, [(3, 1, 5), (4, 1)]),
+    C("scalar_mul", lambda m, x: x * 2 + 3 * x, [(45, 65)]),
+    C("mul_naninf", lambda m, x, y: x * y, vals=[[INF, -INF, NAN, 0.0], [0.0, 2.0, 1.0, INF]]),
+    C("div", lambda m, x, y: x / y, [(45, 65), (45, 65)], low=0.2, high=2, tol=3),
+    C("div_broadcast", lambda m, x, y: x / y, [(45, 65), (65,)], low=0.2, high=2, tol=3),
+    C("scalar_div", lambda m, x: x / 3 + 2 / x, [(45, 65)], low=0.2, high=2, tol=3),
+    C("div_naninf", lambda m, x, y: x / y, vals=[[1.0, -1.0, 0.0, INF], [0.0, 0.0, 0.0, 2.0]]),
+    C("div_floor", lambda m, x, y: x.div(y, rounding_mode="floor"), [(45, 65), (45, 65)],
+      low=0.2, high=5),
+    C("div_trunc", lambda m, x, y: m.div(x, y, rounding_mode="trunc"), [(45, 65), (45, 65)],
+      low=-5, high=5),
+    C("div_int", lambda m, x, y: x / y, vals=[[5, -7, 9], [2, 2, -4]], grad=False),
+    C("div_int_floor", lambda m, x, y: (x.div(y, rounding_mode="floor"), x // y),
+      vals=[[5, -7, 9, -9], [2, 2, -4, 4]], grad=False),
+    C("div_int_trunc", lambda m, x, y: x.div(y, rounding_mode="trunc"),
+      vals=[[5, -7, 9, -9], [2, 2, -4, 4]], grad=False),
+    C("floor_divide_float", lambda m, x, y: x // y, [(10,), (10,)], low=0.5, high=4,
+      grad=False),
+    C("mod_float", lambda m, x, y: x % y, [(45, 65), (45, 65)], low=0.5, high=4),
+    C("remainder_neg", lambda m, x, y: m.remainder(x, y), vals=[[5.5, -5.5, 5.5, -5.5],
+                                                                [2.0, 2.0, -2.0, -2.0]]),
+    C("mod_int", lambda m, x, y: (x % y, m.fmod(x, y)), vals=[[7, -7, 7, -7], [3, 3, -3, -3]],
+      grad=False),
+    C("fmod", lambda m, x, y: m.fmod(x, y), vals=[[5.5, -5.5, 5.5, -5.5],
+                                                  [2.0, 2.0, -2.0, -2.0]]),
+    C("fmod_scalar", lambda m, x: x.fmod(1.5), [(20,)], low=-4, high=4),
+    C("pow_full", lambda m, x, y: x ** y, [(45, 65), (45, 65)], low=0.2, high=2, tol=3),
+    C("pow_method", lambda m, x, y: x.pow(y), [(5, 6), (6,)], low=0.2, high=2, tol=3),
+    C("pow_0", lambda m, x: x ** 0, [(45, 65)]),
+    C("pow_1", lambda m, x: x ** 1, [(45, 65)]),
+    C("pow_2", lambda m, x: x ** 2, [(45, 65)]),
+    C("pow_3", lambda m, x: x ** 3, [(45, 65)]),
+    C("pow_neg2", lambda m, x: x ** -2, [(45, 65)], tol=10),
+    C("pow_0d", lambda m, x: (x ** 2, x ** -2), [()]),
+    C("pow_negbase_int", lambda m, x: x ** 3, [(45, 65)], low=-30, high=-27),
+    C("pow_negbase_frac", lambda m, x: (x ** 0.2, x ** 1.2), [(10,)], low=-30, high=-27),
+    C("pow_frac_const", lambda m, x: (x ** 0.5, x ** 5.5, x ** -5.5), [(45, 65)], low=0.5,
+      high=2, tol=3),
+    C("rpow", lambda m, x: (2.0 ** x, 5.5 ** x, 1.0 ** x), [(45, 65)], tol=3),
+    C("rpow_negbase", lambda m, x: (-2) ** x, vals=[[-2.0, -1.0, 0.0, 1.0, 2.0, 3.0]]),
+    C("rpow_zero", lambda m, x: 0 ** x, vals=[[-2.0, -1.0, 0.0, 1.0, 2.0, 3.0]]),
+    C("pow_at_zero", lambda m, x: (x ** 1.1, x ** 0.3, x ** 0.0, x ** 2), vals=[[0.0]]),
+    C("pow_zero_tensor", lambda m, x, y: x ** y, vals=[[0.0, 0.0, 0.0], [0.0, 0.3, -0.3]]),
+    C("pow_zero_exponent", lambda m, x, y: x ** y, vals=[[-INF, INF, 0.0], [0.0, 0.0, 0.0]]),
+    C("pow_neg_inf", lambda m, x: (x ** 0.3, x ** 3.3), vals=[[-INF]]),
+    C("pow_int", lambda m, x: (x ** 0, x ** 2, x ** 7), vals=[[-2, 0, 2, 3]], grad=False),
+    C("pow_int_float_exp", lambda m, x: (x ** 0.5, x ** 2.0, x ** -1.0),
+      vals=[[1, 2, 3, 4]], grad=False),
+    C("pow_scalar_tensor", lambda m, x: m.pow(2, x), [(10,)]),
+    C("maximum", lambda m, x, y: m.maximum(x, y), [(45, 65), (45, 65)]),
+    C("maximum_ties", lambda m, x, y: m.maximum(x, y), vals=[[1.0, 2.0, 3.0], [1.0, 0.0, 3.0]]),
+    C("minimum", lambda m, x, y: m.minimum(x, y), [(45, 65), (65,)]),
+    C("minimum_ties", lambda m, x, y: m.minimum(x, y), vals=[[1.0, 2.0, 3.0], [1.0, 0.0, 3.0]]),
+    C("max_min_binary", lambda m, x, y: (m.max(x, y), m.min(x, y)), [(4, 5), (4, 5)]),
+    C("fmax_fmin", lambda m, x, y: (m.fmax(x, y), m.fmin(x, y)),
+      vals=[[1.0, NAN, 3.0, NAN], [2.0, 1.0, NAN, NAN]]),
+    C("maximum_nan", lambda m, x, y: m.maximum(x, y), vals=[[1.0, NAN], [NAN, 2.0]]),
+    C("copysign", lambda m, x, y: m.copysign(x, y), [(45, 65), (45, 65)]),
+    C("copysign_zero", lambda m, x, y: x.copysign(y), vals=[[1.0, -2.0, 3.0], [-0.0, 0.0, -1.0]]),
+    C("logaddexp", lambda m, x, y: m.logaddexp(x, y), [(45, 65), (45, 65)]),
+    C("logaddexp2", lambda m, x, y: m.logaddexp2(x, y), [(10,), (10,)]),
+    C("logaddexp_inf", lambda m, x, y: m.logaddexp(x, y), vals=[[-INF, 1.0], [-INF, -INF]]),
+    C("atan2", lambda m, x, y: m.atan2(x, y), [(45, 65), (45, 65)]),
+    C("hypot", lambda m, x, y: m.hypot(x, y), [(45, 65), (45, 65)]),
+    C("xlogy", lambda m, x, y: m.xlogy(x, y), [(10,), (10,)], low=0.1, high=2),
+    C("xlogy_zero", lambda m, x, y: m.xlogy(x, y), vals=[[0.0, 0.0, 1.0], [0.0, 2.0, 3.0]]),
+    C("lerp", lambda m, x, y: x.lerp(y, 0.3), [(45, 35), (45, 35)]),
+    C("lerp_tensor_weight", lambda m, x, y, w: m.lerp(x, y, w), [(4, 5), (4, 5), (5,)]),
+    C("addcmul", lambda m, x, y, z: m.addcmul(x, y, z, value=0.5), [(4, 5), (4, 5), (5,)]),
+    C("addcdiv", lambda m, x, y, z: x.addcdiv(y, z, value=2), [(4, 5), (4, 5), (4, 5)],
+      low=0.3, high=2),
+    C("int_float_promote", lambda m, x: (x + 2.5, x * 1.5, x / 2, x - 1, 3 * x),
+      vals=[[1, 2, 3]], grad=False),
+    C("int_tensor_float_tensor", lambda m, x, y: (x + y, x * y), vals=[[1, 2, 3], [0.5, 1.0, 2.0]]),
+    C("bool_add", lambda m, x: (x > 0) + (x < 1), [(5,)], grad=False),
+    C("bool_mul_float", lambda m, x: (x > 0) * x, [(5, 6)]),
+    C("float64_float32_promote", lambda m, x: x + m.ones(3, dtype=m.float64), [(3,)]),
+    C("bitwise", lambda m, x, y: (x & y, x | y, x ^ y, ~x), vals=[[5, 3, -8, 0], [3, 6, 7, 1]],
+      grad=False),
+    C("bitwise_bool", lambda m, x, y: ((x > 0) & (y > 0), (x > 0) | (y > 0), (x > 0) ^ (y > 0),
+                                       ~(x > 0)), [(10,), (10,)], grad=False),
+    C("bitwise_fn", lambda m, x, y: (m.bitwise_and(x, y), m.bitwise_or(x, y),
+                                     m.bitwise_xor(x, y), m.bitwise_not(x)),
+      vals=[[5, 3, -8, 0], [3, 6, 7, 1]], grad=False),
+    C("shifts", lambda m, x: (x << 2, x >> 1, m.bitwise_left_shift(x, 3),
+                              m.bitwise_right_shift(x, 2)), vals=[[1, 5, -8, 64]], grad=False),
+    C("logical_ops", lambda m, x, y: (m.logical_and(x, y), m.logical_or(x, y),
+                                      m.logical_xor(x, y)),
+      vals=[[0.0, 1.0, 0.0, 2.0], [0.0, 0.0, 3.0, -1.0]], grad=False),
+
+    # ---- comparisons ------------------------------------------------------------------------
+    C("cmp_eq", lambda m, x, y: (x == y, m.eq(x, y), x.eq(y)), vals=[[1.0, 2.0, 3.0],
+                                                                     [1.0, 0.0, 3.0]]),
+    C("cmp_ne", lambda m, x, y: (x != y, m.ne(x, 2.0)), vals=[[1.0, 2.0, 3.0], [1.0, 0.0, 3.0]]),
+    C("cmp_gt", lambda m, x, y: (x > y, x.gt(0.5), m.greater(x, y)), [(45, 65), (45, 65)]),
+    C("cmp_ge", lambda m, x, y: (x >= y, m.ge(x, y), m.greater_equal(x, 0)), vals=[
+        [1.0, 2.0, 3.0], [1.0, 0.0, 4.0]]),
+    C("cmp_lt", lambda m, x, y: (x < y, x.lt(y), m.less(x, 1)), [(45, 65), (65,)]),
+    C("cmp_le", lambda m, x, y: (x <= y, m.le(x, y), m.less_equal(x, y)), vals=[
+        [1.0, 2.0, 3.0], [1.0, 0.0, 4.0]]),
+    C("cmp_nan", lambda m, x: (x == x, x != x, x < 1, x >= 1), vals=[[NAN, 1.0, INF]]),
+    C("cmp_scalar_left", lambda m, x: (2 > x, 0.5 <= x, 1 == x), vals=[[1.0, 2.0, 3.0]]),
+    C("cmp_int_float", lambda m, x, y: (x < y, x == y), vals=[[1, 2, 3], [1.5, 2.0, 2.5]]),
+    C("cmp_lt_backward", lambda m, x, y: (x < y).float() * x + (x >= y).float() * y,
+      [(45, 65), (45, 65)]),
+    C("isclose", lambda m, x, y: (m.isclose(x, y), x.isclose(y, rtol=0.1, atol=0.5)),
+      vals=[[1.0, 2.0, NAN, INF, 1e-9], [1.0, 2.1, NAN, INF, 0.0]]),
+    C("isclose_nan", lambda m, x, y: m.isclose(x, y, equal_nan=True),
+      vals=[[1.0, NAN, INF, -INF], [1.0, NAN, INF, INF]]),
+    C("allclose_equal", lambda m, x, y: (m.allclose(x, x), m.equal(x, y), x.equal(x)),
+      [(3, 4), (3, 4)], grad=False),
+
+    # ---- where / masked ---------------------------------------------------------------------
+    C("where", lambda m, x, y, z: m.where(x > 0.5, y, z), [(45, 65), (45, 65), (45, 65)]),
+    C("where_broadcast", lambda m, x, y, z: m.where(x > 0, y, z), [(3, 1, 5), (4, 1), (5,)]),
+    C("where_scalar", lambda m, x: (m.where(x > 0, x, 0.0), m.where(x < 0, 1.5, x)), [(4, 5)]),
+    C("where_method", lambda m, x, y: x.where(x > y, y), [(4, 5), (4, 5)]),
+    C("where_permute", lambda m, x, y: m.where(x > y, x, y).permute(1, 0), [(5, 5), (5, 5)]),
+    C("where_inf", lambda m, x: m.where(x < 0, x, 1.0), vals=[[INF, INF, -1.0]]),
+    C("where_nonzero", lambda m, x: m.where(x > 0), [(4, 5)], grad=False),
+    C("masked_fill", lambda m, x: x.masked_fill(x > 0.1, -INF), [(32, 10)]),
+    C("masked_fill_broadcast", lambda m, x, y: x.masked_fill(y > 0, 2.5), [(4, 5), (5,)]),
+    C("masked_fill_T", lambda m, x: x.masked_fill(x < 0.1, 0.0), [(8, 10)], T=True),
+    C("masked_fill_tensor_value", lambda m, x: x.masked_fill(x > 0, m.tensor(3.0)), [(4, 5)]),
+    C("masked_select", lambda m, x: x.masked_select(x > 0.5), [(32, 10)]),
+    C("masked_select_broadcast", lambda m, x, y: m.masked_select(x, y > 0), [(4, 5), (5,)]),
+    C("masked_scatter", lambda m, x, y: x.masked_scatter(x > 0, y), [(4, 5), (20,)]),
+    C("nonzero", lambda m, x: ((x > 0.5).nonzero(), m.nonzero(x > 0, as_tuple=True)),
+      [(10, 5, 3)], grad=False),
+    C("nonzero_0d", lambda m: (m.tensor(2.5).nonzero(), m.tensor(0.0).nonzero()), grad=False),
+    C("argwhere", lambda m, x: m.argwhere(x > 0), [(4, 5)], grad=False),
+
+    # ---- reductions -------------------------------------------------------------------------
+    C("sum", lambda m, x: x.sum(), [(45, 3)]),
+    C("sum_big", lambda m, x: x.sum(), [(15, 25, 35)], tol=10),
+    C("sum_dim", lambda m, x: (x.sum(0), x.sum(1), x.sum(-1), x.sum(axis=2)), [(3, 4, 5)]),
+    C("sum_dims", lambda m, x: (x.sum((0, 2)), x.sum([1, 2], keepdim=True), x.sum(dim=())),
+      [(3, 4, 5)]),
+    C("sum_keepdim", lambda m, x: (x.sum(1, keepdim=True), m.sum(x, -1, True)), [(3, 4, 5)]),
+    C("sum_T", lambda m, x: (x.sum(0), x.sum(1)), [(7, 9)], T=True),
+    C("sum_0d", lambda m, x: (x.sum(), x.sum(0), x.sum(-1, keepdim=True)), [()]),
+    C("sum_empty", lambda m, x: (x.sum(), x.sum(0), x.sum(1), x.sum(1, keepdim=True)),
+      [(0, 3)]),
+    C("sum_dtype", lambda m, x: (x.sum(dtype=m.float64), m.sum(x, 0, dtype=m.float64)),
+      [(4, 5)]),
+    C("sum_int_bool", lambda m, x: ((x > 0).sum(), (x > 0).sum(0), (x > 0).long().sum(1)),
+      [(4, 5)], grad=False),
+    C("sum_relu", lambda m, x: x.relu().sum(), [(3, 4, 5)]),
+    C("sum_twice", lambda m, x: x.sum(1).sum(0), [(4, 5)]),
+    C("nansum", lambda m, x: (x.nansum(), m.nansum(x, 0)), vals=[[[1.0, NAN], [2.0, 3.0]]]),
+    C("prod", lambda m, x: (x.prod(), x.prod(0), x.prod(1, keepdim=True)), [(3, 4)]),
+    C("prod_zeros", lambda m, x: (x.prod(), x.prod(1)), vals=[[[1.0, 0.0, 3.0], [0.0, 0.0, 2.0],
+                                                               [2.0, 3.0, 4.0]]]),
+    C("prod_dtype", lambda m, x: (x.prod(dtype=m.float64), x.prod(0, dtype=m.float64)),
+      [(3, 4)]),
+    C("prod_empty", lambda m, x: (x.prod(), x.prod(0)), [(0, 3)]),
+    C("prod_int", lambda m, x: (x.prod(), m.prod(x, 0)), vals=[[[1, 2], [3, -4]]], grad=False),
+    C("mean", lambda m, x: (x.mean(), x.mean(0), x.mean((1, 2), keepdim=True)), [(3, 4, 5)]),
+    C("mean_T", lambda m, x: x.mean(-1), [(6, 7)], T=True),
+    C("mean_empty", lambda m, x: (x.mean(), x.mean(0), x.mean(1)), [(0, 3)]),
+    C("mean_0d", lambda m, x: x.mean(), [()]),
+    C("mean_dtype", lambda m, x: x.mean(dtype=m.float64), [(3, 4)]),
+    C("mean_int_float", lambda m, x: (x.float().mean(), x.mean(dtype=m.float32)),
+      vals=[[1, 2, 4]], grad=False),
+    C("nanmean", lambda m, x: (x.nanmean(), m.nanmean(x, 1)), vals=[[[1.0, NAN], [2.0, 3.0]]]),
+    C("max_all", lambda m, x: (x.max(), x.min()), [(45, 3)]),
+    C("max_all_ties", lambda m, x: (x.max(), x.min()), vals=[[[1.0, 3.0, 3.0], [-2.0, 0.0,
+                                                                                -2.0]]]),
+    C("max_dim", lambda m, x: (x.max(0), x.max(1, keepdim=True), x.min(-1), m.max(x, 1)),
+      [(3, 4, 5)]),
+    C("max_dim_ties", lambda m, x: (x.max(1), x.min(0)), vals=[[[1.0, 3.0, 3.0], [-2.0, 0.0,
+                                                                                -2.0]]]),
+    C("max_dim_named", lambda m, x: (x.max(dim=1).values, x.max(dim=1).indices,
+                                     m.min(x, dim=0).values), [(3, 4)]),
+    C("max_nan", lambda m, x: (x.max(), x.min(), x.max(0).values, x.amax()),
+      vals=[[1.0, NAN, 3.0]], grad=False),
+    C("max_0d", lambda m, x: (x.max(), x.max(0), x.amax()), [()]),
+    C("max_int", lambda m, x: (x.max(), x.max(0)), vals=[[[1, 5], [7, -3]]], grad=False),
+    C("max_T", lambda m, x: x.max(0).values, [(6, 7)], T=True),
+    C("amax_amin", lambda m, x: (x.amax(), x.amax(0), x.amin((0, 2), keepdim=True)),
+      [(3, 4, 5)]),
+    C("amax_ties", lambda m, x: (x.amax(), x.amin(1)), vals=[[[1.0, 3.0, 3.0], [-2.0, 0.0,
+                                                                               -2.0]]]),
+    C("aminmax", lambda m, x: (m.aminmax(x), x.aminmax(dim=0)), [(4, 5)]),
+    C("argmax", lambda m, x: (x.argmax(), x.argmax(0), x.argmax(1, keepdim=True),
+                              m.argmax(x, dim=-1)), [(10, 20)], grad=False),
+    C("argmin", lambda m, x: (x.argmin(), x.argmin(0), x.argmin(-1, True)), [(10, 20)],
+      grad=False),
+    C("argmax_ties", lambda m, x: (x.argmax(), x.argmin(), x.argmax(1)),
+      vals=[[[1.0, 3.0, 3.0], [3.0, 0.0, -2.0]]], grad=False),
+    C("argmax_0d", lambda m, x: (x.argmax(), x.argmin(0)), [()], grad=False),
+    C("logsumexp", lambda m, x: (x.logsumexp(0), x.logsumexp(1, keepdim=True),
+                                 m.logsumexp(x, (0, 1))), [(45, 65)]),
+    C("logsumexp_inf", lambda m, x: x.logsumexp(1),
+      vals=[[[-INF, -INF], [-INF, 1.0], [INF, 1.0]]]),
+    C("logsumexp_large", lambda m, x: x.logsumexp(0), vals=[[1000.0, 1000.0, -1000.0]]),
+    C("var", lambda m, x: (x.var(), x.var(correction=0), x.var(correction=5)), [(15, 25, 35)],
+      tol=10),
+    C("var_dim", lambda m, x: (x.var(0), x.var(2), x.var([1, 2]), x.var(0, correction=0),
+                               x.var(1, unbiased=False, keepdim=True)), [(5, 6, 7)]),
+    C("var_one_in_axis", lambda m, x: (x.var(dim=(0, 3), correction=0), x.var(dim=(0, 4))),
+      [(1, 2, 3, 1, 5)]),
+    C("var_dof_le_0", lambda m, x: x.var(dim=(0, 3)), [(1, 2, 3, 1, 5)]),
+    C("var_empty", lambda m, x: (x.var(dim=(1, 3)), x.var(dim=(1, 3), correction=0)),
+      [(1, 0, 3, 0, 5)]),
+    C("std", lambda m, x: (x.std(), x.std(correction=0), x.std(0), x.std([1, 2], keepdim=True)),
+      [(5, 6, 7)]),
+    C("std_one_in_axis", lambda m, x: (x.std(dim=(0, 4)), x.std(dim=(0, 4), correction=0)),
+      [(1, 2, 3, 1, 5)]),
+    C("std_mean", lambda m, x: (m.std_mean(x), m.std_mean(x, dim=(1, 2), correction=0),
+                                m.var_mean(x, 0, keepdim=True)), [(3, 4, 5)]),
+    C("any_all", lambda m, x: ((x > 0).any(), (x > 0).all(), (x > 0).any(1),
+                               (x > -1).all(0, keepdim=True), x.any(), x.all(1)),
+      [(4, 5)], grad=False),
+    C("any_all_empty", lambda m, x: (x.any(), x.all(), x.any(0), x.all(1)), [(0, 3)],
+      grad=False),
+    C("count_nonzero", lambda m, x: (m.count_nonzero(x > 0), (x > 0).count_nonzero(0)),
+      [(4, 5)], grad=False),
+    C("norm", lambda m, x: (x.norm(), x.norm(1), x.norm(p=INF), x.norm(dim=1),
+                            m.norm(x, p=3, dim=0, keepdim=True)), [(4, 5)]),
+    C("norm_fro", lambda m, x: x.norm(p="fro"), [(4, 5)]),
+
+    # ---- scans ------------------------------------------------------------------------------
+    C("cumsum", lambda m, x: (x.cumsum(0), x.cumsum(1), m.cumsum(x, dim=-1)), [(20, 30)]),
+    C("cumsum_T", lambda m, x: x.cumsum(1), [(6, 7)], T=True),
+    C("cumsum_0d_empty", lambda m, x, y: (x.cumsum(0), y.cumsum(0), y.cumsum(1)), [(), (0, 3)]),
+    C("cumsum_int", lambda m, x: (x.cumsum(0), m.cumsum(x > 0, 0)), vals=[[1, -2, 3]],
+      grad=False),
+    C("cumsum_dtype", lambda m, x: x.cumsum(0, dtype=m.float64), [(5,)]),
+    C("cumprod", lambda m, x: (x.cumprod(0), x.cumprod(1)), [(5, 6)], low=0.5, high=1.5),
+    C("cumprod_zeros", lambda m, x: x.cumprod(0), vals=[[2.0, 0.0, 3.0, 0.0, 4.0]]),
+    C("cumprod_zeros_2d", lambda m, x: x.cumprod(1), vals=[[[2.0, 0.0, 3.0], [1.0, 2.0, 0.0],
+                                                            [0.0, 5.0, 6.0]]]),
+    C("cumprod_empty", lambda m, x: x.cumprod(0), [(0, 3)]),
+    C("cummax_cummin", lambda m, x: (x.cummax(0), m.cummin(x, 1)), [(5, 6)]),
+    C("cummax_ties", lambda m, x: (x.cummax(0), x.cummin(0)),
+      vals=[[1.0, 3.0, 3.0, 2.0, 1.0, 1.0]]),
+    C("logcumsumexp", lambda m, x: (x.logcumsumexp(0), m.logcumsumexp(x, 1)), [(5, 6)]),
+    C("logcumsumexp_inf", lambda m, x: x.logcumsumexp(0), vals=[[-INF, -INF, 1.0, 1000.0]]),
+    C("diff", lambda m, x: (m.diff(x), x.diff(dim=0), m.diff(x, n=2)), [(4, 6)]),
+
+    # ---- softmax family, normalization ------------------------------------------------------
+    C("softmax", lambda m, x: (x.softmax(1), x.softmax(0), F(m).softmax(x, dim=-1)), [(45, 65)]),
+    C("softmax_3d", lambda m, x: (m.softmax(x, 1), x.softmax(dim=2)), [(4, 5, 6)]),
+    C("softmax_T", lambda m, x: x.softmax(-1), [(6, 7)], T=True),
+    C("softmax_inf", lambda m, x: x.softmax(-1), vals=[[[-INF, 0.0, 1.0], [1000.0, 0.0,
+                                                                           -1000.0]]]),
+    C("softmax_dtype", lambda m, x: F(m).softmax(x, dim=0, dtype=m.float64), [(5,)]),
+    C("softmax_0d", lambda m, x: (x.softmax(0), x.log_softmax(-1)), [()]),
+    C("softmax_empty", lambda m, x: x.softmax(1), [(0, 3)]),
+    C("log_softmax", lambda m, x: (x.log_softmax(1), F(m).log_softmax(x, dim=0)), [(45, 65)]),
+    C("log_softmax_inf", lambda m, x: x.log_softmax(-1), vals=[[[-INF, 0.0, 1.0],
+                                                                 [1000.0, 0.0, -1000.0]]]),
+    C("softmin", lambda m, x: F(m).softmin(x, dim=1), [(10, 12)]),
+    C("normalize", lambda m, x: (F(m).normalize(x), F(m).normalize(x, p=1, dim=0)), [(4, 5)]),
+    C("layer_norm", lambda m, x: F(m).layer_norm(x, (5,)), [(4, 3, 5)]),
+    C("layer_norm_affine", lambda m, x, w, b: F(m).layer_norm(x, (3, 5), w, b, eps=1e-3),
+      [(4, 3, 5), (3, 5), (3, 5)]),
+    C("layer_norm_T", lambda m, x: F(m).layer_norm(x, (4,)), [(6, 4)], T=True),
+    C("rms_norm", lambda m, x, w: F(m).rms_norm(x, (5,), w), [(4, 3, 5), (5,)]),
+    C("group_norm", lambda m, x, w, b: F(m).group_norm(x, 2, w, b), [(3, 4, 5), (4,), (4,)]),
+    C("batch_norm_train", lambda m, x, w, b: F(m).batch_norm(x, None, None, w, b, training=True),
+      [(6, 4, 3), (4,), (4,)]),
+    C("batch_norm_eval", lambda m, x, w, b: F(m).batch_norm(
+        x, m.zeros(4, dtype=x.dtype) + 0.5, m.ones(4, dtype=x.dtype) * 2, w, b, training=False), [(6, 4), (4,), (4,)]),
+    C("instance_norm", lambda m, x: F(m).instance_norm(x), [(3, 4, 6)]),
+    C("cosine_similarity", lambda m, x, y: (F(m).cosine_similarity(x, y),
+                                            F(m).cosine_similarity(x, y, dim=0)),
+      [(4, 5), (4, 5)]),
+    C("pairwise_distance", lambda m, x, y: F(m).pairwise_distance(x, y), [(4, 5), (4, 5)]),
+
+    # ---- activations ------------------------------------------------------------------------
+    C("relu", lambda m, x: (x.relu(), F(m).relu(x), m.relu(x)), [(64, 64)]),
+    C("relu_at_zero", lambda m, x: x.relu(), vals=[[-1.0, 0.0, 1.0]]),
+    C("relu6", lambda m, x: F(m).relu6(x), [(45, 65)], low=-8, high=8),
+    C("relu6_edges", lambda m, x: F(m).relu6(x), vals=[[-1.0, 0.0, 6.0, 7.0, 3.0]]),
+    C("leaky_relu", lambda m, x: (F(m).leaky_relu(x), F(m).leaky_relu(x, 0.2)), [(45, 65)]),
+    C("elu", lambda m, x: (F(m).elu(x), F(m).elu(x, alpha=0.1)), [(45, 65)]),
+    C("celu", lambda m, x: (F(m).celu(x), F(m).celu(x, alpha=0.5)), [(45, 65)]),
+    C("selu", lambda m, x: F(m).selu(x), [(45, 65)]),
+    C("silu", lambda m, x: F(m).silu(x), [(45, 65)]),
+    C("gelu", lambda m, x: F(m).gelu(x), [(45, 65)]),
+    C("gelu_tanh", lambda m, x: F(m).gelu(x, approximate="tanh"), [(45, 65)]),
+    C("gelu_extreme", lambda m, x: F(m).gelu(x), vals=[[-300.0, -30.0, 30.0, 300.0]]),
+    C("mish", lambda m, x: F(m).mish(x), [(45, 65)]),
+    C("softplus", lambda m, x: (F(m).softplus(x), F(m).softplus(x, beta=3, threshold=2)),
+      [(45, 65)]),
+    C("softplus_extreme", lambda m, x: F(m).softplus(x), vals=[[-300.0, -30.0, 30.0, 300.0]]),
+    C("softsign", lambda m, x: F(m).softsign(x), [(45, 65)]),
+    C("hardtanh", lambda m, x: (F(m).hardtanh(x), F(m).hardtanh(x, -0.5, 0.8)), [(45, 65)]),
+    # torch's float64 hardsigmoid backward multiplies by a float32 1/6 (2^-25 relative off)
+    C("hardsigmoid", lambda m, x: F(m).hardsigmoid(x), [(45, 65)], low=-5, high=5, tol64=1e3),
+    C("hardsigmoid_edges", lambda m, x: F(m).hardsigmoid(x), vals=[[-3.0, 3.0, 0.0, -4.0]],
+      tol64=1e3),
+    C("hardswish", lambda m, x: F(m).hardswish(x), [(45, 65)], low=-5, high=5),
+    C("hardswish_edges", lambda m, x: F(m).hardswish(x), vals=[[-3.0, 3.0, 0.0, -4.0]]),
+    C("logsigmoid", lambda m, x: F(m).logsigmoid(x), [(45, 65)]),
+    C("logsigmoid_extreme", lambda m, x: F(m).logsigmoid(x), vals=[[-300.0, 0.0, 300.0]]),
+    C("tanhshrink", lambda m, x: F(m).tanhshrink(x), [(45, 65)]),
+    C("hardshrink", lambda m, x: (F(m).hardshrink(x), F(m).hardshrink(x, 1.0)), [(45, 65)]),
+    C("softshrink", lambda m, x: (F(m).softshrink(x), F(m).softshrink(x, 1.0)), [(45, 65)]),
+    C("threshold", lambda m, x: F(m).threshold(x, 0.5, -1.0), [(45, 65)]),
+    C("glu", lambda m, x: (F(m).glu(x), F(m).glu(x, dim=0)), [(4, 6)]),
+    C("prelu", lambda m, x, w: F(m).prelu(x, w), [(4, 3, 5), (3,)]),
+    C("tanh_sigmoid_F", lambda m, x: (F(m).tanh(x), F(m).sigmoid(x)), [(10,)]),
+
+    # ---- losses -----------------------------------------------------------------------------
+    C("mse", lambda m, x, y: (F(m).mse_loss(x, y), F(m).mse_loss(x, y, reduction="sum"),
+                              F(m).mse_loss(x, y, reduction="none")), [(32, 10), (32, 10)]),
+    C("l1", lambda m, x, y: (F(m).l1_loss(x, y), F(m).l1_loss(x, y, reduction="none")),
+      [(32, 10), (32, 10)]),
+    C("smooth_l1", lambda m, x, y: (F(m).smooth_l1_loss(x, y), F(m).smooth_l1_loss(
+        x, y, beta=0.5, reduction="sum")), [(32, 10), (32, 10)]),
+    C("huber", lambda m, x, y: F(m).huber_loss(x, y, delta=0.7), [(32, 10), (32, 10)]),
+    C("bce", lambda m, x, y: F(m).binary_cross_entropy(x.sigmoid(), y.clip(0, 1)),
+      [(32, 10), (32, 10)]),
+    C("bce_reductions", lambda m, x, y: tuple(
+        F(m).binary_cross_entropy(x.sigmoid(), y.clip(0, 1), reduction=r)
+        for r in ("mean", "sum", "none")), [(32, 10), (32, 10)]),
+    C("bce_weight", lambda m, x, y, w: F(m).binary_cross_entropy(x.sigmoid(), y.clip(0, 1),
+                                                                 weight=w.detach()),
+      [(8, 10), (8, 10), (10,)]),
+    C("bce_logits", lambda m, x, y: tuple(
+        F(m).binary_cross_entropy_with_logits(x, y.clip(0, 1), reduction=r)
+        for r in ("mean", "sum", "none")), [(32, 10), (32, 10)]),
+    C("bce_logits_pos_weight", lambda m, x, y: F(m).binary_cross_entropy_with_logits(
+        x, y.clip(0, 1), pos_weight=w10(m, x)), [(32, 10), (32, 10)]),
+    C("bce_logits_extreme", lambda m, x, y: F(m).binary_cross_entropy_with_logits(x, y),
+      vals=[[-300.0, 300.0, 0.0], [1.0, 0.0, 0.5]]),
+    C("ce_indices", lambda m, x: F(m).cross_entropy(x, m.tensor(CLS)), [(32, 10)]),
+    C("ce_reductions", lambda m, x: tuple(F(m).cross_entropy(x, m.tensor(CLS), reduction=r)
+                                          for r in ("mean", "sum", "none")), [(32, 10)]),
+    C("ce_probs", lambda m, x, y: F(m).cross_entropy(x, y.softmax(1)), [(32, 10), (32, 10)]),
+    C("ce_probs_reductions", lambda m, x, y: tuple(
+        F(m).cross_entropy(x, y.softmax(-1), reduction=r) for r in ("sum", "none")),
+      [(8, 10), (8, 10)]),
+    C("ce_probs_1d", lambda m, x, y: F(m).cross_entropy(x, y.softmax(0)), [(10,), (10,)]),
+    C("ce_probs_kdim", lambda m, x, y: F(m).cross_entropy(x, y.softmax(1)),
+      [(4, 5, 3, 3), (4, 5, 3, 3)]),
+    C("ce_smoothing", lambda m, x: tuple(
+        F(m).cross_entropy(x, m.tensor(CLS), label_smoothing=ls) for ls in (0.3, 0.7, 1.0)),
+      [(32, 10)]),
+    C("ce_probs_smoothing", lambda m, x, y: F(m).cross_entropy(x, y.softmax(1),
+                                                               label_smoothing=0.3),
+      [(32, 10), (32, 10)]),
+    C("ce_ignore_index", lambda m, x: (
+        F(m).cross_entropy(x, m.tensor(CLS), ignore_index=int(CLS[0])),
+        F(m).cross_entropy(x, m.tensor(CLS), ignore_index=int(CLS[0]), label_smoothing=0.3)),
+      [(32, 10)]),
+    C("ce_weight", lambda m, x: tuple(F(m).cross_entropy(x, m.tensor(CLS), weight=w10(m, x),
+                                                         reduction=r)
+                                      for r in ("mean", "sum", "none")), [(32, 10)]),
+    C("ce_weight_smoothing", lambda m, x: F(m).cross_entropy(
+        x, m.tensor(CLS), weight=w10(m, x), label_smoothing=0.2), [(32, 10)]),
+    C("ce_kdim", lambda m, x: F(m).cross_entropy(x, m.tensor(CLS3D)), [(8, 10, 3, 3)]),
+    C("ce_unbatched", lambda m, x: F(m).cross_entropy(x, m.tensor(3)), [(10,)]),
+    C("nll", lambda m, x: tuple(F(m).nll_loss(x.log_softmax(1), m.tensor(CLS), reduction=r)
+                                for r in ("mean", "sum", "none")), [(32, 10)]),
+    C("nll_weight", lambda m, x: tuple(F(m).nll_loss(x.log_softmax(1), m.tensor(CLS),
+                                                     w10(m, x), reduction=r)
+                                       for r in ("mean", "sum", "none")), [(32, 10)]),
+    C("nll_3d", lambda m, x: F(m).nll_loss(x.log_softmax(1), m.tensor(CLS3D)), [(8, 10, 3, 3)]),
+    C("nll_3d_weight", lambda m, x: F(m).nll_loss(x.log_softmax(1), m.tensor(CLS3D),
+                                                  w10(m, x), reduction="none"),
+      [(8, 10, 3, 3)]),
+    C("nll_ignore_index", lambda m, x: F(m).nll_loss(x.log_softmax(1), m.tensor([0, 1, 2]),
+                                                     ignore_index=1), [(3, 3)]),
+    C("kl_div", lambda m, x, y: (F(m).kl_div(x.log_softmax(1), y.softmax(1),
+                                             reduction="batchmean"),
+                                 F(m).kl_div(x.log_softmax(1), y.log_softmax(1), reduction="sum",
+                                             log_target=True)), [(8, 10), (8, 10)]),
+    C("soft_margin", lambda m, x, y: F(m).soft_margin_loss(x, y.sign().detach()), [(8, 10), (8, 10)]),
+    C("margin_ranking", lambda m, x, y, z: F(m).margin_ranking_loss(x, y, z.sign(), margin=0.2),
+      [(10,), (10,), (10,)]),
+    C("cosine_embedding", lambda m, x, y: F(m).cosine_embedding_loss(
+        x, y, m.tensor([1, -1, 1, -1])), [(4, 5), (4, 5)]),
+    C("poisson_nll", lambda m, x, y: F(m).poisson_nll_loss(x, y.abs()), [(8, 5), (8, 5)]),
+    C("gaussian_nll", lambda m, x, y, v: F(m).gaussian_nll_loss(x, y, v.abs() + 0.1),
+      [(8, 5), (8, 5), (8, 5)]),
+    C("hinge_embedding", lambda m, x: F(m).hinge_embedding_loss(x, m.tensor(
+        [1.0, -1.0, 1.0, -1.0, 1.0])), [(5,)]),
+    C("triplet_margin", lambda m, a, p, n: F(m).triplet_margin_loss(a, p, n),
+      [(4, 5), (4, 5), (4, 5)]),
+    C("multilabel_soft_margin", lambda m, x, y: F(m).multilabel_soft_margin_loss(
+        x, (y > 0).float()), [(4, 5), (4, 5)]),
+    C("one_hot", lambda m: (F(m).one_hot(m.tensor([1, 2, 4]), 6),
+                            F(m).one_hot(m.tensor([[1, 2, 3], [0, 3, 5]]), 8),
+                            F(m).one_hot(m.tensor([0, 3, 1]))), grad=False),
+    C("one_hot_empty", lambda m: F(m).one_hot(m.zeros(0, dtype=m.int64), 3), grad=False),
+    C("embedding", lambda m, w: F(m).embedding(m.tensor([[0, 2, 2], [4, 1, 0]]), w), [(5, 3)]),
+    C("embedding_padding", lambda m, w: F(m).embedding(m.tensor([0, 2, 2, 1]), w,
+                                                       padding_idx=2), [(5, 3)]),
+
+    # ---- matmul family ----------------------------------------------------------------------
+    C("dot_1d", lambda m, x, y: (x @ y, x.dot(y), m.dot(x, y)), [(45,), (45,)]),
+    C("matmul_2d", lambda m, x, y: x @ y, [(64, 64), (64, 64)], tol=10),
+    C("matmul_T", lambda m, x, y: x @ y, [(8, 6), (6, 5)], T=True),
+    C("matmul_vec_mat", lambda m, x, y: x @ y, [(65,), (65, 45)], tol=10),
+    C("matmul_mat_vec", lambda m, x, y: m.matmul(x, y), [(45, 65), (65,)], tol=10),
+    C("matmul_batched", lambda m, x, y: x @ y, [(4, 5, 6), (4, 6, 3)]),
+    C("matmul_batched_vec", lambda m, x, y: x.matmul(y), [(4, 5, 6), (6,)]),
+    C("matmul_vec_batched", lambda m, x, y: x @ y, [(5,), (3, 5, 4)]),
+    C("matmul_broadcast", lambda m, x, y: x @ y, [(2, 1, 3, 4), (5, 4, 2)]),
+    C("matmul_empty_inner", lambda m, x, y: x @ y, [(3, 0), (0, 4)]),
+    C("matmul_empty_outer", lambda m, x, y: x @ y, [(0, 4), (4, 3)]),
+    C("matmul_zeros_batch", lambda m, x, y: x @ y, [(0, 2, 3), (3, 4)]),
+    C("matvecmat", lambda m, x, y, z: (x @ y) @ z, [(4,), (4, 6), (6,)]),
+    C("mm_bmm_mv", lambda m, x, y, b, c, v: (m.mm(x, y), m.bmm(b, c), x.mv(v)),
+      [(3, 4), (4, 5), (2, 3, 4), (2, 4, 5), (4,)]),
+    C("outer_inner", lambda m, x, y: (m.outer(x, y), x.outer(y), m.inner(x, x)), [(4,), (5,)]),
+    C("inner_nd", lambda m, x, y: m.inner(x, y), [(2, 3, 4), (5, 4)]),
+    C("addmm", lambda m, a, x, y: (m.addmm(a, x, y), m.addmm(a, x, y, beta=0.5, alpha=2)),
+      [(3, 5), (3, 4), (4, 5)]),
+    C("addmv_addr", lambda m, a, x, v, b: (m.addmv(a, x, v), m.addr(b, a, a, alpha=0.5)),
+      [(3,), (3, 4), (4,), (3, 3)]),
+    C("baddbmm_addbmm", lambda m, a, x, y: (m.baddbmm(a, x, y, beta=2), m.addbmm(a[0], x, y)),
+      [(2, 3, 5), (2, 3, 4), (2, 4, 5)]),
+    C("tensordot", lambda m, x, y: (m.tensordot(x, y, dims=2), m.tensordot(x, y, dims=(
+        [1], [0]))), [(3, 4, 5), (4, 5, 2)]),
+    C("kron", lambda m, x, y: m.kron(x, y), [(2, 3), (3, 2)]),
+    C("cross", lambda m, x, y: (m.cross(x, y, dim=1), m.linalg.cross(x, y)), [(4, 3), (4, 3)]),
+    C("einsum_mm", lambda m, x, y: m.einsum("ij,jk->ik", x, y), [(3, 4), (4, 5)]),
+    C("einsum_implicit", lambda m, x, y: m.einsum("ij,jk", x, y), [(3, 4), (4, 5)]),
+    C("einsum_batch", lambda m, x, y: m.einsum("bij,bjk->bik", x, y), [(2, 3, 4), (2, 4, 5)]),
+    C("einsum_dot_outer", lambda m, x, y: (m.einsum("i,i->", x, x), m.einsum("i,j->ij", x, y)),
+      [(4,), (5,)]),
+    C("einsum_trace_diag", lambda m, x: (m.einsum("ii", x), m.einsum("ii->i", x)), [(4, 4)]),
+    C("einsum_transpose_sum", lambda m, x: (m.einsum("ijk->kji", x), m.einsum("ijk->", x),
+                                            m.einsum("ijk->kj", x)), [(2, 3, 4)]),
+    C("einsum_ellipsis", lambda m, x, y: m.einsum("...ij,...jk->...ik", x, y),
+      [(2, 3, 4, 5), (2, 3, 5, 2)]),
+    C("einsum_three", lambda m, x, y, z: m.einsum("ij,jk,kl->il", x, y, z),
+      [(2, 3), (3, 4), (4, 5)]),
+    C("einsum_broadcast", lambda m, x, y: m.einsum("bi,i->b", x, y), [(3, 4), (4,)]),
+    C("einsum_list_operands", lambda m, x, y: m.einsum("ij,kj->ik", [x, y]), [(3, 4), (5, 4)]),
+    C("einsum_repeated_out", lambda m, x: m.einsum("iij->ij", x), [(3, 3, 4)]),
+
+    # ---- shape ops --------------------------------------------------------------------------
+    C("reshape", lambda m, x: (x.reshape(12, 5), x.reshape(-1), x.reshape(4, -1, 1),
+                               m.reshape(x, (2, 30))), [(3, 4, 5)]),
+    C("reshape_T", lambda m, x: x.reshape(-1), [(5, 6)], T=True),
+    C("reshape_0d", lambda m, x: (x.reshape(1, 1), x.reshape(-1), x.reshape(())), [()]),
+    C("reshape_empty", lambda m, x: (x.reshape(3, 0), x.reshape(-1, 3, 2)), [(0, 6)]),
+    C("view", lambda m, x: (x.view(12, 5), x.view(-1, 5), x.view(3, 20).view(60)), [(3, 4, 5)]),
+    C("view_as_reshape_as", lambda m, x, y: (x.view_as(y), x.reshape_as(y)), [(3, 4), (12,)]),
+    C("flatten", lambda m, x: (x.flatten(), x.flatten(1), m.flatten(x, 0, 1),
+                               x.flatten(-2, -1)), [(2, 3, 4, 5)]),
+    C("flatten_0d", lambda m, x: x.flatten(), [()]),
+    C("unflatten", lambda m, x: (x.unflatten(1, (3, 4)), x.unflatten(-1, (2, -1))), [(2, 12)]),
+    C("permute", lambda m, x: (x.permute(2, 0, 1), x.permute((1, 2, 0)), m.permute(x, (0, 2, 1)),
+                               x.permute(-1, 0, 1)), [(3, 4, 5)]),
+    C("transpose", lambda m, x: (x.transpose(0, 2), m.transpose(x, 1, -1), x.swapaxes(0, 1),
+                                 x.mT), [(3, 4, 5)]),
+    C("T_2d", lambda m, x: (x.T, x.t(), m.t(x)), [(3, 4)]),
+    C("T_1d", lambda m, x: (x.t(), x.T), [(4,)]),
+    C("movedim", lambda m, x: (x.movedim(0, 2), m.moveaxis(x, (0, 1), (2, 0))), [(3, 4, 5)]),
+    C("squeeze", lambda m, x: (x.squeeze(), x.squeeze(0), x.squeeze(1), x.squeeze(-1),
+                               x.squeeze((0, 3))), [(1, 3, 1, 1)]),
+    C("squeeze_0d", lambda m, x: (x.squeeze(), x.squeeze(0), x.squeeze(-1)), [()]),
+    C("unsqueeze", lambda m, x: (x.unsqueeze(0), x.unsqueeze(-1), m.unsqueeze(x, 1),
+                                 x.unsqueeze(-2)), [(3, 4)]),
+    C("unsqueeze_0d", lambda m, x: (x.unsqueeze(0), x.unsqueeze(-1)), [()]),
+    C("expand", lambda m, x: (x.expand(4, 3, 5), x.expand(-1, 5), x.expand(2, 3, -1)), [(3, 1)]),
+    C("expand_0d", lambda m, x: x.expand(3, 2), [()]),
+    C("expand_as", lambda m, x, y: (x.expand_as(y), m.broadcast_to(x, (2, 4, 5))),
+      [(4, 1), (4, 5)]),
+    C("broadcast_tensors", lambda m, x, y: m.broadcast_tensors(x, y), [(3, 1), (4,)]),
+    C("pad", lambda m, x: (F(m).pad(x, (1, 2, 3, 4)), F(m).pad(x, (1, 2)),
+                           F(m).pad(x, (0, 0, 0, 0, 1, 1), value=5)), [(3, 3, 3, 3)]),
+    C("pad_negative", lambda m, x: (F(m).pad(x, (-1, 2, -3, 4)),
+                                    F(m).pad(x, (-1, 2, -1, 1), value=5)), [(3, 3, 4, 5)]),
+    C("pad_inf_value", lambda m, x: F(m).pad(x, (1, 2, 3, 4), value=-INF), [(3, 3)]),
+    C("pad_zero", lambda m, x: F(m).pad(x, (0, 0, 0, 0), value=1), [(3, 3)]),
+    C("pad_reflect", lambda m, x: (F(m).pad(x, (0, 2, 3, 2), mode="reflect"),
+                                   F(m).pad(x, (4, 4, 0, 4), mode="reflect")), [(1, 1, 5, 5)]),
+    C("pad_reflect_3d", lambda m, x: F(m).pad(x, (0, 2), mode="reflect"), [(5, 5, 5)]),
+    C("pad_replicate", lambda m, x: (F(m).pad(x, (0, 2, 3, 2), mode="replicate"),
+                                     F(m).pad(x[0], (3, 1), mode="replicate")), [(1, 1, 5, 5)]),
+    C("pad_circular", lambda m, x: (F(m).pad(x, (0, 2, 3, 2), mode="circular"),
+                                    F(m).pad(x[0], (1, 1), mode="circular")), [(1, 1, 5, 5)]),
+    C("flip", lambda m, x: (x.flip(0), x.flip((0, 1)), m.flip(x, (-1,)), x.flip(())),
+      [(4, 3, 6)]),
+    C("flip_0d", lambda m, x: x.flip(0), [()]),
+    C("fliplr_ud", lambda m, x: (m.fliplr(x), x.flipud()), [(3, 4)]),
+    C("roll", lambda m, x: (x.roll(1, 0), x.roll(-2, 1), m.roll(x, (1, 3), (0, 1)), x.roll(4)),
+      [(4, 5)]),
+    C("rot90", lambda m, x: (x.rot90(), m.rot90(x, 2, (0, 1)), x.rot90(-1, (1, 0))), [(3, 4)]),
+    C("cat", lambda m, x, y: (m.cat([x, y]), m.cat((x, y), dim=1), m.cat([x, y], -1),
+                              m.concat([x, x], 0)), [(3, 4), (3, 4)]),
+    C("cat_3", lambda m, x, y, z: m.cat([x, y, z], dim=1), [(3, 1, 2), (3, 4, 2), (3, 2, 2)]),
+    C("cat_empty", lambda m, x, y: (m.cat([x, y]), m.cat([x, m.zeros(0)])), [(3, 4), (0, 4)]),
+    C("cat_0d_reshaped", lambda m, x, y: m.cat([x.reshape(1), y.reshape(1)]), [(), ()]),
+    C("cat_T", lambda m, x, y: m.cat([x, y], 0), [(4, 3), (4, 3)], T=True),
+    C("stack", lambda m, x, y: (m.stack([x, y]), m.stack((x, y), 1), m.stack([x, y], dim=-1)),
+      [(3, 4), (3, 4)]),
+    C("stack_0d", lambda m, x, y: m.stack([x, y, x]), [(), ()]),
+    C("hstack_vstack", lambda m, x, y: (m.hstack([x, y]), m.vstack([x, y]), m.dstack([x, y]),
+                                        m.column_stack([x, y])), [(3, 4), (3, 4)]),
+    C("hstack_1d", lambda m, x, y: (m.hstack([x, y]), m.vstack([x, y]), m.column_stack([x, y])),
+      [(4,), (4,)]),
+    C("split", lambda m, x: (x.split(2), x.split(3, dim=1), m.split(x, [1, 4], 0),
+                             x.split([2, 0, 3], -1)), [(5, 5)]),
+    C("chunk", lambda m, x: (x.chunk(2), x.chunk(3, 1), m.chunk(x, 5, 0), x.chunk(4)),
+      [(5, 7)]),
+    C("tensor_split", lambda m, x: (m.tensor_split(x, 3), x.tensor_split([1, 4], dim=1)),
+      [(7, 5)]),
+    C("unbind", lambda m, x: (x.unbind(), m.unbind(x, 1)), [(3, 4)]),
+    C("narrow_select", lambda m, x: (x.narrow(1, 1, 2), m.narrow(x, 0, 0, 1), x.select(1, 2),
+                                     m.select(x, -1, 0)), [(3, 4, 5)]),
+    C("repeat", lambda m, x: (x.repeat(2, 3), x.repeat(2, 1, 3), x.repeat(1, 1)), [(3, 4)]),
+    C("repeat_0d", lambda m, x: x.repeat(3), [()]),
+    C("tile", lambda m, x: (x.tile(2), m.tile(x, (2, 1, 3))), [(3, 4)]),
+    C("repeat_interleave", lambda m, x: (x.repeat_interleave(2), x.repeat_interleave(3, dim=1),
+                                         m.repeat_interleave(x, m.tensor([1, 0, 2]), dim=0)),
+      [(3, 4)]),
+    C("diag", lambda m, x, y: (m.diag(x), m.diag(x, 1), y.diag(), y.diag(-1)), [(4,), (3, 5)]),
+    C("diagonal", lambda m, x: (x.diagonal(), x.diagonal(1), m.diagonal(x, -1, 1, 2),
+                                x.diagonal(dim1=0, dim2=2)), [(3, 4, 5)]),
+    C("diag_embed", lambda m, x: (m.diag_embed(x), m.diag_embed(x, 1)), [(2, 3)]),
+    C("trace", lambda m, x: (x.trace(), m.trace(x)), [(4, 5)]),
+    C("unfold", lambda m, x: (x.unfold(0, 2, 1), x.unfold(1, 3, 2), x.unfold(-1, 7, 1)),
+      [(4, 7)]),
+    C("atleast", lambda m, x: (m.atleast_1d(x), m.atleast_2d(x), m.atleast_3d(x)), [()]),
+    C("contiguous_clone", lambda m, x: (x.contiguous(), x.clone(), m.clone(x)), [(3, 4)],
+      T=True),
+    C("detach_mix", lambda m, x: x * x.detach(), [(3, 4)]),
+    C("type_casts", lambda m, x: (x.int(), x.long(), x.bool(), x.double(), x.float(),
+                                  x.to(m.float64), x.to(m.int32), x.type(m.float64)), [(4, 5)],
+      low=-5, high=5),
+    C("half_roundtrip", lambda m, x: x.half().float(), [(4, 5)]),
+    C("cast_relu", lambda m, x: x.relu().to(m.int32), [(4, 5)], low=-5, high=5, grad=False),
+
+    # ---- indexing ---------------------------------------------------------------------------
+    C("slice_1d", lambda m, x: (x[1:3], x[0:2], x[-2:2], x[:], x[1:]), [(3,)]),
+    C("slice_int", lambda m, x: (x[0], x[2], x[-1], x[-3]), [(3,)]),
+    C("slice_int_2d", lambda m, x: (x[1], x[1, 1], x[-1, 0]), [(10, 10)]),
+    C("slice_int_3d", lambda m, x: x[1, 1, 1], [(3, 3, 3)]),
+    C("slice_multidim", lambda m, x: (x[1:2], x[1:2, 2], x[1:2, 1:2], x[1:2, 1:2, 0:-1]),
+      [(3, 3, 3)]),
+    C("slice_none", lambda m, x: (x[None], x[1:2, None], x[1:2, None, 1:2], x[1:2, 1:2, None, -1],
+                                  x[None, None, 1, None, 2, 0:2]), [(3, 3, 3)]),
+    C("slice_0d_none", lambda m, x: (x[None], x[...], x[()]), [()]),
+    C("slice_out_of_bounds", lambda m, x: (x[0:4], x[-6:4], x[1:50], x[1:50, 1:2, -1], x[5:10],
+                                           x[-15:-7]), [(3, 3, 3)]),
+    C("slice_step", lambda m, x: (x[::2, ::3, ::4], x[1:5:2, ::3, ::4], x[1:5:2, 3, ::4],
+                                  x[1:5:2, None, None, 3, None, ::4]), [(7, 5, 10)]),
+    C("slice_start_gt_end", lambda m, x: (x[-2:2], x[-2:-5], x[2:1]), [(3, 3, 3)]),
+    C("slice_zero_size", lambda m, x: (x[1:1], x[:, 3:3]), [(10, 10)]),
+    C("slice_ellipsis", lambda m, x: (x[..., 0], x[0, ...], x[0, ..., 0], x[0:3, ..., 2:3],
+                                      x[None, 0:3, ..., 0, None]), [(3, 3, 3, 3)]),
+    C("slice_double", lambda m, x: (x[:, 1:2][1:2], x[1:3][1:2], x[:, 1:2][:, 0:1]), [(4, 4)]),
+    C("slice_T", lambda m, x: (x[1:3], x[:, ::2], x[2]), [(5, 6)], T=True),
+    C("index_tensor", lambda m, x: (x[m.tensor([0, 2, 2])], x[:, m.tensor([1, -1])]), [(4, 5)]),
+    C("index_list", lambda m, x: (x[[0, 2, 0]], x[[1, 0], [2, 3]], x[[[0], [1]], [1, 2]]),
+      [(4, 5)]),
+    C("index_repeat_accum", lambda m, x: x[m.tensor([1, 1, 1, 0])] * 2, [(3, 4)]),
+    C("index_tensor_int_mix", lambda m, x: (x[1, m.tensor([0, 2])], x[m.tensor([0, 2]), 1:3],
+                                            x[m.tensor([1, 0]), ..., 2]), [(3, 4, 5)]),
+    C("index_nonadjacent", lambda m, x: (x[m.tensor([0, 1]), :, m.tensor([1, 2])],
+                                         x[:, m.tensor([[0], [1]]), m.tensor([2, 3])]),
+      [(3, 4, 5)]),
+    C("index_broadcast_2d", lambda m, x: x[m.tensor([[0, 0, 0], [0, 0, 0]]), m.tensor(1)],
+      [(2, 3)]),
+    C("index_negative", lambda m, x: x[m.tensor([[0, 1, -1], [-1, -2, 0]]),
+                                       m.tensor([2, 1, -1])], [(2, 3)]),
+    C("index_none_tensor", lambda m, x: (x[None, m.tensor([0, 1])], x[m.tensor([0, 1]), None],
+                                         x[1, m.tensor([1, 0]), None]), [(3, 4, 5)]),
+    C("index_bool_mask", lambda m, x: (x[x > 0], x[m.tensor([True, False, True])]), [(3, 4)]),
+    C("index_bool_mask_2d", lambda m, x: x[(x > 0)[:, 0]], [(5, 4)]),
+    C("index_bool_scalar", lambda m, x: (x[True], x[False]), [(3,)]),
+    C("index_tuple_of_lists", lambda m, x: x[((0, 1), (1, 0))], [(2, 5, 6)]),
+    C("index_empty_list", lambda m, x: x[m.tensor([], dtype=m.int64)], [(3, 4)]),
+    C("index_inf_values", lambda m, x: x[m.tensor([0, 1, 2])], vals=[[INF, -INF, NAN]]),
+    C("index_select", lambda m, x: (x.index_select(0, m.tensor([2, 0, 2])),
+                                    m.index_select(x, 1, m.tensor([1])),
+                                    x.index_select(-1, m.tensor([], dtype=m.int64))),
+      [(3, 4)]),
+    C("take", lambda m, x: (x.take(m.tensor([0, 5, 11, 5])), m.take(x, m.tensor([[1, -1]]))),
+      [(3, 4)]),
+    C("take_along_dim", lambda m, x: (m.take_along_dim(x, x.argsort(1), 1),
+                                      x.take_along_dim(m.tensor([[0], [2], [1]]), dim=1)),
+      [(3, 4)]),
+    C("gather", lambda m, x: tuple(x.gather(d, m.tensor(IDX345)) for d in (0, 1, 2, -1, -2, -3)),
+      [(4, 5, 6)]),
+    C("gather_same_shape", lambda m, x: m.gather(x, 0, m.tensor(IDX345)), [(3, 4, 5)]),
+    C("gather_1d_repeat", lambda m, x: x.gather(0, m.tensor([2, 1, 0, 1, 2])), [(3,)]),
+    C("gather_inf", lambda m, x: x.gather(0, m.tensor([2, 1, 0, 1, 2])),
+      vals=[[-INF, 2.0, 3.0]]),
+    C("gather_T", lambda m, x: x.gather(1, m.tensor([[0, 0], [1, 0], [2, 3], [3, 1]])),
+      [(4, 5)], T=True),
+    C("scatter", lambda m, x, s: tuple(x.scatter(d, m.tensor(IDX345), s) for d in (0, 1, 2, -1)),
+      [(4, 5, 6), (3, 4, 5)]),
+    C("scatter_value", lambda m, x: (x.scatter(1, m.tensor(IDX345), 3.0),
+                                     m.scatter(x, 1, m.tensor(IDX345), INF)), [(4, 5, 6)]),
+    C("scatter_reduce_str", lambda m, x, s: (x.scatter(1, m.tensor(IDX345), s, reduce="add"),
+                                             x.scatter(1, m.tensor(IDX345), s,
+                                                       reduce="multiply")),
+      [(4, 5, 6), (4, 5, 6)], grad=False),
+    C("scatter_value_reduce", lambda m, x: (x.scatter(1, m.tensor(IDX345), 2.0, reduce="add"),
+                                            x.scatter(1, m.tensor(IDX345), NAN,
+                                                      reduce="multiply")),
+      [(4, 5, 6)], grad=False),
+    C("scatter_add", lambda m, x, s: (x.scatter_add(1, m.tensor(IDX345), s),
+                                      m.scatter_add(x, 0, m.tensor(IDX345), s)),
+      [(4, 5, 6), (3, 4, 5)]),
+    C("scatter_reduce_sum_mean", lambda m, x, s: tuple(
+        x.scatter_reduce(d, m.tensor(IDX345), s, reduce=r, include_self=inc)
+        for d in (1, -1) for r in ("sum", "mean") for inc in (True, False)),
+      [(3, 4, 5), (3, 4, 5)]),
+    C("scatter_reduce_prod_minmax", lambda m, x, s: tuple(
+        x.scatter_reduce(d, m.tensor(IDX345), s, reduce=r, include_self=inc)
+        for d in (1, -3) for r in ("prod", "amin", "amax") for inc in (True, False)),
+      [(3, 4, 5), (3, 4, 5)], grad=False),
+    C("scatter_reduce_amax_grad", lambda m, x, s: x.scatter_reduce(
+        1, m.tensor(IDX345), s, reduce="amax"), [(3, 4, 5), (3, 4, 5)]),
+    C("scatter_reduce_prod_grad", lambda m, x, s: x.scatter_reduce(
+        0, m.tensor([0, 1, 0, 1]), s, reduce="prod"), [(2,), (4,)], low=0.5, high=2),
+    C("scatter_reduce_prod_zeros", lambda m, s: m.zeros(4, 5, 6).scatter_reduce(
+        1, m.tensor(IDX345), s, reduce="prod"), [(3, 4, 5)], grad=False),
+    C("scatter_overlap", lambda m, x, s: x.scatter(0, m.tensor([0, 0]), s),
+      vals=[[1.0, 2.0, 3.0, 4.0], [1.0, 0.0]], grad=False),
+    C("index_add", lambda m, x, s: (x.index_add(0, m.tensor([0, 2, 0]), s),
+                                    m.index_add(x, 0, m.tensor([1, 1, 1]), s, alpha=2)),
+      [(3, 4), (3, 4)]),
+    C("index_copy_fill", lambda m, x, s: (x.index_copy(1, m.tensor([2, 0]), s),
+                                          x.index_fill(1, m.tensor([1, 3]), -1.0)),
+      [(3, 4), (3, 2)]),
+    C("index_put", lambda m, x, v: x.index_put((m.tensor([0, 2]), m.tensor([1, 3])), v),
+      [(3, 4), (2,)]),
+    C("index_put_accumulate", lambda m, x, v: x.index_put((m.tensor([0, 0, 2]),), v,
+                                                          accumulate=True), [(3, 4), (3, 4)]),
+    C("setitem_clone", lambda m, x, v: _setitem(x.clone(), (slice(1, 3), 2), v * 2),
+      [(4, 5), (2,)]),
+    C("setitem_index", lambda m, x, v: _setitem(x * 1, m.tensor([0, 2]), v), [(3, 4), (4,)]),
+
+    # ---- sorting ----------------------------------------------------------------------------
+    C("sort", lambda m, x: (x.sort(), x.sort(0), x.sort(1, descending=True), m.sort(x, dim=-1)),
+      [(8, 9)]),
+    C("sort_T", lambda m, x: x.sort(1), [(6, 7)], T=True),
+    C("sort_stable_ties", lambda m, x: (x.sort(stable=True), x.sort(descending=True,
+                                                                     stable=True)),
+      vals=[[3.0, 1.0, 3.0, 2.0, 1.0, 3.0]]),
+    C("sort_nan", lambda m, x: (x.sort(), x.sort(descending=True)),
+      vals=[[3.0, NAN, 1.0, -INF, INF]], grad=False),
+    C("sort_0d_empty", lambda m, x, y: (x.sort(), y.sort(0)), [(), (0,)]),
+    C("argsort", lambda m, x: (x.argsort(), x.argsort(0), m.argsort(x, 1, descending=True)),
+      [(8, 9)], grad=False),
+    C("msort", lambda m, x: m.msort(x), [(5, 4)]),
+    C("topk", lambda m, x: (x.topk(3), x.topk(2, dim=0), x.topk(3, largest=False),
+                            m.topk(x, 1, -1, True, True)), [(8, 9)]),
+    C("topk_all", lambda m, x: x.topk(9), [(8, 9)]),
+    C("kthvalue", lambda m, x: (x.kthvalue(2), x.kthvalue(3, 0, keepdim=True)), [(5, 6)]),
+    C("median", lambda m, x: (x.median(), x.median(0), x.median(1, keepdim=True)), [(5, 6)]),
+    C("median_even", lambda m, x: x.median(), [(6,)]),
+    C("quantile", lambda m, x: (x.quantile(0.3), m.quantile(x, 0.5, dim=1)), [(5, 6)]),
+    C("mode", lambda m, x: x.mode(0), vals=[[[1.0, 2.0], [1.0, 3.0], [2.0, 3.0]]], grad=False),
+    C("unique", lambda m, x: (m.unique(x), x.unique(return_counts=True, return_inverse=True)),
+      vals=[[3.0, 1.0, 3.0, 2.0, 1.0]], grad=False),
+    C("searchsorted", lambda m, x: m.searchsorted(m.tensor([1.0, 2.0, 3.0, 4.0]), x),
+      [(5,)], low=0, high=5, grad=False),
+    C("bucketize", lambda m, x: m.bucketize(x, m.tensor([0.0, 1.0, 2.0]), right=True),
+      [(5,)], low=-1, high=3, grad=False),
+]
+
+CASES += [  # permuted-input variants of reductions over a dim (non-contiguous memory)
+    C(f"{name}_dim_permuted", (lambda op: lambda m, x: getattr(x.permute(1, 0, 2), op)(
+        1))(name), [(4, 5, 6)]) for name in ("sum", "mean", "prod", "amax", "logsumexp",
+                                             "cumsum", "softmax", "log_softmax", "var", "std")
+]
+
+
+def _setitem(x, index, v):
+    x[index] = v
+    return x
+
+
+def _np_dtype(dtype):
+    """torch.float32 / pygrad.float32 / np.float32 -> np.dtype('float32')."""
+    name = str(dtype).replace("torch.", "").replace("pygrad.", "")
+    return np.dtype({"bool": "bool"}.get(name, name))
+
+
+def _flatten(out):
+    if isinstance(out, (tuple, list)):
+        return [y for o in out for y in _flatten(o)]
+    return [out]
+
+
+def _build(m, arrays, grad, T):
+    """Leaves for ``m`` from the arrays (transposed storage when T), and the arguments."""
+    leaves, args = [], []
+    for a in arrays:
+        store = np.ascontiguousarray(np.swapaxes(a, -1, -2)) if T and a.ndim >= 2 else a
+        leaf = m.tensor(store, requires_grad=grad and a.dtype.kind == "f")
+        leaves.append(leaf)
+        args.append(leaf.transpose(-1, -2) if T and a.ndim >= 2 else leaf)
+    return leaves, args
+
+
+def _compare(what, p, t, rtol, atol):
+    if not isinstance(t, torch.Tensor):                       # a Python bool / number / None
+        if isinstance(p, pg.Tensor) and p.ndim == 0:
+            p = p.item()
+        assert type(p) is type(t) and (p == t or (p != p and t != t)), \
+            f"{what}: pygrad {p!r}, torch {t!r}"
+        return
+    assert isinstance(p, pg.Tensor), f"{what}: pygrad gave {type(p).__name__}, not a Tensor"
+    assert tuple(p.shape) == tuple(t.shape), f"{what}: shape {tuple(p.shape)} != torch " \
+                                             f"{tuple(t.shape)}"
+    assert _np_dtype(p.dtype) == _np_dtype(t.dtype), f"{what}: dtype {p.dtype} != torch " \
+                                                     f"{t.dtype}"
+    pv, tv = p.detach().numpy(), t.detach().numpy()
+    if pv.dtype.kind in "fc":
+        np.testing.assert_allclose(pv, tv, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+    else:
+        np.testing.assert_array_equal(pv, tv, err_msg=what)
+
+
+def check(case, dtype):
+    """Run ``case`` with torch and with pygrad; compare outputs, then gradients."""
+    k, rng = case, np.random.default_rng(0)
+    if k["vals"] is None:
+        arrays = [np.asarray(rng.uniform(k["low"], k["high"], s)).astype(dtype)
+                  for s in k["shapes"]]
+    else:
+        arrays = [np.asarray(v) for v in k["vals"]]
+        arrays = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
+    scale = k["tol"] if dtype == "float32" else k["tol64"] * 1e-5
+    rtol, atol = 1e-5 * scale, 1e-6 * scale
+
+    t_leaves, t_args = _build(torch, arrays, k["grad"], k["T"])
+    p_leaves, p_args = _build(pg, arrays, k["grad"], k["T"])
+    t_out = _flatten(k["fn"](torch, *t_args))
+    p_out = _flatten(k["fn"](pg, *p_args))
+    assert len(p_out) == len(t_out), f"pygrad gave {len(p_out)} outputs, torch {len(t_out)}"
+    for i, (p, t) in enumerate(zip(p_out, t_out)):
+        _compare(f"output {i}", p, t, rtol, atol)
+        if isinstance(t, torch.Tensor) and k["grad"]:
+            assert p.requires_grad == t.requires_grad, \
+                f"output {i}: requires_grad {p.requires_grad} != torch {t.requires_grad}"
+    if not k["grad"]:
+        return
+
+    diff = [i for i, t in enumerate(t_out) if isinstance(t, torch.Tensor) and t.requires_grad]
+    if not diff:
+        return
+    gys = [rng.standard_normal(tuple(t_out[i].shape)).astype(_np_dtype(t_out[i].dtype))
+           for i in diff]
+    torch.autograd.backward([t_out[i] for i in diff], [torch.tensor(g) for g in gys])
+    pg.autograd.backward([p_out[i] for i in diff], [pg.tensor(g) for g in gys])
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        if not t.requires_grad:
+            continue
+        tg = t.grad.numpy(force=True) if t.grad is not None else np.zeros(t.shape, t.detach().numpy().dtype)
+        assert p.grad is None or _np_dtype(p.grad.dtype) == tg.dtype, \
+            f"grad {i}: dtype {p.grad.dtype} != torch {tg.dtype}"
+        pgr = p.grad.numpy() if p.grad is not None else np.zeros_like(tg)
+        np.testing.assert_allclose(pgr, tg, rtol=rtol * 10, atol=atol * 10, equal_nan=True,
+                                   err_msg=f"gradient of input {i}")
+
+
+def _params():
+    out = []
+    for k in CASES:
+        floats = k["vals"] is None or any(np.asarray(v).dtype.kind == "f" for v in k["vals"])
+        dtypes = ["float32", "float64"] if k["grad"] and k["f64"] and floats and \
+            (k["shapes"] or k["vals"]) else ["float32"]
+        out += [pytest.param(k, d, id=f"{k['name']}-{d}") for d in dtypes]
+    return out
+
+
+@pytest.mark.parametrize("case,dtype", _params())
+def test_op(case, dtype):
+    check(case, dtype)
+
+
+def test_case_names_unique():
+    names = [k["name"] for k in CASES]
+    assert len(names) == len(set(names))
