@@ -7,6 +7,7 @@ torch's rules; the gradient of each input is summed back to its shape.
 """
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 
@@ -53,6 +54,8 @@ class Select:
         self.mask = mask
 
 
+_LN2 = math.log(2.0)
+
 # name: (array function, d/da, d/db, integer inputs: "float" (computed in float32), "keep"
 # (integer result) or "refuse" (torch has no integer kernel: NotImplementedError)); the
 # formulas are torch's (tools/autograd/derivatives.yaml)
@@ -62,6 +65,8 @@ TABLE = {
     "hypot": ("hypot", lambda m, a, b, y: a / y, lambda m, a, b, y: b / y, "refuse"),
     "logaddexp": ("logaddexp", lambda m, a, b, y: 1 / (1 + m.exp(b - a)),
                   lambda m, a, b, y: 1 / (1 + m.exp(a - b)), "refuse"),
+    "logaddexp2": ("logaddexp2", lambda m, a, b, y: 1 / (1 + m.exp((b - a) * _LN2)),
+                   lambda m, a, b, y: 1 / (1 + m.exp((a - b) * _LN2)), "refuse"),
     # torch: remainder has the divisor's sign (Python's %), fmod the dividend's (C's fmod)
     "remainder": ("remainder", lambda m, a, b, y: 1, lambda m, a, b, y: -_div_floor(m, a, b),
                   "keep"),
@@ -267,6 +272,12 @@ def _make_comparison(name):
 for _name in _REFLECTED:
     setattr(_module, _name, _make_comparison(_name))
 
+# torch's long names of the comparisons, and NumPy's of atan2
+ALIASES = {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
+           "not_equal": "ne", "arctan2": "atan2"}
+for _name, _op in ALIASES.items():
+    setattr(_module, _name, getattr(_module, _op))
+
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
     """|input − other| ≤ atol + rtol·|other|, elementwise (torch.isclose)."""
@@ -342,11 +353,9 @@ def install(tensor_class):
     tensor_class.__mod__ = _module.remainder
     tensor_class.__rmod__ = lambda self, other: _module.remainder(other, self)
     install_extras(tensor_class)
-    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
-        torch_alias = {"ge": "greater_equal", "gt": "greater", "le": "less_equal",
-                       "lt": "less", "ne": "not_equal"}.get(name)
-        if torch_alias:
-            setattr(tensor_class, torch_alias, getattr(_module, name))
+    for name, op in ALIASES.items():
+        setattr(tensor_class, name, getattr(_module, op))
+        setattr(tensor_class, name + "_", getattr(tensor_class, op + "_"))
 
 
 # ----------------------------------------------------------------------------- composed ops
@@ -568,7 +577,7 @@ def inplace(name, fn):
     return method
 
 
-EXTRA_FUNCTIONS = ("pow", "lerp", "addcmul", "addcdiv", "float_power", "ldexp", "neg", "negative",
+EXTRA_FUNCTIONS = tuple(ALIASES) + ("pow", "lerp", "addcmul", "addcdiv", "float_power", "ldexp", "neg", "negative",
                    "positive", "deg2rad", "rad2deg", "nan_to_num", "diff", "bitwise_and",
                    "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
                    "bitwise_not", "logical_and", "logical_or", "logical_xor", "logical_not",

@@ -135,6 +135,12 @@ _module = sys.modules[__name__]
 for _name in TABLE:
     setattr(_module, _name, _make_function(_name))
 
+# torch's other names for ops of the table (NumPy's arc- names; fix is trunc)
+ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+           "arccosh": "acosh", "arctanh": "atanh", "fix": "trunc"}
+for _name, _op in ALIASES.items():
+    setattr(_module, _name, getattr(_module, _op))
+
 
 def round(input, decimals=0):  # noqa: A001,A002 - torch's names
     """Round half to even, to ``decimals`` places (torch.round); gradient 0."""
@@ -208,6 +214,9 @@ def install(tensor_class):
             continue
         setattr(tensor_class, name, lambda self, _fn=fn: _fn(self))
         setattr(tensor_class, name + "_", _make_inplace(name))
+    for name, op in ALIASES.items():
+        setattr(tensor_class, name, getattr(tensor_class, op))
+        setattr(tensor_class, name + "_", getattr(tensor_class, op + "_"))
 
 
 def _round_inplace(self, decimals=0):
@@ -215,4 +224,4 @@ def _round_inplace(self, decimals=0):
     return inplace("round", round)(self, decimals)
 
 
-__all__ = list(TABLE) + ["round", "logit"]
+__all__ = list(TABLE) + list(ALIASES) + ["round", "logit"]
