@@ -25,8 +25,8 @@ from .ops.binary import (add, allclose, atan2, copysign, div, eq, equal, floor_d
                          true_divide, xlogy)
 from .ops.math import matmul, maximum, minimum, where
 from .ops.reduce import (  # noqa: A004 - torch's names
-    all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min, norm,
-    std, std_mean, sum, var, var_mean)
+    all, amax, amin, aminmax, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean,
+    min, nanmean, nansum, norm, std, std_mean, sum, var, var_mean)
 from .ops.shape import (cat, chunk, flatten, flip, gather, index_select, movedim, narrow,
                         permute, repeat, reshape, roll, select, split, squeeze, stack, swapaxes,
                         swapdims, tile, transpose, tril, triu, unbind, unsqueeze)
