@@ -27,9 +27,10 @@ from .ops.math import matmul, maximum, minimum, where
 from .ops.reduce import (  # noqa: A004 - torch's names
     all, amax, amin, aminmax, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean,
     min, nanmean, nansum, norm, std, std_mean, sum, var, var_mean)
-from .ops.shape import (cat, chunk, flatten, flip, gather, index_select, movedim, narrow,
-                        permute, repeat, reshape, roll, select, split, squeeze, stack, swapaxes,
-                        swapdims, tile, transpose, tril, triu, unbind, unsqueeze)
+from .ops.shape import (cat, chunk, flatten, flip, gather, index_select, moveaxis, movedim,
+                        narrow, permute, repeat, reshape, roll, select, split, squeeze, stack,
+                        swapaxes, swapdims, tile, transpose, tril, triu, unbind, unflatten,
+                        unsqueeze)
 from .ops.unary import (abs, clamp, clamp_max, clamp_min, clip, exp, log, relu,  # noqa: A004
                         sqrt, tanh)
 from .ops import contraction as _contraction, creation as _creation, indexing as _indexing

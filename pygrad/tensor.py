@@ -690,8 +690,14 @@ class Tensor(TensorBase):
     def view_as(self, other):
         return shape.reshape(self, other.shape)
 
+    def reshape_as(self, other):
+        return shape.reshape(self, other.shape)
+
     def flatten(self, start_dim=0, end_dim=-1):
         return shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return shape.unflatten(self, dim, sizes)
 
     def transpose(self, dim0, dim1):
         return shape.transpose(self, dim0, dim1)
@@ -701,6 +707,8 @@ class Tensor(TensorBase):
 
     def movedim(self, source, destination):
         return shape.movedim(self, source, destination)
+
+    moveaxis = movedim
 
     @property
     def T(self):

@@ -114,6 +114,9 @@ CASES = {
     "concatenate": lambda m, x: m.concatenate([x, x[:1]], axis=0),
     "fliplr": lambda m, x: m.fliplr(x) * x,
     "flipud": lambda m, x: x[0].flipud() * m.flipud(x[0, 0]),
+    "rot90": lambda m, x: m.rot90(x, 1, (1, 2)) * 2 + x.rot90(2)[0, 0, :4] + x.rot90(-1, [2, 0])[0, 1, :1],
+    "tensor_split": lambda m, x: m.cat([p.reshape(-1) * (i + 1) for i, p in enumerate(
+        m.tensor_split(x, 3, dim=2))]) + x.tensor_split([1, -1], -1)[1].sum(),
     # repeats and views
     "repeat_interleave": lambda m, x: x.repeat_interleave(2, dim=1),
     "repeat_interleave_flat": lambda m, x: m.repeat_interleave(x[0], 3),
@@ -487,6 +490,11 @@ BAD = [
     lambda m: m.vstack([m.ones(2), m.ones(3)]),
     lambda m: m.fliplr(m.ones(3)),
     lambda m: m.flipud(m.tensor(1.0)),
+    lambda m: m.rot90(m.ones(3)),
+    lambda m: m.rot90(m.ones(2, 3), 1, (1, 1)),
+    lambda m: m.rot90(m.ones(2, 3), 1, (0, 1, 2)),
+    lambda m: m.tensor_split(m.ones(3), 0),
+    lambda m: m.tensor_split(m.ones(3), m.ones(2)),
     lambda m: m.repeat_interleave(m.ones(3), _t(m, [1, -1, 2])),
     lambda m: m.repeat_interleave(m.ones(3), _t(m, [1, 2])),
     lambda m: m.repeat_interleave(m.ones(3), -1),

@@ -885,6 +885,52 @@ def flipud(input):  # noqa: A002 - torch's names
     return _shape.flip(input, (0,))
 
 
+def rot90(input, k=1, dims=(0, 1)):  # noqa: A002 - torch's names
+    """Rotate by 90° ``k`` times in the plane of ``dims``, from the first dim toward the
+    second (torch.rot90)."""
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90(): expected total rotation dims == 2, but got dims = "
+                           f"{len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90(): expected total dims >= 2, but got total dims = "
+                           f"{input.ndim}")
+    d0, d1 = (wrap_dim(d, input.ndim, "rot90") for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"rot90(): expected rotation dims to be different, got {d0} and "
+                           f"{d1}")
+    k %= 4
+    if k == 1:
+        return _shape.transpose(_shape.flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return _shape.flip(input, (d0, d1))
+    if k == 3:
+        return _shape.transpose(_shape.flip(input, (d0,)), d0, d1)
+    return input.clone()
+
+
+def tensor_split(input, indices_or_sections, dim=0):  # noqa: A002 - torch's names
+    """Views along ``dim``: ``n`` sections (the first ``size % n`` one longer), or the pieces
+    between the listed indices, sliced as Python slices (torch.tensor_split)."""
+    axis = wrap_dim(dim, input.ndim, "tensor_split")
+    n, s = input.shape[axis], indices_or_sections
+    if isinstance(s, Tensor):
+        if s.dtype.kind not in "iu" or s.ndim > 1:
+            raise RuntimeError("tensor_split(): indices_or_sections must be an integer tensor "
+                               "of 0 or 1 dims")
+        s = s.item() if s.ndim == 0 else s.tolist()
+    if isinstance(s, (int, np.integer)):
+        if s <= 0:
+            raise RuntimeError(f"tensor_split(): number of sections must be larger than 0, "
+                               f"got {s}")
+        q, r = divmod(n, int(s))
+        cuts = [i * q + min(i, r) for i in range(1, int(s))]
+    else:
+        cuts = [int(i) for i in s]
+    bounds = zip([None] + cuts, cuts + [None])
+    return tuple(_shape.getitem(input, (slice(None),) * axis + (slice(a, b),))
+                 for a, b in bounds)
+
+
 # ----------------------------------------------------------------------------- repeats, views
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: A002
@@ -994,14 +1040,14 @@ __all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy"
            "take", "take_along_dim", "nonzero", "argwhere", "where", "diag", "diagonal",
            "diag_embed", "trace", "meshgrid", "broadcast_shapes", "broadcast_tensors",
            "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_stack", "dstack",
-           "column_stack", "concat", "concatenate", "fliplr", "flipud", "repeat_interleave", "t",
-           "adjoint"]
+           "column_stack", "concat", "concatenate", "fliplr", "flipud", "rot90", "tensor_split",
+           "repeat_interleave", "t", "adjoint"]
 
 # functions of this module that are also Tensor methods (x.name(...))
 METHODS = ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
            "index_put", "put", "masked_select", "masked_scatter", "take", "take_along_dim",
            "nonzero", "argwhere", "diag", "diagonal", "diag_embed", "trace", "fliplr", "flipud",
-           "repeat_interleave", "t", "adjoint", "unfold")
+           "rot90", "tensor_split", "repeat_interleave", "t", "adjoint", "unfold")
 
 # in-place forms x.<name>_(...), each the out-of-place op written back into x (index_put_
 # is also torch.index_put_)

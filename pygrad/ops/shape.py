@@ -132,15 +132,30 @@ def transpose(x, dim0, dim1):
 
 
 def movedim(x, source, destination):
-    """Move dimension ``source`` to position ``destination``, the others keeping their
-    order."""
+    """Move dimension(s) ``source`` (an int or a sequence) to position(s) ``destination``,
+    the others keeping their order (torch.movedim, alias moveaxis)."""
     n = x.ndim
-    source, destination = wrap_dim(source, n, "movedim"), wrap_dim(destination, n, "movedim")
+    src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    src = [wrap_dim(d, n, "movedim") for d in src]
+    dst = [wrap_dim(d, n, "movedim") for d in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in source {source} or destination "
+                           f"{destination}")
     if n == 0:
         return x
-    dims = [d for d in range(n) if d != source]
-    dims.insert(destination, source)
-    return permute(x, dims)
+    order = [None] * n
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(n) if d not in src)
+    return permute(x, [next(rest) if o is None else o for o in order])
+
+
+moveaxis = movedim
 
 
 class Flip(Function):
@@ -207,6 +222,16 @@ def flatten(x, start_dim=0, end_dim=-1):
     for d in x.shape[s:e + 1]:
         size *= d
     return reshape(x, x.shape[:s] + (size,) + x.shape[e + 1:])
+
+
+def unflatten(x, dim, sizes):
+    """Split dimension ``dim`` into ``sizes`` (one of them may be -1), as torch.unflatten."""
+    axis = wrap_dim(dim, x.ndim, "unflatten")
+    sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    inner = _infer_shape(sizes, x.shape[axis], x.shape[axis:axis + 1])
+    return reshape(x, x.shape[:axis] + inner + x.shape[axis + 1:])
 
 
 def view(x, *shape, **kwargs):
