@@ -624,6 +624,30 @@ CASES = [
                                      F(m).pad(x[0], (3, 1), mode="replicate")), [(1, 1, 5, 5)]),
     C("pad_circular", lambda m, x: (F(m).pad(x, (0, 2, 3, 2), mode="circular"),
                                     F(m).pad(x[0], (1, 1), mode="circular")), [(1, 1, 5, 5)]),
+    C("interpolate_nearest", lambda m, x: (F(m).interpolate(x, size=(7,)),
+                                           F(m).interpolate(x, scale_factor=2),
+                                           F(m).interpolate(x, size=3),
+                                           F(m).interpolate(x, scale_factor=0.7)), [(2, 3, 5)]),
+    C("interpolate_nearest_exact", lambda m, x: (
+        F(m).interpolate(x, size=(7, 3), mode="nearest-exact"),
+        F(m).interpolate(x, scale_factor=(1.5, 2.5), mode="nearest-exact")), [(1, 2, 4, 5)]),
+    C("interpolate_nearest_3d", lambda m, x: F(m).interpolate(x, size=(3, 5, 2)),
+      [(1, 1, 2, 3, 4)]),
+    C("interpolate_linear", lambda m, x: tuple(
+        F(m).interpolate(x, size=s, mode="linear", align_corners=a)
+        for s in (9, 3, 1) for a in (False, True)), [(2, 3, 5)]),
+    C("interpolate_linear_scale", lambda m, x: (
+        F(m).interpolate(x, scale_factor=1.7, mode="linear"),
+        F(m).interpolate(x, scale_factor=2.3, mode="linear", recompute_scale_factor=True)),
+      [(2, 3, 5)]),
+    C("interpolate_bilinear", lambda m, x: (
+        F(m).interpolate(x, size=(7, 3), mode="bilinear"),
+        F(m).interpolate(x, size=(8, 9), mode="bilinear", align_corners=True),
+        F(m).interpolate(x, scale_factor=(2.0, 0.5), mode="bilinear")), [(2, 2, 4, 5)]),
+    C("interpolate_trilinear", lambda m, x: (
+        F(m).interpolate(x, size=(3, 5, 2), mode="trilinear"),
+        F(m).interpolate(x, size=(4, 4, 4), mode="trilinear", align_corners=True)),
+      [(1, 2, 2, 3, 4)]),
     C("flip", lambda m, x: (x.flip(0), x.flip((0, 1)), m.flip(x, (-1,)), x.flip(())),
       [(4, 3, 6)]),
     C("flip_0d", lambda m, x: x.flip(0), [()]),

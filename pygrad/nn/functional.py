@@ -30,7 +30,7 @@ __all__ = [
     # dropout
     "dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d",
     # linear, distances, shapes, embeddings, normalization
-    "linear", "bilinear", "one_hot", "pad", "normalize", "cosine_similarity",
+    "linear", "bilinear", "one_hot", "pad", "interpolate", "normalize", "cosine_similarity",
     "pairwise_distance", "embedding", "embedding_bag", "layer_norm", "rms_norm", "batch_norm",
     "group_norm", "instance_norm",
     # losses
@@ -793,6 +793,104 @@ def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
         index = Tensor._make(x.backend.xp.asarray(pos.astype(np.int64)), x.device)
         x = x.index_select(d, index)
     return x
+
+
+_INTERPOLATE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2,
+                      "trilinear": 3}
+
+
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
+                align_corners=None, recompute_scale_factor=None, antialias: bool = False):
+    """Resize the spatial dims (all after the first two) to ``size`` or by ``scale_factor``.
+
+    ``nearest`` takes entry floor(i·scale) (``nearest-exact``: floor((i + ½)·scale)); the
+    ``linear`` family mixes the two neighbours of the source point scale·(i + ½) − ½
+    (scale·i with ``align_corners``), one dim at a time, the last first (as torch's kernels
+    sum). The indices and weights are computed as torch does, in the input's precision (float
+    for the nearest modes); the entries are gathered with index_select, so the gradient adds
+    them back. ``bicubic`` and ``area`` are not supported.
+    """
+    import numpy as np
+    _check_tensor(input, "input", "interpolate")
+    dims = input.ndim - 2
+    if mode not in _INTERPOLATE_MODES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (supported: "
+                                  f"{', '.join(_INTERPOLATE_MODES)})")
+    if dims < 1:
+        raise ValueError(f"interpolate: expected a 3D, 4D or 5D input (batch, channels, "
+                         f"spatial...), got {input.ndim}D")
+    linear = _INTERPOLATE_MODES[mode]
+    if linear is not None and linear != dims:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
+                                  f"{linear + 2}D input")
+    if linear is None and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = input.shape[2:]
+    if size is not None:
+        sizes = (size,) * dims if isinstance(size, int) else tuple(size)
+        if len(sizes) != dims:
+            raise ValueError(f"Input and output must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of "
+                             f"{list(in_sizes)} and output size of {list(sizes)}.")
+        scales = (None,) * dims
+    else:
+        scales = (scale_factor,) * dims if isinstance(scale_factor, (int, float)) else \
+            tuple(scale_factor)
+        if len(scales) != dims:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of "
+                             f"{list(in_sizes)} and scale_factor of shape {list(scales)}.")
+        sizes = tuple(int(math.floor(n * float(f))) for n, f in zip(in_sizes, scales))
+        if recompute_scale_factor:
+            scales = (None,) * dims
+    x = input
+    for d in reversed(range(dims)):
+        n, m, f = in_sizes[d], sizes[d], scales[d]
+        axis = d + 2
+        if linear is None:
+            x = x.index_select(axis, _constant_index(x, _nearest_source(n, m, f, mode)))
+            continue
+        dt = np.dtype(x.dtype)
+        if align_corners:
+            scale = dt.type(n - 1) / dt.type(m - 1) if m > 1 else dt.type(0)
+            src = scale * np.arange(m, dtype=dt)
+        else:
+            scale = dt.type(1.0 / f) if f is not None and f > 0 else dt.type(n) / dt.type(m)
+            src = np.maximum(scale * (np.arange(m, dtype=dt) + dt.type(0.5)) - dt.type(0.5), 0)
+        i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
+        i1 = i0 + (i0 < n - 1)
+        w1 = np.clip(src - i0, 0, 1).astype(dt)
+        shape = [1] * x.ndim
+        shape[axis] = m
+        w1 = Tensor._make(x.backend.xp.asarray(w1.reshape(shape)), x.device)
+        x = (1 - w1) * x.index_select(axis, _constant_index(x, i0)) + \
+            w1 * x.index_select(axis, _constant_index(x, i1))
+    return x
+
+
+def _nearest_source(n, m, f, mode):
+    """torch's nearest_idx / nearest_exact_idx: the source of each of the m outputs, the
+    scale and the products in float32."""
+    import numpy as np
+    i = np.arange(m)
+    if mode == "nearest" and m == n:
+        return i
+    if mode == "nearest" and m == 2 * n:
+        return i >> 1
+    scale = np.float32(1.0 / f) if f is not None and f > 0 else np.float32(n) / np.float32(m)
+    offset = np.float32(0.5 if mode == "nearest-exact" else 0.0)
+    src = np.floor((i.astype(np.float32) + offset) * scale).astype(np.int64)
+    return np.minimum(src, n - 1)
+
+
+def _constant_index(x, index):
+    import numpy as np
+    return Tensor._make(x.backend.xp.asarray(np.asarray(index, dtype=np.int64)), x.device)
 
 
 def _pad_constant(x, d, left, right, value):
