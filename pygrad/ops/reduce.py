@@ -58,6 +58,8 @@ class Sum(Function):
         self.axes, self.keepdim = axes, keepdim
 
     def forward(self, x):
+        if x.dtype == np.float16:   # torch accumulates half in float32 and rounds once
+            return x.sum(axis=self.axes, keepdims=self.keepdim, dtype="float32").astype(x.dtype)
         return x.sum(axis=self.axes, keepdims=self.keepdim)
 
     def vjp(self, gy):
@@ -438,6 +440,8 @@ class CumSum(Function):
         self.axis = axis
 
     def forward(self, x):
+        if x.dtype == np.float16:   # torch accumulates half in float32
+            return x.cumsum(axis=self.axis, dtype="float32").astype(x.dtype)
         return x.cumsum(axis=self.axis)
 
     def vjp(self, gy):
