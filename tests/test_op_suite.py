@@ -39,11 +39,13 @@ def w10(m, x):
 
 
 def C(name, fn, shapes=(), vals=None, grad=True, low=-2.0, high=2.0, T=False, tol=1.0,
-      tol64=1.0, f64=True):
+      tol64=1.0, f64=True, raises=None):
     """One case. ``T``: inputs of 2+ dims arrive transposed (non-contiguous); ``tol`` /
-    ``tol64`` multiply the float32 / float64 tolerances; ``grad=False``: forward only."""
-    return dict(name=name, fn=fn, shapes=shapes, vals=vals, grad=grad, low=low, high=high, T=T,
-                tol=tol, tol64=tol64, f64=f64)
+    ``tol64`` multiply the float32 / float64 tolerances; ``grad=False``: forward only;
+    ``raises``: torch raises that exception class here, and pygrad must too (a tuple: a
+    shape error, where pygrad may pick ValueError or RuntimeError)."""
+    return dict(name=name, fn=fn, shapes=shapes, vals=vals, grad=grad and raises is None,
+                low=low, high=high, T=T, tol=tol, tol64=tol64, f64=f64, raises=raises)
 
 
 CASES = [
@@ -932,6 +934,68 @@ CASES += [  # dtypes, in-place forms and edge values of the ops above
       [(2, 3, 4)]),
 ]
 
+SHAPE_ERROR = (RuntimeError, ValueError)          # pygrad's class may differ here (a decision)
+CASES += [  # errors: torch's exception class (tinygrad's helper_test_exception)
+    C("err_index_out_of_bounds", lambda m, x: x[1, 3], [(4, 3)], raises=IndexError),
+    C("err_index_negative_oob", lambda m, x: x[1, -4], [(4, 3)], raises=IndexError),
+    C("err_too_many_indices", lambda m, x: x[1, 2, 2], [(4, 3)], raises=IndexError),
+    C("err_0d_index", lambda m, x: x[0], [()], raises=IndexError),
+    C("err_float_index", lambda m, x: x[m.tensor([1.5])], [(4, 3)], raises=IndexError),
+    C("err_tensor_index_oob", lambda m, x: x[m.tensor([0, 4])], [(4, 3)], raises=IndexError),
+    C("err_zero_step", lambda m, x: x[::0], [(4, 3)], raises=ValueError),
+    C("err_dim_out_of_range", lambda m, x: x.sum(2), [(4, 3)], raises=IndexError),
+    C("err_softmax_dim", lambda m, x: x.softmax(3), [(4, 3)], raises=IndexError),
+    C("err_gather_index_oob", lambda m, x: x.gather(0, m.tensor([[4]])), [(4, 3)],
+      raises=RuntimeError),
+    C("err_gather_rank", lambda m, x: x.gather(0, m.tensor([1])), [(4, 3)], raises=RuntimeError),
+    C("err_scatter_reduce_mode", lambda m, x: x.scatter_reduce(0, m.tensor([[1]]), x, "typo"),
+      [(4, 3)], raises=RuntimeError),
+    C("err_reshape", lambda m, x: x.reshape(5, -1), [(4, 3)], raises=SHAPE_ERROR),
+    C("err_broadcast", lambda m, x, y: x + y, [(4, 3), (4,)], raises=SHAPE_ERROR),
+    C("err_matmul", lambda m, x, y: x @ y, [(4, 3), (4, 3)], raises=SHAPE_ERROR),
+    C("err_cat_shapes", lambda m, x, y: m.cat([x, y], 1), [(4, 3), (3, 3)], raises=SHAPE_ERROR),
+    C("err_ce_reduction", lambda m, x: F(m).cross_entropy(x, m.tensor([0, 1, 2, 0]),
+                                                          reduction="typo"),
+      [(4, 3)], raises=ValueError),
+    C("err_ce_target_class", lambda m, x: F(m).cross_entropy(x, m.tensor([0, 1, 3, 0])),
+      [(4, 3)], raises=IndexError),
+    C("err_nll_reduction", lambda m, x: F(m).nll_loss(x, m.tensor([0, 1, 2, 0]),
+                                                      reduction="typo"),
+      [(4, 3)], raises=ValueError),
+    C("err_pad_mode", lambda m, x: F(m).pad(x, (3, 0), mode="typo"), [(3, 3, 3)],
+      raises=NotImplementedError),
+    C("err_pad_odd", lambda m, x: F(m).pad(x, (2, 0, 2)), [(3, 3)], raises=SHAPE_ERROR),
+    C("err_pad_reflect_too_big", lambda m, x: F(m).pad(x, (3, 5, 0, 0), mode="reflect"),
+      [(1, 1, 5, 5)], raises=SHAPE_ERROR),
+    C("err_one_hot_range", lambda m: F(m).one_hot(m.tensor([1, 5]), 3), raises=RuntimeError),
+    C("err_mean_int", lambda m: m.tensor([1, 2]).mean(), raises=RuntimeError),
+    C("err_int_pow_negative", lambda m: m.tensor([2, 3]) ** -2, raises=RuntimeError),
+    C("err_einsum_operands", lambda m, x: m.einsum("ij,jk->ik", x), [(4, 3)],
+      raises=SHAPE_ERROR),
+    C("err_topk_k", lambda m, x: x.topk(5), [(4, 3)], raises=RuntimeError),
+    C("err_interpolate_mode_dims", lambda m, x: F(m).interpolate(x, size=4, mode="bilinear"),
+      [(1, 2, 3)], raises=NotImplementedError),
+    C("err_quantile_q", lambda m, x: x.quantile(1.5), [(4, 3)], raises=RuntimeError),
+    C("err_unflatten", lambda m, x: x.unflatten(1, (2, 2)), [(4, 3)], raises=SHAPE_ERROR),
+    C("err_tensor_split_0", lambda m, x: x.tensor_split(0), [(4, 3)], raises=RuntimeError),
+]
+
+CASES += [  # float16 forward: dtype kept, values within half precision
+    C(f"half_{name}", (lambda fn: lambda m, x, y: fn(m, x.half(), y.half()))(fn), [(6, 5), (6, 5)],
+      grad=False, tol=300) for name, fn in {
+        "add_mul": lambda m, x, y: (x + y, x * y, x - 2 * y),
+        "div": lambda m, x, y: x / (y.abs() + 1),
+        "unary": lambda m, x, y: (x.exp(), x.abs().sqrt(), x.tanh(), x.sigmoid(), x.neg()),
+        "reduce": lambda m, x, y: (x.sum(0), x.mean(1), x.amax(0), x.max(1)),
+        "matmul": lambda m, x, y: x @ y.T,
+        "softmax": lambda m, x, y: (x.softmax(1), x.log_softmax(0)),
+        "where_cmp": lambda m, x, y: (m.where(x > y, x, y), x == y, x.clamp(-0.5, 0.5)),
+        "cat_index": lambda m, x, y: (m.cat([x, y]), x[1:3, ::2], x.T.reshape(-1)),
+        "promote": lambda m, x, y: (x + y.float(), x * 2.5, x + m.tensor([1, 2, 3, 4, 5])),
+        "cumsum_sort": lambda m, x, y: (x.cumsum(0), x.sort(1)),
+    }.items()
+]
+
 CASES += [  # permuted-input variants of reductions over a dim (non-contiguous memory)
     C(f"{name}_dim_permuted", (lambda op: lambda m, x: getattr(x.permute(1, 0, 2), op)(
         1))(name), [(4, 5, 6)]) for name in ("sum", "mean", "prod", "amax", "logsumexp",
@@ -1000,6 +1064,12 @@ def check(case, dtype):
 
     t_leaves, t_args = _build(torch, arrays, k["grad"], k["T"])
     p_leaves, p_args = _build(pg, arrays, k["grad"], k["T"])
+    if k["raises"] is not None:
+        with pytest.raises(k["raises"]):
+            k["fn"](torch, *t_args)
+        with pytest.raises(k["raises"]):
+            k["fn"](pg, *p_args)
+        return
     t_out = _flatten(k["fn"](torch, *t_args))
     p_out = _flatten(k["fn"](pg, *p_args))
     assert len(p_out) == len(t_out), f"pygrad gave {len(p_out)} outputs, torch {len(t_out)}"
