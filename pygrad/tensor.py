@@ -618,11 +618,11 @@ class Tensor(TensorBase):
     def sigmoid(self):
         return activation.sigmoid(self)
 
-    def softmax(self, dim=-1):
-        return activation.softmax(self, dim)
+    def softmax(self, dim=-1, dtype=None):
+        return activation.softmax(self, dim, dtype)
 
-    def log_softmax(self, dim=-1):
-        return activation.log_softmax(self, dim)
+    def log_softmax(self, dim=-1, dtype=None):
+        return activation.log_softmax(self, dim, dtype)
 
     def pow(self, exponent):
         return self ** exponent
@@ -677,9 +677,8 @@ class Tensor(TensorBase):
     def expand_as(self, other):
         return self.expand(other.shape)
 
-    def flip(self, *dims):
-        return shape.flip(self, dims[0] if len(dims) == 1 and not isinstance(
-            dims[0], (int, np.integer)) else dims)
+    def flip(self, *dims, **kwargs):
+        return shape.flip(self, shape.sizes_arg(dims, kwargs, "dims", "flip"))
 
     def reshape(self, *shape_, **kwargs):
         return shape.reshape(self, *shape_, **kwargs)
@@ -1095,19 +1094,20 @@ def _like(t, dtype, device):
     return (dtype or t.dtype), (device or t.device)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
-    return zeros(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def zeros_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    dtype, device = _like(input, dtype, device)
+    return zeros(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
-    return ones(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def ones_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    dtype, device = _like(input, dtype, device)
+    return ones(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
-    return full(t.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+def full_like(input, fill_value, dtype=None, device=None,  # noqa: A002 - torch's names
+              requires_grad=False) -> Tensor:
+    dtype, device = _like(input, dtype, device)
+    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -18,7 +18,8 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
 from ..ops.math import linear, minimum, where
 from ..ops.normalization import gelu as _fused_gelu
 from ..ops.normalization import layer_norm as _fused_layer_norm
-from ..ops.unary import relu, tanh
+from ..ops.unary import relu as _relu
+from ..ops.unary import tanh
 from ..tensor import Tensor
 
 __all__ = [
@@ -99,6 +100,12 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     _check_tensor(input, "input", "softmin")
     dim = _softmax_dim("softmin", dim, input.ndim, _stacklevel)
     return softmax(-input, dim, dtype=dtype)
+
+
+def relu(input, inplace: bool = False):  # noqa: A002
+    """max(x, 0). ``inplace`` is accepted for torch's signature; the result is a new tensor,
+    as every ``inplace=`` here (nn/modules/activation.py)."""
+    return _relu(input)
 
 
 def gelu(input, approximate: str = "none"):  # noqa: A002

@@ -69,17 +69,19 @@ def mv(input, vec):  # noqa: A002
     return matmul(input, vec)
 
 
-def dot(input, other):  # noqa: A002
+def dot(input, tensor):  # noqa: A002
     """Inner product of two 1-D tensors of the same length and dtype (torch.dot)."""
-    _check_ranks("dot", (("input", input, 1), ("other", other, 1)))
-    if input.shape[0] != other.shape[0]:
+    _check_ranks("dot", (("input", input, 1), ("other", tensor, 1)))
+    if input.shape[0] != tensor.shape[0]:
         raise RuntimeError(f"dot(): inconsistent tensor size, expected input [{input.shape[0]}]"
-                           f" and other [{other.shape[0]}] to have the same number of elements")
-    _same_dtype("dot", input, other)
-    return matmul(input, other)
+                           f" and other [{tensor.shape[0]}] to have the same number of elements")
+    _same_dtype("dot", input, tensor)
+    return matmul(input, tensor)
 
 
-vdot = dot          # real tensors: no conjugation
+def vdot(input, other):  # noqa: A002
+    """torch.vdot: :func:`dot` (real tensors need no conjugation)."""
+    return dot(input, other)
 
 
 def inner(input, other):  # noqa: A002

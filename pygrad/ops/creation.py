@@ -65,18 +65,25 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False)
     return _t().zeros(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-    return _t().zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
-                      requires_grad=requires_grad)
+def _new_size(args, kwargs, what):
+    """The size of new_zeros / new_ones / new_empty: varargs, one sequence, or ``size=``."""
+    from .shape import sizes_arg
+    return sizes_arg(args, kwargs, "size", what)
 
 
-def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-    return _t().ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+    return _t().zeros(_new_size(size, kwargs, "new_zeros"), dtype=dtype or self.dtype,
+                      device=device or self.device, requires_grad=requires_grad)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+    return _t().ones(_new_size(size, kwargs, "new_ones"), dtype=dtype or self.dtype,
+                     device=device or self.device, requires_grad=requires_grad)
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+    return new_zeros(self, _new_size(size, kwargs, "new_empty"), dtype=dtype, device=device,
                      requires_grad=requires_grad)
-
-
-def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-    return new_zeros(self, *size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):

@@ -474,16 +474,16 @@ def _correction(unbiased, correction, what):
     return 1 if unbiased is None or unbiased else 0
 
 
-def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """(var, mean) over ``dim``, as torch.var_mean."""
     c = _correction(unbiased, correction, "var_mean")
-    return _var(x, dim, keepdim, correction=c), mean(x, dim, keepdim)
+    return _var(input, dim, keepdim, correction=c), mean(input, dim, keepdim)
 
 
-def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """(std, mean) over ``dim``, as torch.std_mean."""
     c = _correction(unbiased, correction, "std_mean")
-    return _std(x, dim, keepdim, correction=c), mean(x, dim, keepdim)
+    return _std(input, dim, keepdim, correction=c), mean(input, dim, keepdim)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False):  # noqa: A002 - torch's name
