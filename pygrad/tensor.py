@@ -630,6 +630,12 @@ class Tensor(TensorBase):
     def matmul(self, other):
         return self @ other
 
+    def maximum(self, other):
+        return math.maximum(self, other)
+
+    def minimum(self, other):
+        return math.minimum(self, other)
+
     # sum, mean, max, min, var, std, ...: bound by reduce.install (torch's dim / axis / dtype=)
 
     def narrow(self, dim, start, length):
@@ -665,14 +671,14 @@ class Tensor(TensorBase):
     def repeat(self, *sizes, **kwargs):
         return shape.repeat(self, *shape.sizes_arg(sizes, kwargs, "repeats", "repeat"))
 
-    def tile(self, *dims):
-        return shape.tile(self, dims[0] if len(dims) == 1 and isinstance(
-            dims[0], (tuple, list)) else dims)
+    def tile(self, *dims, **kwargs):
+        return shape.tile(self, shape.sizes_arg(dims, kwargs, "dims", "tile"))
 
     def swapaxes(self, axis0, axis1):
         return shape.transpose(self, axis0, axis1)
 
-    swapdims = swapaxes
+    def swapdims(self, dim0, dim1):
+        return shape.transpose(self, dim0, dim1)
 
     def expand_as(self, other):
         return self.expand(other.shape)

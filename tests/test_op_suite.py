@@ -1022,6 +1022,12 @@ CASES += [  # torch's keyword names (input=, dim=, other=, ...) on functions and
         m.softmax(x, 1, dtype=m.float64), m.log_softmax(input=x, dim=0, dtype=m.float64),
         x.softmax(1, dtype=m.float64), x.log_softmax(dim=1, dtype=m.float64),
         m.broadcast_to(x[:1], size=(2, 3, 4))), [(3, 4), (3, 4)]),
+    C("kw_methods", lambda m, x, y: (
+        x.swapdims(dim0=0, dim1=1), x.swapaxes(axis0=1, axis1=0), x.view(size=(12,)),
+        x.tile(dims=(2,)), x.max(other=y), m.min(x, other=y), x.maximum(y), x.minimum(other=y),
+        (x * 1).transpose_(dim0=0, dim1=1), (x * 1).unsqueeze_(dim=0),
+        (x[None] * 1).squeeze_(dim=0), (x * 1).swapaxes_(axis0=0, axis1=1),
+        (x * 1).swapdims_(dim0=1, dim1=0), (x[None] * 1).squeeze_()), [(3, 4), (3, 4)]),
 ]
 
 SHAPE_ERROR = (RuntimeError, ValueError)          # pygrad's class may differ here (a decision)

@@ -298,18 +298,19 @@ def data_ptr(self):
 # in-place layout changes: x takes the view's shape (recorded as the view op when in the graph)
 
 def _relayout(what, view):
-    def method(self, *args):
+    def method(self, *args, **kwargs):
         from ..autograd import inplace
-        return inplace.apply(self, what, view, args, relayout=True)
+        return inplace.apply(self, what, view, args, kwargs, relayout=True)
     method.__name__ = method.__qualname__ = what.rstrip("()")
     method.__doc__ = f"In place: x becomes ``x.{what.rstrip('_()')}(...)``."
     return method
 
 
 t_ = _relayout("t_()", lambda x: x.t())
-transpose_ = _relayout("transpose_()", lambda x, d0, d1: x.transpose(d0, d1))
-swapaxes_ = swapdims_ = transpose_
-squeeze_ = _relayout("squeeze_()", lambda x, *dim: x.squeeze(*dim))
+transpose_ = _relayout("transpose_()", lambda x, dim0, dim1: x.transpose(dim0, dim1))
+swapdims_ = _relayout("swapdims_()", lambda x, dim0, dim1: x.transpose(dim0, dim1))
+swapaxes_ = _relayout("swapaxes_()", lambda x, axis0, axis1: x.transpose(axis0, axis1))
+squeeze_ = _relayout("squeeze_()", lambda x, dim=None: x.squeeze(dim))
 unsqueeze_ = _relayout("unsqueeze_()", lambda x, dim: x.unsqueeze(dim))
 
 

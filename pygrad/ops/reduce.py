@@ -205,19 +205,19 @@ def _extreme(cls, result, x, dim, keepdim, what):
     return result(values, Tensor._make(idx.astype("int64", copy=False), x.device))
 
 
-def max(x, dim=None, keepdim=False):  # noqa: A001
-    """The maximum; with ``dim`` a (values, indices) pair; with a Tensor in place of ``dim``
-    the elementwise maximum of the two (torch.max(input, other))."""
-    if isinstance(dim, Tensor):
-        return maximum(x, dim)
+def max(x, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    """The maximum; with ``dim`` a (values, indices) pair; with a Tensor ``other`` (or in
+    place of ``dim``) the elementwise maximum of the two (torch.max(input, other))."""
+    if other is not None or isinstance(dim, Tensor):
+        return maximum(x, dim if other is None else other)
     return _extreme(Max, MaxResult, x, dim, keepdim, "max")
 
 
-def min(x, dim=None, keepdim=False):  # noqa: A001
-    """The minimum; with ``dim`` a (values, indices) pair; with a Tensor in place of ``dim``
-    the elementwise minimum of the two (torch.min(input, other))."""
-    if isinstance(dim, Tensor):
-        return minimum(x, dim)
+def min(x, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    """The minimum; with ``dim`` a (values, indices) pair; with a Tensor ``other`` (or in
+    place of ``dim``) the elementwise minimum of the two (torch.min(input, other))."""
+    if other is not None or isinstance(dim, Tensor):
+        return minimum(x, dim if other is None else other)
     return _extreme(Min, MinResult, x, dim, keepdim, "min")
 
 

@@ -241,7 +241,7 @@ def view(x, *shape, **kwargs):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)) and \
             not kwargs:
         return _view_dtype(x, shape[0])
-    shape = sizes_arg(shape, kwargs, "shape", "view")
+    shape = sizes_arg(shape, kwargs, "size", "view")      # torch's keyword: size=
     shape = _infer_shape(shape, x._data.size, x.shape)
     a = x._data
     if isinstance(a, np.ndarray) and not a.flags.c_contiguous and shape != x.shape:
