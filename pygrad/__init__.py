@@ -18,7 +18,7 @@ from .ops.dtypes import (finfo, get_default_dtype, iinfo, promote_types, result_
 from .ops.elementwise import (  # noqa: A004 - round is torch's name
     acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
     ceil, cos, cosh, erf, erfc, erfinv, exp2, expm1, fix, floor, frac, log1p, log2, logit,
-    log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc)
+    log10, reciprocal, round, rsqrt, sgn, sign, sin, sinc, sinh, square, tan, trunc)
 from .ops.binary import (add, allclose, atan2, copysign, div, eq, equal, floor_divide, fmax,
                          fmin, fmod, ge, gt, hypot, isclose, isfinite, isinf, isnan, isneginf,
                          isposinf, le, logaddexp, logaddexp2, lt, mul, ne, remainder, sub,
@@ -31,8 +31,8 @@ from .ops.shape import (cat, chunk, flatten, flip, gather, index_select, moveaxi
                         narrow, permute, repeat, reshape, roll, select, split, squeeze, stack,
                         swapaxes, swapdims, tile, transpose, tril, triu, unbind, unflatten,
                         unsqueeze)
-from .ops.unary import (abs, clamp, clamp_max, clamp_min, clip, exp, log, relu,  # noqa: A004
-                        sqrt, tanh)
+from .ops.unary import (abs, absolute, clamp, clamp_max, clamp_min, clip, exp, log,  # noqa: A004
+                        relu, sqrt, tanh)
 from .ops import contraction as _contraction, creation as _creation, indexing as _indexing
 from .ops import scan as _scan
 from .ops import sorting as _sorting

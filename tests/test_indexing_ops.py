@@ -114,7 +114,19 @@ CASES = {
     "concatenate": lambda m, x: m.concatenate([x, x[:1]], axis=0),
     "fliplr": lambda m, x: m.fliplr(x) * x,
     "flipud": lambda m, x: x[0].flipud() * m.flipud(x[0, 0]),
-    "rot90": lambda m, x: m.rot90(x, 1, (1, 2)) * 2 + x.rot90(2)[0, 0, :4] + x.rot90(-1, [2, 0])[0, 1, :1],
+    "rot90": lambda m, x: m.rot90(x, 1, (1, 2)) * 2 + x.rot90(2)[0, 0, :4] +
+    x.rot90(-1, [2, 0])[0, 1, :1],
+    "hvdsplit": lambda m, x: m.cat([p.reshape(-1) * (i + 1) for i, p in enumerate(
+        m.hsplit(x, 2) + x.vsplit([1]) + m.dsplit(x, [2]))]),
+    "ravel_narrow_copy": lambda m, x: x.ravel()[:20] * 2 + m.narrow_copy(x, 0, 1, 1).ravel(),
+    "diagflat": lambda m, x: m.diagflat(x[0, 0]) * 2 + x[1, 1].diagflat(-1)[:5, :5],
+    "cartesian_prod": lambda m, x: m.cartesian_prod(x[0, 0], x[1, 1, :2]) * 2,
+    "block_diag": lambda m, x: m.block_diag(x[0], x[1, 0], x[2, 0, 0]) * 2,
+    "select_slice_scatter": lambda m, x: m.select_scatter(x, x[0] * 2, 0, 1) +
+    x.slice_scatter(x[:, :2] * 3, 1, 1, 3),
+    "diagonal_scatter": lambda m, x: m.diagonal_scatter(x, x[0, :3].T * 2) * x,
+    "isreal_resolve": lambda m, x: x.resolve_conj() * m.isreal(x) + m.resolve_neg(x) * 2,
+    "sum_to_size": lambda m, x: x.sum_to_size(3, 1, 5) * 2 + x.sum_to_size((5,)),
     "tensor_split": lambda m, x: m.cat([p.reshape(-1) * (i + 1) for i, p in enumerate(
         m.tensor_split(x, 3, dim=2))]) + x.tensor_split([1, -1], -1)[1].sum(),
     # repeats and views
@@ -494,6 +506,13 @@ BAD = [
     lambda m: m.rot90(m.ones(2, 3), 1, (1, 1)),
     lambda m: m.rot90(m.ones(2, 3), 1, (0, 1, 2)),
     lambda m: m.tensor_split(m.ones(3), 0),
+    lambda m: m.hsplit(m.ones(3, 4), 3),
+    lambda m: m.vsplit(m.ones(4), 2),
+    lambda m: m.dsplit(m.ones(2, 2), 1),
+    lambda m: m.block_diag(m.ones(2, 2, 2)),
+    lambda m: m.select_scatter(m.ones(3, 4), m.ones(3), 0, 0),
+    lambda m: m.diagonal_scatter(m.ones(3, 4), m.ones(4)),
+    lambda m: m.ones(3, 4).sum_to_size(2, 4),
     lambda m: m.tensor_split(m.ones(3), m.ones(2)),
     lambda m: m.repeat_interleave(m.ones(3), _t(m, [1, -1, 2])),
     lambda m: m.repeat_interleave(m.ones(3), _t(m, [1, 2])),

@@ -20,7 +20,8 @@ import pygrad as pg
 
 INF, NAN = math.inf, math.nan
 pytestmark = pytest.mark.filterwarnings(                 # torch's, about the cases themselves
-    "ignore:var\\(\\):UserWarning", "ignore:The use of `x.T`:UserWarning")
+    "ignore:var\\(\\):UserWarning", "ignore:The use of `x.T`:UserWarning",
+    "ignore:`nn.functional.upsample:UserWarning", "ignore:The reduce argument of torch.scatter")
 RNG = np.random.default_rng(1)
 IDX345 = RNG.integers(0, 3, (3, 4, 5))            # gather / scatter indices (tinygrad's shape)
 CLS = RNG.integers(0, 10, (32,))                 # class targets
@@ -410,7 +411,8 @@ CASES = [
     C("batch_norm_train", lambda m, x, w, b: F(m).batch_norm(x, None, None, w, b, training=True),
       [(6, 4, 3), (4,), (4,)]),
     C("batch_norm_eval", lambda m, x, w, b: F(m).batch_norm(
-        x, m.zeros(4, dtype=x.dtype) + 0.5, m.ones(4, dtype=x.dtype) * 2, w, b, training=False), [(6, 4), (4,), (4,)]),
+        x, m.zeros(4, dtype=x.dtype) + 0.5, m.ones(4, dtype=x.dtype) * 2, w, b, training=False),
+      [(6, 4), (4,), (4,)]),
     C("instance_norm", lambda m, x: F(m).instance_norm(x), [(3, 4, 6)]),
     C("cosine_similarity", lambda m, x, y: (F(m).cosine_similarity(x, y),
                                             F(m).cosine_similarity(x, y, dim=0)),
@@ -517,7 +519,8 @@ CASES = [
                                              reduction="batchmean"),
                                  F(m).kl_div(x.log_softmax(1), y.log_softmax(1), reduction="sum",
                                              log_target=True)), [(8, 10), (8, 10)]),
-    C("soft_margin", lambda m, x, y: F(m).soft_margin_loss(x, y.sign().detach()), [(8, 10), (8, 10)]),
+    C("soft_margin", lambda m, x, y: F(m).soft_margin_loss(x, y.sign().detach()),
+      [(8, 10), (8, 10)]),
     C("margin_ranking", lambda m, x, y, z: F(m).margin_ranking_loss(x, y, z.sign(), margin=0.2),
       [(10,), (10,), (10,)]),
     C("cosine_embedding", lambda m, x, y: F(m).cosine_embedding_loss(
@@ -1030,6 +1033,70 @@ CASES += [  # torch's keyword names (input=, dim=, other=, ...) on functions and
         (x * 1).swapdims_(dim0=1, dim1=0), (x[None] * 1).squeeze_()), [(3, 4), (3, 4)]),
 ]
 
+CASES += [  # more of torch's names: aliases, splits, scatters, distances, integration
+    C("arith_aliases", lambda m, x, y: (m.divide(x, y), m.multiply(x, y), m.subtract(x, y),
+                                        x.divide(y, rounding_mode="trunc"), x.multiply(2),
+                                        m.absolute(x), x.subtract(y, alpha=2)),
+      [(3, 4), (3, 4)], low=0.5),
+    C("gcd_lcm", lambda m, x, y: (m.gcd(x, y), m.lcm(x, y), x.gcd(y)),
+      vals=[[12, 18, -4, 0, 7], [8, 27, 6, 5, 0]], grad=False),
+    # away from 0: near it both float32 gradient formulas cancel (torch's by more)
+    C("sinc", lambda m, x: x.sinc(), [(45, 65)], low=0.05, high=3, tol=3),
+    C("sinc_zero", lambda m, x: m.sinc(x), vals=[[0.0, 1.0, -2.0, 0.5]]),
+    C("hvdsplit", lambda m, x: (m.hsplit(x, 2), x.vsplit([1, 3]), m.dsplit(x, 3),
+                                m.hsplit(x[0, 0], [2])), [(4, 6, 3)]),
+    C("ravel_narrow_copy", lambda m, x: (x.ravel(), m.ravel(x.T), m.narrow_copy(x, 1, 1, 2),
+                                         x.narrow_copy(0, 0, 1)), [(3, 4)]),
+    C("diagflat", lambda m, x: (m.diagflat(x), x.diagflat(1), m.diagflat(x[0], -2)), [(2, 3)]),
+    C("tri_indices", lambda m: (m.tril_indices(3, 4), m.triu_indices(4, 3, 1),
+                                m.tril_indices(3, 3, -1), m.triu_indices(0, 0)), grad=False),
+    C("cartesian_prod", lambda m, x, y: (m.cartesian_prod(x, y), m.cartesian_prod(x, y, x),
+                                         m.cartesian_prod(x)), [(3,), (2,)]),
+    C("block_diag", lambda m, x, y, z: m.block_diag(x, y, z, m.tensor(5.0)),
+      [(2, 3), (3,), (1, 2)]),
+    C("select_slice_scatter", lambda m, x, s: (
+        m.select_scatter(x, s[0], 0, 1), x.select_scatter(s[:, 0], 1, -1),
+        m.slice_scatter(x, s[:2], 0, 1, 3), x.slice_scatter(s[:, :2], dim=1, start=0, step=2)),
+      [(3, 4), (3, 4)]),
+    C("diagonal_scatter", lambda m, x, s: (
+        m.diagonal_scatter(x, s.T[:, :3]), x.diagonal_scatter(s[:, :3], 1, 1, 2),
+        m.diagonal_scatter(x, s[:, 1:], -1, 2, 0)), [(3, 3, 4), (3, 4)]),
+    C("isin", lambda m, x: (m.isin(x, m.tensor([1, 3])), m.isin(x, 2, invert=True),
+                            m.isin(3, x)), vals=[[1, 2, 3, 4, 3]], grad=False),
+    C("isreal_resolve", lambda m, x: (m.isreal(x), m.resolve_conj(x) * 2, x.resolve_neg()),
+      [(2, 3)]),
+    C("sum_to_size", lambda m, x: (x.sum_to_size(1, 4), x.sum_to_size((3, 1)), x.sum_to_size(4),
+                                   x.sum_to_size(3, 4)), [(3, 4)]),
+    C("dist", lambda m, x, y: (m.dist(x, y), x.dist(y, 1), m.dist(x, y[0], p=INF)),
+      [(3, 4), (3, 4)]),
+    C("cdist", lambda m, x, y: (m.cdist(x, y), m.cdist(x, y, p=1), m.cdist(x, y, 3.0),
+                                m.cdist(x, y, INF)), [(2, 5, 3), (2, 4, 3)]),
+    C("cdist_mm", lambda m, x, y: m.cdist(x, y), [(30, 3), (6, 3)], tol=10, tol64=1e4),
+    C("cdist_mm_forced", lambda m, x, y: m.cdist(x, y, compute_mode="use_mm_for_euclid_dist"),
+      [(5, 3), (6, 3)], tol=10, tol64=1e4),
+    C("cov_corrcoef", lambda m, x: (m.cov(x), x.cov(correction=0), m.corrcoef(x),
+                                    m.cov(x[0]), x[0].corrcoef()), [(3, 6)]),
+    C("renorm", lambda m, x: (x.renorm(2, 0, 1.0), m.renorm(x, 1, 1, 0.5),
+                              x.renorm(3, -1, 10.0)), [(3, 4)]),
+    C("trapezoid", lambda m, y, x: (m.trapezoid(y), m.trapezoid(y, dx=0.5, dim=0),
+                                    m.trapezoid(y, x[0]), m.trapz(y, x), m.trapz(y, dim=0)),
+      [(3, 4), (3, 4)]),
+    C("trapezoid_empty", lambda m, y: m.trapezoid(y, dim=1), [(3, 0)]),
+    C("cumulative_trapezoid", lambda m, y, x: (m.cumulative_trapezoid(y),
+                                               m.cumulative_trapezoid(y, dx=2.0, dim=0),
+                                               m.cumulative_trapezoid(y, x[0])),
+      [(3, 4), (3, 4)]),
+    C("pixel_shuffle", lambda m, x: (F(m).pixel_shuffle(x, 2), F(m).pixel_unshuffle(x, 1),
+                                     F(m).pixel_unshuffle(F(m).pixel_shuffle(x, 2), 2)),
+      [(2, 8, 3, 2)]),
+    C("pixel_shuffle_3d", lambda m, x: (F(m).pixel_shuffle(x, 3), F(m).pixel_unshuffle(x, 1)),
+      [(9, 2, 2)]),
+    C("pdist", lambda m, x: (F(m).pdist(x), F(m).pdist(x, p=1), F(m).pdist(x[:1])), [(5, 3)]),
+    C("upsample", lambda m, x: (F(m).upsample(x, scale_factor=2, mode="bilinear"),
+                                F(m).upsample_nearest(x, size=(3, 5)),
+                                F(m).upsample_bilinear(x, scale_factor=1.5)), [(1, 2, 3, 4)]),
+]
+
 SHAPE_ERROR = (RuntimeError, ValueError)          # pygrad's class may differ here (a decision)
 CASES += [  # errors: torch's exception class (tinygrad's helper_test_exception)
     C("err_index_out_of_bounds", lambda m, x: x[1, 3], [(4, 3)], raises=IndexError),
@@ -1187,7 +1254,8 @@ def check(case, dtype):
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         if not t.requires_grad:
             continue
-        tg = t.grad.numpy(force=True) if t.grad is not None else np.zeros(t.shape, t.detach().numpy().dtype)
+        tg = t.grad.numpy(force=True) if t.grad is not None else \
+            np.zeros(t.shape, t.detach().numpy().dtype)
         assert p.grad is None or _np_dtype(p.grad.dtype) == tg.dtype, \
             f"grad {i}: dtype {p.grad.dtype} != torch {tg.dtype}"
         pgr = p.grad.numpy() if p.grad is not None else np.zeros_like(tg)

@@ -31,7 +31,9 @@ __all__ = [
     # dropout
     "dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d",
     # linear, distances, shapes, embeddings, normalization
-    "linear", "bilinear", "one_hot", "pad", "interpolate", "normalize", "cosine_similarity",
+    "linear", "bilinear", "one_hot", "pad", "interpolate", "upsample", "upsample_nearest",
+    "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "pdist", "normalize",
+    "cosine_similarity",
     "pairwise_distance", "embedding", "embedding_bag", "layer_norm", "rms_norm", "batch_norm",
     "group_norm", "instance_norm",
     # losses
@@ -878,6 +880,78 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
         x = (1 - w1) * x.index_select(axis, _constant_index(x, i0)) + \
             w1 * x.index_select(axis, _constant_index(x, i1))
     return x
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest",  # noqa: A002
+             align_corners=None):
+    """Deprecated alias of :func:`interpolate` (warns, as torch)."""
+    import warnings
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):  # noqa: A002
+    """Deprecated: interpolate(..., mode="nearest") (warns, as torch)."""
+    import warnings
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):  # noqa: A002
+    """Deprecated: interpolate(..., mode="bilinear", align_corners=True) (warns, as torch)."""
+    import warnings
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def pixel_shuffle(input, upscale_factor: int):  # noqa: A002
+    """(*, C·r², H, W) → (*, C, H·r, W·r): each group of r² channels spread over an r×r
+    block (torch.pixel_shuffle)."""
+    _check_tensor(input, "input", "pixel_shuffle")
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if r <= 0 or c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)={c} "
+                           f"is not divisible by {r * r}")
+    n = len(lead)
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor: int):  # noqa: A002
+    """The inverse of :func:`pixel_shuffle`: (*, C, H·r, W·r) → (*, C·r², H, W)."""
+    _check_tensor(input, "input", "pixel_unshuffle")
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if r <= 0 or h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by "
+                           f"downscale_factor, but got {h}x{w} and {r}")
+    n = len(lead)
+    x = input.reshape(*lead, c, h // r, r, w // r, r)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def pdist(input, p: float = 2.0):  # noqa: A002
+    """The p-norm distances between each pair of rows i < j of an (N, M) input, in row order
+    (torch.pdist)."""
+    import numpy as np
+    _check_tensor(input, "input", "pdist")
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    i, j = np.triu_indices(input.shape[0], 1)
+    return (input[_constant_index(input, i)] - input[_constant_index(input, j)]).norm(p, dim=1)
 
 
 def _nearest_source(n, m, f, mode):

@@ -274,7 +274,8 @@ for _name in _REFLECTED:
 
 # torch's long names of the comparisons, and NumPy's of atan2
 ALIASES = {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
-           "not_equal": "ne", "arctan2": "atan2"}
+           "not_equal": "ne", "arctan2": "atan2", "divide": "div", "multiply": "mul",
+           "subtract": "sub"}
 for _name, _op in ALIASES.items():
     setattr(_module, _name, getattr(_module, _op))
 
@@ -511,6 +512,8 @@ def _bitwise(name, array_fn):
 
 
 bitwise_and = _bitwise("bitwise_and", lambda xp: xp.bitwise_and)
+gcd = _bitwise("gcd", lambda xp: xp.gcd)
+lcm = _bitwise("lcm", lambda xp: xp.lcm)
 bitwise_or = _bitwise("bitwise_or", lambda xp: xp.bitwise_or)
 bitwise_xor = _bitwise("bitwise_xor", lambda xp: xp.bitwise_xor)
 bitwise_left_shift = _bitwise("bitwise_left_shift", lambda xp: xp.left_shift)
@@ -581,14 +584,14 @@ EXTRA_FUNCTIONS = tuple(ALIASES) + ("pow", "lerp", "addcmul", "addcdiv", "float_
                    "positive", "deg2rad", "rad2deg", "nan_to_num", "diff", "bitwise_and",
                    "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
                    "bitwise_not", "logical_and", "logical_or", "logical_xor", "logical_not",
-                   "signbit", "heaviside")
+                   "signbit", "heaviside", "gcd", "lcm")
 # in-place forms: of this module's ops, and of ops defined elsewhere (bound at install)
 INPLACE = ("add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod",
            "atan2", "hypot", "copysign", "xlogy", "lerp", "addcmul", "addcdiv", "float_power",
            "ldexp", "neg", "negative", "deg2rad", "rad2deg", "nan_to_num", "bitwise_and",
            "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
            "bitwise_not", "logical_and", "logical_or", "logical_xor", "logical_not",
-           "eq", "ne", "lt", "le", "gt", "ge")
+           "eq", "ne", "lt", "le", "gt", "ge", "gcd", "lcm")
 
 
 def install_extras(tensor_class):

@@ -23,6 +23,7 @@ Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports
 
 __all__ = ["empty_like", "rand_like", "randn_like", "randint_like", "logspace", "normal",
            "bernoulli", "multinomial", "poisson", "numel", "is_tensor", "is_floating_point",
+           "tril_indices", "triu_indices",
            "clone", "detach", "empty_strided"]
 METHODS = ("new_zeros", "new_ones", "new_full", "new_empty", "new_tensor", "type", "half",
            "char", "short", "byte", "is_floating_point", "element_size", "nelement",
@@ -107,6 +108,25 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     exps = tensor.linspace(start, end, steps, dtype="float64").numpy()
     values = np.power(float(base), exps)
     return tensor.tensor(values.astype(dtype), device=device, requires_grad=requires_grad)
+
+
+def _tri_indices(upper, row, col, offset, dtype, device):
+    tensor = _t()
+    rows, cols = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
+    return tensor.tensor(np.stack([rows, cols]).astype(tensor.as_dtype(dtype) or "int64"),
+                         device=device)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) coordinates of the lower triangle (diagonal ``offset``) of a row×col
+    matrix, row by row (torch.tril_indices)."""
+    return _tri_indices(False, row, col, offset, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) coordinates of the upper triangle (diagonal ``offset``) of a row×col
+    matrix, row by row (torch.triu_indices)."""
+    return _tri_indices(True, row, col, offset, dtype, device)
 
 
 # ----------------------------------------------------------------------------- sampling

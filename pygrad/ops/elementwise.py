@@ -177,6 +177,33 @@ class Logit(Function):
         return where(outside, float("nan") if self.eps is None else 0.0, gy / (x * (1 - x)))
 
 
+def sinc(input):  # noqa: A002 - torch's names
+    """sin(πx) / (πx), 1 at x = 0 (torch.sinc; integer inputs are computed in float32). Its
+    gradient gy·(cos(πx) − sinc(x)) / x is 0 at x = 0 whatever gy is, as torch's."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"sinc(): expected a Tensor, got {type(input).__name__}")
+    return Sinc()(input if input.dtype.kind == "f" else input.to("float32"))
+
+
+class Sinc(Function):
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            return self.backend.xp.sinc(x)
+
+    def vjp(self, gy):
+        xp, x, y = self.backend.xp, self.inputs[0]._data, self.output._data
+        zero = x == 0
+        with np.errstate(invalid="ignore"):
+            return xp.where(zero, 0, gy * (xp.cos(_math.pi * x) - y) / xp.where(zero, 1, x))
+
+    def backward(self, gy):
+        from .math import where
+        x = self.inputs[0]
+        zero = Tensor._make(x._data == 0, x.device)
+        d = (_ops.cos(_math.pi * x) - self.output) / where(zero, 1.0, x)
+        return where(zero, 0.0, gy * d)
+
+
 class Round(Function):
     def __init__(self, decimals):
         self.decimals = decimals
@@ -206,6 +233,8 @@ _bind_unary()
 def install(tensor_class):
     """Add ``x.<op>()`` and ``x.<op>_()`` for every op of the table to ``tensor_class``."""
     tensor_class.logit = lambda self, eps=None: logit(self, eps)
+    from .binary import inplace
+    tensor_class.sinc, tensor_class.sinc_ = sinc, inplace("sinc", sinc)
     for name in list(TABLE) + ["round"]:
         fn = getattr(_module, name)
         if name == "round":
@@ -224,4 +253,4 @@ def _round_inplace(self, decimals=0):
     return inplace("round", round)(self, decimals)
 
 
-__all__ = list(TABLE) + list(ALIASES) + ["round", "logit"]
+__all__ = list(TABLE) + list(ALIASES) + ["round", "logit", "sinc"]

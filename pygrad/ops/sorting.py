@@ -25,6 +25,7 @@ Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports
 __all__ = [
     "argsort",
     "bucketize",
+    "isin",
     "kthvalue",
     "median",
     "mode",
@@ -525,6 +526,18 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False,
             raise RuntimeError(f"{what}: sorter index out of range")
     out = _search(xp, seq._data, values, "right" if right else "left", idx)
     return _constant(xp.asarray(out, dtype="int32" if out_int32 else "int64"), seq)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element of ``elements`` occurs in ``test_elements`` (either may be a
+    number), as a bool tensor of elements' shape (torch.isin)."""
+    like = elements if isinstance(elements, Tensor) else test_elements
+    if not isinstance(like, Tensor):
+        raise TypeError("isin(): expected elements or test_elements to be a Tensor")
+    xp = like.backend.xp
+    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return _constant(xp.isin(a, b, assume_unique=assume_unique, invert=invert), like)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):

@@ -169,6 +169,7 @@ def clamp_max(input, max):  # noqa: A002
 
 
 clip = clamp
+absolute = abs
 
 
 def relu(input):  # noqa: A002 - torch's names
