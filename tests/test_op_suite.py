@@ -20,7 +20,8 @@ import pygrad as pg
 
 INF, NAN = math.inf, math.nan
 pytestmark = pytest.mark.filterwarnings(                 # torch's, about the cases themselves
-    "ignore:var\\(\\):UserWarning", "ignore:The use of `x.T`:UserWarning",
+    "ignore:var\\(\\):UserWarning", "ignore:std_mean\\(\\):UserWarning",
+    "ignore:var_mean\\(\\):UserWarning", "ignore:The use of `x.T`:UserWarning",
     "ignore:`nn.functional.upsample:UserWarning", "ignore:The reduce argument of torch.scatter")
 RNG = np.random.default_rng(1)
 IDX345 = RNG.integers(0, 3, (3, 4, 5))            # gather / scatter indices (tinygrad's shape)
@@ -1095,6 +1096,43 @@ CASES += [  # more of torch's names: aliases, splits, scatters, distances, integ
     C("upsample", lambda m, x: (F(m).upsample(x, scale_factor=2, mode="bilinear"),
                                 F(m).upsample_nearest(x, size=(3, 5)),
                                 F(m).upsample_bilinear(x, scale_factor=1.5)), [(1, 2, 3, 4)]),
+]
+
+CASES += [  # creation dtypes and ranges, bit views, integer powers, empty statistics
+    C("arange_ranges", lambda m: (m.arange(0, 1, 0.1), m.arange(-1.5, 2.5, 0.5),
+                                  m.arange(10, 0, -3), m.arange(0.0, 5), m.arange(5, dtype=m.float64),
+                                  m.arange(1, 4, dtype=m.int32), m.arange(0, -1, -0.25)),
+      grad=False),
+    C("linspace_dtypes", lambda m: (m.linspace(0, 10, 4, dtype=m.int64), m.linspace(-1, 1, 5,
+                                                                             dtype=m.float64),
+                                    m.logspace(0, 2, 3), m.logspace(0, 3, 4, base=2)),
+      grad=False),
+    C("full_dtypes", lambda m: (m.full((2,), True), m.full((2,), 3), m.full((2,), 2.5,
+                                                                          dtype=m.float64),
+                                m.eye(2, dtype=m.int64), m.zeros(2, dtype=m.bool),
+                                m.ones(2, 2, dtype=m.int32)), grad=False),
+    C("tensor_inference", lambda m: (m.tensor(3), m.tensor(2.5), m.tensor(True), m.tensor([1, 2.0]),
+                                     m.tensor([[True, False]]), m.tensor([]),
+                                     m.tensor([1, 2], dtype=m.float64)), grad=False),
+    C("view_dtype", lambda m, x: (x.view(m.int32), x.view(m.uint8).shape[-1] * 1.0,
+                                  x.double().view(m.int64)), [(3, 4)], grad=False),
+    C("int_pow_tensor", lambda m, x, y: (x ** y, m.pow(x, y), 2 ** y),
+      vals=[[2, -3, 4, 0], [3, 2, 0, 5]], grad=False),
+    C("float_power", lambda m, x, y: (m.float_power(x, y), x.float_power(2)), [(4,), (4,)],
+      low=0.5),
+    C("std_mean_empty", lambda m, x: (m.std_mean(x, dim=(1, 3)), m.var_mean(x, dim=1)),
+      [(1, 0, 3, 0, 5)], grad=False),
+    C("masked_select_0d_mask", lambda m, x: (x.masked_select(m.tensor(True)),
+                                             x.masked_select(m.tensor(False))), [(3, 4)]),
+    C("multicat", lambda m, x, y, z: m.cat([x, y, z, x, y], 0), [(1, 4), (2, 4), (3, 4)]),
+    C("stack_max", lambda m, x, y: m.stack([x, y]).max(0).values, [(3, 4), (3, 4)]),
+    C("where_permute_2", lambda m, x, y: m.where((x > y).permute(1, 0), x.T, y.T),
+      [(4, 5), (4, 5)]),
+    C("broadcast_partial", lambda m, x, y: (x + y, x * y, x - y), [(4, 1, 5), (1, 3, 5)]),
+    C("max_dont_collapse", lambda m, x: x.max(1, keepdim=True).values.expand(4, 5) - x,
+      [(4, 5)]),
+    C("cmp_ne_backwards", lambda m, x, y: ((x != y).float() * x).sum() + (x == y).float().mean(),
+      vals=[[1.0, 2.0, 3.0], [1.0, 0.0, 3.0]]),
 ]
 
 SHAPE_ERROR = (RuntimeError, ValueError)          # pygrad's class may differ here (a decision)
