@@ -533,6 +533,18 @@ CASES = [
         [1.0, -1.0, 1.0, -1.0, 1.0])), [(5,)]),
     C("triplet_margin", lambda m, a, p, n: F(m).triplet_margin_loss(a, p, n),
       [(4, 5), (4, 5), (4, 5)]),
+    C("multi_margin", lambda m, x, w: tuple(
+        F(m).multi_margin_loss(x, m.tensor(CLS[:8]), p=p, margin=mg, weight=ww, reduction=r)
+        for p, mg, ww, r in ((1, 1.0, None, "mean"), (2, 0.5, None, "sum"),
+                             (1, 1.0, w.detach(), "none"), (2, 2.0, w.detach(), "mean"))),
+      [(8, 10), (10,)]),
+    C("multi_margin_1d", lambda m, x: F(m).multi_margin_loss(x, m.tensor(3)), [(5,)]),
+    C("multilabel_margin", lambda m, x: (
+        F(m).multilabel_margin_loss(x, m.tensor([[3, 0, -1, 1], [1, 2, 3, 0], [-1, 1, 1, 1]])),
+        F(m).multilabel_margin_loss(x, m.tensor([[3, 3, -1, 1], [0, -1, 2, 2], [2, 1, -1, 0]]),
+                                    reduction="none"),
+        F(m).multilabel_margin_loss(x[0], m.tensor([2, 0, -1, 3]), reduction="sum")),
+      [(3, 4)]),
     C("multilabel_soft_margin", lambda m, x, y: F(m).multilabel_soft_margin_loss(
         x, (y > 0).float()), [(4, 5), (4, 5)]),
     C("one_hot", lambda m: (F(m).one_hot(m.tensor([1, 2, 4]), 6),
@@ -1111,7 +1123,8 @@ CASES += [  # creation dtypes and ranges, bit views, integer powers, empty stati
                                                                           dtype=m.float64),
                                 m.eye(2, dtype=m.int64), m.zeros(2, dtype=m.bool),
                                 m.ones(2, 2, dtype=m.int32)), grad=False),
-    C("tensor_inference", lambda m: (m.tensor(3), m.tensor(2.5), m.tensor(True), m.tensor([1, 2.0]),
+    C("tensor_inference", lambda m: (m.tensor(3), m.tensor(2.5), m.tensor(True),
+                                     m.tensor([1, 2.0]),
                                      m.tensor([[True, False]]), m.tensor([]),
                                      m.tensor([1, 2], dtype=m.float64)), grad=False),
     C("view_dtype", lambda m, x: (x.view(m.int32), x.view(m.uint8).shape[-1] * 1.0,

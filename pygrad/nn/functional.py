@@ -40,6 +40,7 @@ __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss",
     "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "multi_margin_loss", "multilabel_margin_loss",
     "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
 ]
@@ -590,6 +591,71 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A00
     reduction = _reduction(size_average, reduce, reduction)
     input, target = _pair(input, target, "soft_margin_loss", warn=False)
     return _reduce((-input * target).exp().log1p(), reduction, "soft_margin_loss")
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0,  # noqa: A002
+                      weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+    """Σ_{i≠y} w_y·max(0, margin − x_y + x_i)^p / C per sample (torch.multi_margin_loss);
+    input (N, C) or (C,), target class indices (N,) or 0-d."""
+    import numpy as np
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_float(input, "multi_margin_loss")
+    _check_tensor(target, "target", "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    if input.ndim > 2:
+        raise RuntimeError(f"multi_margin_loss: expected 1D or 2D input, got {input.ndim}D")
+    y = target._data.reshape(-1).astype(np.int64)
+    n, c = x.shape
+    if y.shape[0] != n:
+        raise RuntimeError(f"multi_margin_loss: inconsistent target size: {list(target.shape)} "
+                           f"for input of size: {list(input.shape)}")
+    if y.size and (y.min() < 0 or y.max() >= c):
+        raise IndexError(f"multi_margin_loss: target out of range for {c} classes")
+    xp = x.backend.xp
+    picked = x[Tensor._make(xp.arange(n), x.device), Tensor._make(xp.asarray(y), x.device)]
+    z = _relu(margin - picked.unsqueeze(1) + x)          # 0 (and no gradient) where ≤ 0
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[Tensor._make(xp.asarray(y), x.device)].unsqueeze(1)
+    others = Tensor._make(xp.asarray(np.arange(c)[None, :] != y[:, None]), x.device)
+    loss = where(others, z, 0.0).sum(1) / c
+    return _reduce(loss.reshape(()) if input.ndim < 2 else loss, reduction,
+                   "multi_margin_loss")
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                           reduction: str = "mean"):
+    """Σ_j Σ_{i∉targets} max(0, 1 − (x_j − x_i)) / C per sample, j over the target classes
+    listed before the first −1 in each row of ``target`` (torch.multilabel_margin_loss)."""
+    import numpy as np
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_float(input, "multilabel_margin_loss")
+    _check_tensor(target, "target", "multilabel_margin_loss")
+    if input.ndim > 2 or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"multilabel_margin_loss: inconsistent target size: "
+                           f"{list(target.shape)} for input of size: {list(input.shape)}")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    t = target._data.reshape(x.shape).astype(np.int64)
+    n, c = x.shape
+    counts = np.zeros((n, c))                 # how often each class is listed as a target
+    for row in range(n):
+        for j in t[row]:
+            if j < 0:
+                break
+            if j >= c:
+                raise IndexError(f"multilabel_margin_loss: target {j} out of range for {c} "
+                                 f"classes")
+            counts[row, j] += 1
+    xp = x.backend.xp
+    pairs = _relu(1 - x.unsqueeze(2) + x.unsqueeze(1))      # [n, j, i]: 1 − (x_j − x_i)
+    not_target = Tensor._make(xp.asarray(counts == 0)[:, None, :], x.device)
+    per_j = where(not_target, pairs, 0.0).sum(2)
+    loss = (per_j * Tensor._make(xp.asarray(counts.astype(x.dtype)), x.device)).sum(1) / c
+    return _reduce(loss.reshape(()) if input.ndim < 2 else loss, reduction,
+                   "multilabel_margin_loss")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002
