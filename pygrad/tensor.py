@@ -991,6 +991,10 @@ def _operand(value, like, scalars=True):
     if isinstance(value, np.generic) and not isinstance(value, np.bool_):
         value = value.item()            # NumPy scalars act like Python numbers (no float64)
     if scalars and isinstance(value, numbers.Number) and not isinstance(value, bool):
+        if like.dtype.kind in "iu" and isinstance(value, int):
+            info = np.iinfo(like.dtype)
+            if not info.min <= value <= info.max:   # torch casts the number C-style: it wraps
+                value = int(np.asarray(value, dtype=np.int64).astype(like.dtype))
         if like.dtype.kind != "f" and isinstance(value, float):
             f = get_default_dtype()
             return Tensor._make(np.asarray(value, dtype=f), like.device) \

@@ -60,6 +60,8 @@ class Sum(Function):
     def forward(self, x):
         if x.dtype == np.float16:   # torch accumulates half in float32 and rounds once
             return x.sum(axis=self.axes, keepdims=self.keepdim, dtype="float32").astype(x.dtype)
+        if x.dtype.kind in "biu":   # integers and bools sum as int64 (NumPy: uint64 for uint8)
+            return x.sum(axis=self.axes, keepdims=self.keepdim, dtype="int64")
         return x.sum(axis=self.axes, keepdims=self.keepdim)
 
     def vjp(self, gy):
@@ -290,6 +292,8 @@ def _std(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
 
 
 def _arg(x, dim, keepdim, what):
+    if x.dtype.kind == "b":
+        raise RuntimeError(f"{what}(): does not support bool input")
     a = x._data
     if dim is None:
         if a.size == 0:
