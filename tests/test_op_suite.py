@@ -1159,6 +1159,48 @@ CASES += [  # creation dtypes and ranges, bit views, integer powers, empty stati
       vals=[[1.0, 2.0, 3.0], [1.0, 0.0, 3.0]]),
 ]
 
+DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
+SCALARS = (True, 2, -3, 2.5, np.float64(1.5), np.int64(3), np.float32(0.5))
+
+
+def _typed(m, x):
+    """x (a float tensor) in each dtype of DTYPES."""
+    return [(x > 0) if d == "bool" else (x.abs() * 3).to(getattr(m, d)) if d == "uint8" else
+            (x * 3).to(getattr(m, d)) for d in DTYPES]
+
+
+CASES += [  # type promotion over every pair of dtypes, and with Python / NumPy scalars
+    C(f"promote_{name}", (lambda fn: lambda m, x: tuple(
+        fn(m, a, b) for a in _typed(m, x) for b in _typed(m, x)))(fn), [(5,)], grad=False)
+    for name, fn in {
+        "add": lambda m, a, b: a + b, "mul": lambda m, a, b: a * b,
+        "truediv": lambda m, a, b: a / (b.abs() + 1 if b.dtype != m.bool else b.float() + 1),
+        "lt": lambda m, a, b: a < b, "eq": lambda m, a, b: a == b,
+        "maximum": lambda m, a, b: m.maximum(a, b), "where": lambda m, a, b: m.where(a > 0, a, b),
+        "cat": lambda m, a, b: m.cat([a, b]), "stack": lambda m, a, b: m.stack([a, b]),
+    }.items()
+] + [
+    C("promote_scalars", lambda m, x: tuple(op(a, s) for a in _typed(m, x) for s in SCALARS
+                                            for op in (lambda a, s: a + s, lambda a, s: s * a,
+                                                       lambda a, s: a > s)),
+      [(5,)], grad=False),
+    C("int_scalar_wraps", lambda m: tuple(
+        f(m.tensor([1, 2, 100], dtype=getattr(m, d)), s) for d in ("uint8", "int8", "int16")
+        for s in (-3, 300, 70000, -129) for f in (lambda a, s: a + s, lambda a, s: a * s,
+                                                  lambda a, s: a > s, lambda a, s: a == s,
+                                                  lambda a, s: s - a)), grad=False),
+    C("promote_sub", lambda m, x: tuple(a - b for a in _typed(m, x)[1:] for b in _typed(m, x)[1:]),
+      [(5,)], grad=False),
+    C("promote_unary", lambda m, x: tuple(f(a) for a in _typed(m, x) for f in (
+        lambda a: a.abs() if a.dtype != m.bool else a, lambda a: a.sum(), lambda a: a.cumsum(0),
+        lambda a: a.prod(), lambda a: a.amax(), lambda a: a.sqrt(), lambda a: a.exp(),
+        lambda a: a.sign(), lambda a: a.clamp(0, 1) if a.dtype != m.bool else a,
+        lambda a: a.mean(dtype=m.float64), lambda a: a.float().softmax(0),
+        lambda a: a.argmin() if a.dtype != m.bool else a.int().argmin(),
+        lambda a: (a if a.dtype != m.bool else a * 1).floor())),
+      [(5,)], grad=False, tol=50),
+]
+
 SHAPE_ERROR = (RuntimeError, ValueError)          # pygrad's class may differ here (a decision)
 CASES += [  # errors: torch's exception class (tinygrad's helper_test_exception)
     C("err_index_out_of_bounds", lambda m, x: x[1, 3], [(4, 3)], raises=IndexError),
@@ -1198,6 +1240,8 @@ CASES += [  # errors: torch's exception class (tinygrad's helper_test_exception)
     C("err_einsum_operands", lambda m, x: m.einsum("ij,jk->ik", x), [(4, 3)],
       raises=SHAPE_ERROR),
     C("err_topk_k", lambda m, x: x.topk(5), [(4, 3)], raises=RuntimeError),
+    C("err_argmax_bool", lambda m, x: (x > 0).argmax(), [(4, 3)], raises=RuntimeError),
+    C("err_argmin_bool", lambda m, x: (x > 0).argmin(1), [(4, 3)], raises=RuntimeError),
     C("err_interpolate_mode_dims", lambda m, x: F(m).interpolate(x, size=4, mode="bilinear"),
       [(1, 2, 3)], raises=NotImplementedError),
     C("err_quantile_q", lambda m, x: x.quantile(1.5), [(4, 3)], raises=RuntimeError),
