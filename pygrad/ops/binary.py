@@ -497,8 +497,8 @@ def _integral(name, a, b=None):
         raise TypeError(f"{name}(): expected a Tensor, got {type(a).__name__}")
     for t in ops:
         if t.dtype.kind not in "iub":
-            raise RuntimeError(f"{name}(): not implemented for dtype {t.dtype} (integer and "
-                               f"bool tensors only)")
+            raise UnsupportedDtypeError(f"{name}(): not implemented for dtype {t.dtype} "
+                                        f"(integer and bool tensors only)")
     return ops
 
 
@@ -610,7 +610,7 @@ def install_extras(tensor_class):
     tensor_class.__rand__ = lambda self, other: self.__and__(other)
     tensor_class.__ror__ = lambda self, other: self.__or__(other)
     tensor_class.__rxor__ = lambda self, other: self.__xor__(other)
-    tensor_class.__invert__ = bitwise_not
+    tensor_class.__invert__ = _invert
     tensor_class.__lshift__ = bitwise_left_shift
     tensor_class.__rshift__ = bitwise_right_shift
     tensor_class.__rlshift__ = lambda self, other: bitwise_left_shift(other, self)
@@ -632,6 +632,13 @@ def install_extras(tensor_class):
         # methods bound by modules installed after this one: looked up at call time
         setattr(tensor_class, name + "_", inplace(
             name, lambda self, *args, _name=name, **kwargs: getattr(self, _name)(*args, **kwargs)))
+
+
+def _invert(self):
+    if self.dtype.kind not in "iub":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
 
 
 def _both_bool(a, b):

@@ -107,6 +107,8 @@ class Elementwise(Function):
 def _apply(name, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind == "b" and name in ("floor", "ceil", "trunc"):
+        raise NotImplementedError(f'"{name}_vml_cpu" not implemented for \'Bool\'')
     if x.dtype.kind != "f":
         if TABLE[name][2] == "float":
             x = x.to("float32")
@@ -146,6 +148,8 @@ def round(input, decimals=0):  # noqa: A001,A002 - torch's names
     """Round half to even, to ``decimals`` places (torch.round); gradient 0."""
     if not isinstance(input, Tensor):
         raise TypeError(f"round(): expected a Tensor, got {type(input).__name__}")
+    if input.dtype.kind == "b":
+        raise NotImplementedError('"round_vml_cpu" not implemented for \'Bool\'')
     if input.dtype.kind != "f":
         return input.clone()                      # integers are already round
     return Round(decimals)(input)

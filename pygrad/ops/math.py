@@ -198,6 +198,8 @@ class Pow(Function):
             if getattr(b, "dtype", np.dtype("f")).kind in "iu" and \
                     getattr(a, "dtype", np.dtype("i")).kind in "iu" and (b < 0).any():
                 return _int_pow(a, b)
+            if getattr(a, "dtype", None) == bool and b.__class__ is int:
+                a = a.astype("int64")           # torch: bool ** int is int64 (NumPy: int8)
             return a ** b
 
     def backward(self, gy):
@@ -243,6 +245,10 @@ class Neg(Function):
     saves_values = False
 
     def forward(self, x):
+        if x.dtype.kind == "b":
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                               "If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
         return -x
 
     def vjp(self, gy):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from ..backend.reference import get_xp
-from .dtypes import result_type
+from .dtypes import UnsupportedDtypeError, result_type
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
@@ -138,7 +138,9 @@ def sqrt(input):  # noqa: A002 - torch's names
 
 
 def abs(input):  # noqa: A001 - torch's name
-    """Elementwise |x| (gradient sign(x), 0 at 0)."""
+    """Elementwise |x| (gradient sign(x), 0 at 0); bool tensors are refused, as torch."""
+    if isinstance(input, Tensor) and input.dtype.kind == "b":
+        raise UnsupportedDtypeError('"abs_cpu" not implemented for \'Bool\'')
     return Abs()(input)
 
 
@@ -173,7 +175,9 @@ absolute = abs
 
 
 def relu(input):  # noqa: A002 - torch's names
-    """max(x, 0)."""
+    """max(x, 0); bool tensors are refused, as torch."""
+    if isinstance(input, Tensor) and input.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu()(input)
 
 
