@@ -126,9 +126,10 @@ def silu(input, inplace: bool = False):  # noqa: A002
 
 
 def _elu(x, alpha, scale, input_scale=1.0):
-    """scale·x for x > 0, else α·scale·(e^(input_scale·x) − 1) (elu, selu and celu)."""
+    """scale·x for x > 0, else α·scale·(e^(input_scale·x) − 1) (elu, selu and celu); a nan
+    takes the x > 0 branch (its gradient passes), as torch's."""
     neg = (x.clamp(max=0.0) * input_scale).expm1() * (alpha * scale)
-    return where(x > 0, x * scale if scale != 1.0 else x, neg)
+    return where(x <= 0, neg, x * scale if scale != 1.0 else x)
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
@@ -232,8 +233,9 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
     """log(1 + e^(β·x)) / β, and x itself where β·x > threshold (numerical stability)."""
     _check_float(input, "softplus")
     bx = input * beta
-    # the discarded branch is evaluated at a clamped point, so it never overflows
-    soft = bx.clamp(max=threshold).exp().log1p() * (1.0 / beta)
+    # the discarded branch is evaluated at a clamped point, so it never overflows (a where,
+    # not clamp: a nan input keeps its nan gradient, as torch's)
+    soft = where(bx > threshold, float(threshold), bx).exp().log1p() * (1.0 / beta)
     return where(bx > threshold, input, soft)
 
 
@@ -466,11 +468,14 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     input, target = _pair(input, target, "smooth_l1_loss")
-    d = (input - target).abs()
+    x = input - target
+    d = x.abs()
     if beta == 0:
         return _reduce(d, reduction, "smooth_l1_loss")
-    q = d.clamp(max=beta)       # the discarded quadratic branch stays finite at d = inf
-    loss = where(d < beta, q * q * (0.5 / beta), d - 0.5 * beta)
+    # the quadratic branch of x itself (not |x|: a nan keeps its nan gradient, as torch's),
+    # at 0 where it is discarded, so it stays finite at x = ±inf
+    q = where(d >= beta, 0.0, x)
+    loss = where(d >= beta, d - 0.5 * beta, q * q * (0.5 / beta))
     return _reduce(loss, reduction, "smooth_l1_loss")
 
 
@@ -480,9 +485,10 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,  # no
     if delta <= 0:
         raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
     input, target = _pair(input, target, "huber_loss")
-    d = (input - target).abs()
-    q = d.clamp(max=delta)      # the discarded quadratic branch stays finite at d = inf
-    loss = where(d < delta, q * q * 0.5, (d - 0.5 * delta) * delta)
+    x = input - target
+    d = x.abs()
+    q = where(d >= delta, 0.0, x)       # as in smooth_l1_loss
+    loss = where(d >= delta, (d - 0.5 * delta) * delta, q * q * 0.5)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "huber_loss")
