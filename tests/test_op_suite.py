@@ -1273,7 +1273,8 @@ EDGE_FNS = {
     "tanh": lambda m, x: x.tanh(), "hardtanh": lambda m, x: F(m).hardtanh(x),
     "hardsigmoid": lambda m, x: F(m).hardsigmoid(x), "hardswish": lambda m, x: F(m).hardswish(x),
     "tanhshrink": lambda m, x: F(m).tanhshrink(x), "hardshrink": lambda m, x: F(m).hardshrink(x),
-    "softshrink": lambda m, x: F(m).softshrink(x), "threshold": lambda m, x: F(m).threshold(x, 1.0, 5.0),
+    "softshrink": lambda m, x: F(m).softshrink(x),
+    "threshold": lambda m, x: F(m).threshold(x, 1.0, 5.0),
     "softmax": lambda m, x: x.softmax(0), "log_softmax": lambda m, x: x.log_softmax(0),
     "logsumexp": lambda m, x: x.logsumexp(0), "exp": lambda m, x: x.exp(),
     "log1p": lambda m, x: x.log1p(), "expm1": lambda m, x: x.expm1(), "abs": lambda m, x: x.abs(),
@@ -1299,6 +1300,60 @@ CASES += [  # infinities, nan, signed zeros, huge and tiny values through each o
     C(f"edge_{name}", fn, gradgrad=False, tol64=1e3 if name == "hardsigmoid" else 1.0,
       vals=[[v for v in EDGE[0] if v == v]] if name in NAN_GRAD_DIFFERS else EDGE)
     for name, fn in EDGE_FNS.items()
+]
+
+def _set(x, index, v, op=None):
+    """x[index] = v (or x[index] op= v) on a copy of x, returned."""
+    x = x * 1
+    if op == "add":
+        x[index] += v
+    elif op == "mul":
+        x[index] *= v
+    else:
+        x[index] = v
+    return x
+
+
+CASES += [  # assignment forms and more indexing edges
+    C("setitem_mask", lambda m, x, v: (_set(x, x > 0, 0.5), _set(x, x < 0, v[x < 0])),
+      [(4, 5), (4, 5)]),
+    C("setitem_scalar_tensor", lambda m, x, v: (_set(x, (1, 2), v[0, 0]), _set(x, 0, v[1])),
+      [(4, 5), (4, 5)]),
+    C("setitem_none_ellipsis", lambda m, x, v: (_set(x, (Ellipsis, 1), v[:, 0]),
+                                                _set(x, (None, 1), v[1])), [(4, 5), (4, 5)]),
+    C("setitem_step_slice", lambda m, x, v: _set(x, (slice(None, None, 2), slice(1, 4)),
+                                                 v[:2, :3]), [(4, 5), (4, 5)]),
+    # forward only: x[i] op= v writes into the view x[i], whose backward pygrad refuses
+    # (a project decision: in-place changes to views are not rebased)
+    C("setitem_iadd_dups", lambda m, x, v: _set(x, m.tensor([0, 0, 2]), v[:3], "add"),
+      [(4, 5), (4, 5)], grad=False),
+    C("setitem_imul", lambda m, x, v: _set(x, (slice(1, 3),), v[:2], "mul"), [(4, 5), (4, 5)],
+      grad=False),
+    C("setitem_fancy_2d", lambda m, x, v: _set(x, (m.tensor([0, 2]), m.tensor([1, 3])),
+                                               v[0, :2]), [(4, 5), (4, 5)]),
+    C("setitem_broadcast_row", lambda m, x, v: _set(x, m.tensor([1, 3]), v[0]),
+      [(4, 5), (4, 5)]),
+    C("index_put_broadcast", lambda m, x, v: (x.index_put((m.tensor([0, 2]),), v[0]),
+                                              x.index_put((m.tensor([1, 1]),), v[:2],
+                                                          accumulate=True)), [(4, 5), (4, 5)]),
+    C("gather_empty_index", lambda m, x: (x.gather(1, m.zeros(4, 0, dtype=m.int64)),
+                                          x.gather(-1, m.tensor([[3], [0], [1], [2]]))),
+      [(4, 5)]),
+    C("scatter_negative_dim", lambda m, x, s: (x.scatter(-2, m.tensor([[0, 1, 2, 3, 0]]), s[:1]),
+                                               x.scatter_add(-1, m.tensor([[4], [4], [0], [1]]),
+                                                             s[:, :1])), [(4, 5), (4, 5)]),
+    C("masked_fill_0d_mask", lambda m, x: (x.masked_fill(m.tensor(True), 1.0),
+                                           x.masked_fill(m.tensor(False), 1.0)), [(4, 5)]),
+    C("nonzero_empty", lambda m, x: (x.nonzero(), (x > 0).nonzero(as_tuple=True)), [(0, 3)],
+      grad=False),
+    C("repeat_interleave_output_size", lambda m, x: x.repeat_interleave(
+        m.tensor([1, 2, 0, 3]), dim=0, output_size=6), [(4, 2)]),
+    C("index_chain_views", lambda m, x: x[1:][:, ::2][m.tensor([0, 2])].T[None], [(5, 6)]),
+    C("getitem_bool_list", lambda m, x: x[[True, False, True, False]], [(4, 5)]),
+    C("getitem_negative_step_flip", lambda m, x: (x.flip(0)[1:], x[m.arange(3, -1, -1)]),
+      [(4, 5)]),
+    C("take_along_dim_none", lambda m, x: m.take_along_dim(x, x.flatten().argsort()[:3]),
+      [(4, 5)]),
 ]
 
 SHAPE_ERROR = (RuntimeError, ValueError)          # pygrad's class may differ here (a decision)
