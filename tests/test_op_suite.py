@@ -1356,6 +1356,78 @@ CASES += [  # assignment forms and more indexing edges
       [(4, 5)]),
 ]
 
+def _bn_stats(m, x, w, b, training, momentum):
+    """batch_norm's output and the running statistics it updates in place."""
+    rm, rv = m.zeros(x.shape[1], dtype=x.dtype) + 0.5, m.ones(x.shape[1], dtype=x.dtype) * 2
+    y = F(m).batch_norm(x, rm, rv, w, b, training=training, momentum=momentum, eps=1e-3)
+    return y, rm, rv
+
+
+CASES += [  # functional options: running statistics, affine variants, loss keywords
+    C("batch_norm_running", lambda m, x, w, b: (_bn_stats(m, x, w, b, True, 0.1),
+                                                _bn_stats(m, x, w, b, True, 0.5),
+                                                _bn_stats(m, x, None, None, False, 0.1)),
+      [(6, 4, 3), (4,), (4,)]),
+    C("instance_norm_running", lambda m, x: (lambda rm, rv: (F(m).instance_norm(
+        x, rm, rv, use_input_stats=True, momentum=0.2), rm, rv))(
+        m.zeros(4, dtype=x.dtype), m.ones(4, dtype=x.dtype)), [(3, 4, 5)]),
+    C("layer_norm_bias_only", lambda m, x, b: F(m).layer_norm(x, (5,), None, b), [(3, 5), (5,)],
+      gradgrad=False),      # torch's double backward needs the weight there
+    C("group_norm_plain", lambda m, x: (F(m).group_norm(x, 1), F(m).group_norm(x, 4, eps=1e-2)),
+      [(2, 4, 3, 2)]),
+    C("embedding_bag", lambda m, w: tuple(F(m).embedding_bag(
+        m.tensor([1, 2, 4, 5, 4, 3]), w, m.tensor([0, 2, 2]), mode=md)
+        for md in ("sum", "mean", "max")), [(6, 3)]),
+    C("embedding_bag_2d", lambda m, w: F(m).embedding_bag(m.tensor([[1, 2], [4, 4]]), w),
+      [(6, 3)]),
+    C("bilinear", lambda m, x1, x2, w, b: F(m).bilinear(x1, x2, w, b),
+      [(4, 3), (4, 5), (2, 3, 5), (2,)]),
+    C("gaussian_nll_options", lambda m, x, y, v: (
+        F(m).gaussian_nll_loss(x, y, v.abs() + 0.1, full=True),
+        F(m).gaussian_nll_loss(x, y, v.abs()[:, :1] + 0.1, eps=1e-2, reduction="sum")),
+      [(8, 5), (8, 5), (8, 5)]),
+    C("poisson_nll_options", lambda m, x, y: (
+        F(m).poisson_nll_loss(x.abs() + 0.1, y.abs(), log_input=False),
+        F(m).poisson_nll_loss(x, y.abs() * 3, full=True, reduction="none")),
+      [(8, 5), (8, 5)]),
+    C("kl_div_mean_none", lambda m, x, y: (F(m).kl_div(x.log_softmax(1), y.softmax(1),
+                                                       reduction="none"),
+                                           F(m).kl_div(x.log_softmax(1), y.log_softmax(1),
+                                                       reduction="batchmean", log_target=True)),
+      [(4, 6), (4, 6)]),
+    C("cosine_embedding_margin", lambda m, x, y: F(m).cosine_embedding_loss(
+        x, y, m.tensor([1, -1, -1, 1]), margin=0.3, reduction="none"), [(4, 5), (4, 5)]),
+    C("triplet_options", lambda m, a, p, n: (F(m).triplet_margin_loss(a, p, n, p=1, swap=True),
+                                             F(m).triplet_margin_loss(a, p, n, margin=0.5,
+                                                                      reduction="none")),
+      [(4, 5), (4, 5), (4, 5)]),
+    C("triplet_with_distance", lambda m, a, p, n: F(m).triplet_margin_with_distance_loss(
+        a, p, n, distance_function=lambda u, v: (u - v).abs().sum(-1), margin=2.0),
+      [(4, 5), (4, 5), (4, 5)]),
+    C("hinge_margin_ranking_options", lambda m, x, y: (
+        F(m).hinge_embedding_loss(x, m.tensor([1.0, -1.0, -1.0, 1.0, -1.0]), margin=0.5,
+                                  reduction="sum"),
+        F(m).margin_ranking_loss(x, y, m.tensor([1.0, -1.0, 1.0, 1.0, -1.0]),
+                                 reduction="none")), [(5,), (5,)]),
+    C("nll_unbatched", lambda m, x: (F(m).nll_loss(x.log_softmax(0), m.tensor(2)),
+                                     F(m).cross_entropy(x, m.tensor(1), label_smoothing=0.1)),
+      [(6,)]),
+    C("ce_all_options", lambda m, x: tuple(F(m).cross_entropy(
+        x, m.tensor(CLS[:8]), weight=w10(m, x), ignore_index=int(CLS[0]), label_smoothing=0.2,
+        reduction=r) for r in ("mean", "sum", "none")), [(8, 10)]),
+    C("bce_weight_broadcast", lambda m, x, y: F(m).binary_cross_entropy(
+        x.sigmoid(), y.sigmoid().detach(), weight=m.tensor([1.0, 2.0, 0.5]).to(x.dtype),
+        reduction="sum"), [(4, 3), (4, 3)]),
+    C("multilabel_soft_margin_weight", lambda m, x, y: F(m).multilabel_soft_margin_loss(
+        x, (y > 0).to(x.dtype), weight=m.tensor([1.0, 2.0, 0.5, 1.5]).to(x.dtype),
+        reduction="none"), [(3, 4), (3, 4)]),
+    C("loss_reductions_misc", lambda m, x, y: (F(m).l1_loss(x, y, reduction="sum"),
+                                               F(m).soft_margin_loss(x, y.sign().detach(),
+                                                                     reduction="none"),
+                                               F(m).huber_loss(x, y, reduction="none")),
+      [(4, 3), (4, 3)]),
+]
+
 SHAPE_ERROR = (RuntimeError, ValueError)          # pygrad's class may differ here (a decision)
 CASES += [  # errors: torch's exception class (tinygrad's helper_test_exception)
     C("err_index_out_of_bounds", lambda m, x: x[1, 3], [(4, 3)], raises=IndexError),
