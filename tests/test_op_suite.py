@@ -1630,6 +1630,12 @@ def _check_second_order(k, arrays, diff, gys, rng, rtol, atol):
 
 
 
+# cases whose view() (torch's take_along_dim(dim=None) views too) torch refuses on a
+# transposed storage: no non-contiguous variant
+CONTIGUOUS_ONLY = {"view", "view_as_reshape_as", "kw_shape", "kw_methods", "view_dtype",
+                   "take_along_dim_none"}
+
+
 def _params():
     out = []
     for k in CASES:
@@ -1637,6 +1643,11 @@ def _params():
         dtypes = ["float32", "float64"] if k["grad"] and k["f64"] and floats and \
             (k["shapes"] or k["vals"]) else ["float32"]
         out += [pytest.param(k, d, id=f"{k['name']}-{d}") for d in dtypes]
+        if not k["T"] and k["raises"] is None and k["name"] not in CONTIGUOUS_ONLY and \
+                any(len(s) >= 2 for s in k["shapes"]):
+            # every case again with its inputs of 2+ dims stored transposed (non-contiguous)
+            t = dict(k, T=True, name=k["name"] + "-noncontig")
+            out.append(pytest.param(t, "float32", id=f"{t['name']}-float32"))
     return out
 
 
