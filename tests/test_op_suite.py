@@ -1428,6 +1428,25 @@ CASES += [  # functional options: running statistics, affine variants, loss keyw
       [(4, 3), (4, 3)]),
 ]
 
+CASES += [  # deterministic forms of random ops, equation formats, Python conversions
+    C("dropout_deterministic", lambda m, x: (F(m).dropout(x, 0.5, training=False),
+                                             F(m).dropout(x, 0.0), F(m).alpha_dropout(x, 0.3),
+                                             F(m).dropout2d(x[None, None], 0.4, training=False),
+                                             F(m).feature_alpha_dropout(x, 0.2)), [(3, 4)]),
+    C("einsum_formats", lambda m, x, y: (m.einsum("ij, jk -> ik", x, y),
+                                         m.einsum("Ab,bC->AC", x, y),
+                                         m.einsum(x, [0, 1], y, [1, 2], [0, 2]),
+                                         m.einsum("i j , j k", x, y)), [(3, 4), (4, 5)]),
+    C("tensordot_dims", lambda m, x, y: (m.tensordot(x, y, dims=([1, 2], [0, 1])),
+                                         m.tensordot(x, y[0], dims=0).sum((0, 1)),
+                                         m.tensordot(x, y, dims=[[2], [1]])),
+      [(2, 3, 4), (3, 4, 5)]),
+    C("python_conversions", lambda m, x: (x.sum().item(), x.tolist(), x[0].tolist(), x.shape,
+                                          x.size(1), x.numel(), x.dim(), len(x), bool(x[0, 0] > 0),
+                                          float(x[1, 1]), int(x[2, 2] * 10)),
+      [(3, 4)], grad=False),
+]
+
 SHAPE_ERROR = (RuntimeError, ValueError)          # pygrad's class may differ here (a decision)
 CASES += [  # errors: torch's exception class (tinygrad's helper_test_exception)
     C("err_index_out_of_bounds", lambda m, x: x[1, 3], [(4, 3)], raises=IndexError),
@@ -1531,6 +1550,9 @@ def _compare(what, p, t, rtol, atol):
     if not isinstance(t, torch.Tensor):                       # a Python bool / number / None
         if isinstance(p, pg.Tensor) and p.ndim == 0:
             p = p.item()
+        if isinstance(t, float) and isinstance(p, float):
+            np.testing.assert_allclose(p, t, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+            return
         assert type(p) is type(t) and (p == t or (p != p and t != t)), \
             f"{what}: pygrad {p!r}, torch {t!r}"
         return
