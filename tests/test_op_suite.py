@@ -1447,6 +1447,37 @@ CASES += [  # deterministic forms of random ops, equation formats, Python conver
       [(3, 4)], grad=False),
 ]
 
+CASES += [  # in-place forms on non-leaf tensors, gradients recorded as torch records them
+    C("inplace_copy_fill", lambda m, x, y: ((x * 1).copy_(y[0]), (x * 1).fill_(y[0, 0]),
+                                            (x * 1).zero_(), (x * 1).fill_(2.5)),
+      [(3, 4), (3, 4)]),
+    C("inplace_clamp_tensor", lambda m, x, y: ((x * 1).clamp_(min=y[0]), (x * 1).clamp_(max=0.2),
+                                               (x * 1).clamp_min_(y), (x * 1).clamp_max_(0.3)),
+      [(3, 4), (3, 4)]),
+    C("inplace_pow_lerp", lambda m, x, y: ((x.abs() + 0.5).pow_(y), (x * 1).lerp_(y, 0.3),
+                                           (x * 1).addcmul_(x, y, value=2),
+                                           (x * 1).addcdiv_(x, y.abs() + 1)), [(3, 4), (3, 4)]),
+    C("inplace_unary_chain", lambda m, x: ((x * 1).mul_(2).add_(1).neg_().exp_(),
+                                           (x * 1).div_(3).sub_(0.5).tanh_()), [(3, 4)]),
+    C("inplace_index_ops", lambda m, x, s: ((x * 1).index_fill_(1, m.tensor([0, 2]), -1.0),
+                                            (x * 1).index_copy_(0, m.tensor([2, 0]), s[:2]),
+                                            (x * 1).masked_scatter_(x > 0, s),
+                                            (x * 1).scatter_add_(1, m.tensor([[0], [1], [3]]),
+                                                                 s[:, :1]),
+                                            (x * 1).index_put_((m.tensor([1]),), s[0])),
+      [(3, 4), (3, 4)]),
+    C("inplace_broadcast_other", lambda m, x, y: ((x * 1).add_(y[0]), (x * 1).mul_(y[:, :1]),
+                                                  (x * 1).div_(y[0, 0].abs() + 1)),
+      [(3, 4), (3, 4)]),
+    C("inplace_cum_tril", lambda m, x: ((x * 1).cumsum_(1), (x * 1).tril_(), (x * 1).triu_(1),
+                                        (x * 1).t_(), (x * 1).unsqueeze_(0),
+                                        (x * 1).transpose_(0, 1)), [(3, 4)]),
+    C("err_inplace_broadcast_self", lambda m, x, y: (x[0] * 1).add_(y), [(3, 4), (3, 4)],
+      raises=RuntimeError),
+    C("err_inplace_dtype", lambda m, x: (x > 0).long().add_(1.5), [(3, 4)],
+      raises=RuntimeError),
+]
+
 SHAPE_ERROR = (RuntimeError, ValueError)          # pygrad's class may differ here (a decision)
 CASES += [  # errors: torch's exception class (tinygrad's helper_test_exception)
     C("err_index_out_of_bounds", lambda m, x: x[1, 3], [(4, 3)], raises=IndexError),
