@@ -16,21 +16,23 @@ from .ops.activation import log_softmax, sigmoid, softmax
 from .ops.dtypes import (finfo, get_default_dtype, iinfo, promote_types, result_type,
                          set_default_dtype)
 from .ops.elementwise import (  # noqa: A004 - round is torch's name
-    acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, erf, erfc, erfinv, exp2, expm1, floor,
-    frac, log1p, log2, logit, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc)
+    acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
+    ceil, cos, cosh, erf, erfc, erfinv, exp2, expm1, fix, floor, frac, log1p, log2, logit,
+    log10, reciprocal, round, rsqrt, sgn, sign, sin, sinc, sinh, square, tan, trunc)
 from .ops.binary import (add, allclose, atan2, copysign, div, eq, equal, floor_divide, fmax,
                          fmin, fmod, ge, gt, hypot, isclose, isfinite, isinf, isnan, isneginf,
-                         isposinf, le, logaddexp, lt, mul, ne, remainder, sub, true_divide,
-                         xlogy)
+                         isposinf, le, logaddexp, logaddexp2, lt, mul, ne, remainder, sub,
+                         true_divide, xlogy)
 from .ops.math import matmul, maximum, minimum, where
 from .ops.reduce import (  # noqa: A004 - torch's names
-    all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min, norm,
-    std, std_mean, sum, var, var_mean)
-from .ops.shape import (cat, chunk, flatten, flip, gather, index_select, movedim, narrow,
-                        permute, repeat, reshape, roll, select, split, squeeze, stack, swapaxes,
-                        swapdims, tile, transpose, tril, triu, unbind, unsqueeze)
-from .ops.unary import (abs, clamp, clamp_max, clamp_min, clip, exp, log, relu,  # noqa: A004
-                        sqrt, tanh)
+    all, amax, amin, aminmax, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean,
+    min, nanmean, nansum, norm, std, std_mean, sum, var, var_mean)
+from .ops.shape import (cat, chunk, flatten, flip, gather, index_select, moveaxis, movedim,
+                        narrow, permute, repeat, reshape, roll, select, split, squeeze, stack,
+                        swapaxes, swapdims, tile, transpose, tril, triu, unbind, unflatten,
+                        unsqueeze)
+from .ops.unary import (abs, absolute, clamp, clamp_max, clamp_min, clip, exp, log,  # noqa: A004
+                        relu, sqrt, tanh)
 from .ops import contraction as _contraction, creation as _creation, indexing as _indexing
 from .ops import scan as _scan
 from .ops import sorting as _sorting

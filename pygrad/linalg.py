@@ -1,6 +1,7 @@
-"""``pygrad.linalg``: the norms of torch.linalg (vector norms only, for now)."""
+"""``pygrad.linalg``: the norms of torch.linalg (vector norms only, for now) and cross."""
 from __future__ import annotations
 
+from .ops import contraction
 from .ops.reduce import vector_norm
 
 
@@ -18,4 +19,10 @@ def norm(x, ord=None, dim=None, keepdim=False):  # noqa: A002 - torch's names
     return vector_norm(x, 2 if ord is None else ord, dim, keepdim)
 
 
-__all__ = ["norm", "vector_norm"]
+def cross(input, other, *, dim=-1):  # noqa: A002 - torch's names
+    """Cross product of 3-vectors along ``dim`` (torch.linalg.cross: the last dim by
+    default); the other dims broadcast."""
+    return contraction.cross(input, other, dim=dim)
+
+
+__all__ = ["norm", "vector_norm", "cross"]

@@ -618,17 +618,23 @@ class Tensor(TensorBase):
     def sigmoid(self):
         return activation.sigmoid(self)
 
-    def softmax(self, dim=-1):
-        return activation.softmax(self, dim)
+    def softmax(self, dim=-1, dtype=None):
+        return activation.softmax(self, dim, dtype)
 
-    def log_softmax(self, dim=-1):
-        return activation.log_softmax(self, dim)
+    def log_softmax(self, dim=-1, dtype=None):
+        return activation.log_softmax(self, dim, dtype)
 
     def pow(self, exponent):
         return self ** exponent
 
     def matmul(self, other):
         return self @ other
+
+    def maximum(self, other):
+        return math.maximum(self, other)
+
+    def minimum(self, other):
+        return math.minimum(self, other)
 
     # sum, mean, max, min, var, std, ...: bound by reduce.install (torch's dim / axis / dtype=)
 
@@ -665,21 +671,20 @@ class Tensor(TensorBase):
     def repeat(self, *sizes, **kwargs):
         return shape.repeat(self, *shape.sizes_arg(sizes, kwargs, "repeats", "repeat"))
 
-    def tile(self, *dims):
-        return shape.tile(self, dims[0] if len(dims) == 1 and isinstance(
-            dims[0], (tuple, list)) else dims)
+    def tile(self, *dims, **kwargs):
+        return shape.tile(self, shape.sizes_arg(dims, kwargs, "dims", "tile"))
 
     def swapaxes(self, axis0, axis1):
         return shape.transpose(self, axis0, axis1)
 
-    swapdims = swapaxes
+    def swapdims(self, dim0, dim1):
+        return shape.transpose(self, dim0, dim1)
 
     def expand_as(self, other):
         return self.expand(other.shape)
 
-    def flip(self, *dims):
-        return shape.flip(self, dims[0] if len(dims) == 1 and not isinstance(
-            dims[0], (int, np.integer)) else dims)
+    def flip(self, *dims, **kwargs):
+        return shape.flip(self, shape.sizes_arg(dims, kwargs, "dims", "flip"))
 
     def reshape(self, *shape_, **kwargs):
         return shape.reshape(self, *shape_, **kwargs)
@@ -690,8 +695,14 @@ class Tensor(TensorBase):
     def view_as(self, other):
         return shape.reshape(self, other.shape)
 
+    def reshape_as(self, other):
+        return shape.reshape(self, other.shape)
+
     def flatten(self, start_dim=0, end_dim=-1):
         return shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return shape.unflatten(self, dim, sizes)
 
     def transpose(self, dim0, dim1):
         return shape.transpose(self, dim0, dim1)
@@ -701,6 +712,8 @@ class Tensor(TensorBase):
 
     def movedim(self, source, destination):
         return shape.movedim(self, source, destination)
+
+    moveaxis = movedim
 
     @property
     def T(self):
@@ -978,6 +991,10 @@ def _operand(value, like, scalars=True):
     if isinstance(value, np.generic) and not isinstance(value, np.bool_):
         value = value.item()            # NumPy scalars act like Python numbers (no float64)
     if scalars and isinstance(value, numbers.Number) and not isinstance(value, bool):
+        if like.dtype.kind in "iu" and isinstance(value, int):
+            info = np.iinfo(like.dtype)
+            if not info.min <= value <= info.max:   # torch casts the number C-style: it wraps
+                value = int(np.asarray(value, dtype=np.int64).astype(like.dtype))
         if like.dtype.kind != "f" and isinstance(value, float):
             f = get_default_dtype()
             return Tensor._make(np.asarray(value, dtype=f), like.device) \
@@ -1087,19 +1104,20 @@ def _like(t, dtype, device):
     return (dtype or t.dtype), (device or t.device)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
-    return zeros(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def zeros_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    dtype, device = _like(input, dtype, device)
+    return zeros(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
-    return ones(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def ones_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    dtype, device = _like(input, dtype, device)
+    return ones(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(t, dtype, device)
-    return full(t.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+def full_like(input, fill_value, dtype=None, device=None,  # noqa: A002 - torch's names
+              requires_grad=False) -> Tensor:
+    dtype, device = _like(input, dtype, device)
+    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -50,6 +50,7 @@ EXAMPLES = {
     "LogSoftmax": (lambda a: a.log_softmax(1), [(3, 4)]),
     "Elementwise": (lambda a: a.sin() * a.tanh() + a.atan(), [(3, 4)]),
     "Round": (lambda a: a.round(decimals=1) * a, [(3, 4)]),
+    "Sinc": (lambda a: pg.sinc(a) * a, [(3, 4)]),
     "Binary": (lambda a, b: pg.atan2(a, b) + pg.hypot(a, b) * pg.logaddexp(a, b) +
                pg.remainder(a, b + 5) + pg.fmod(a, 2.5), [(3, 4), (4,)]),
     "RoundedDiv": (lambda a, b: pg.div(a, b, rounding_mode="floor") * a, [(3, 4), (4,)]),

@@ -32,7 +32,7 @@ CALLS = {
     "H": lambda m, x: x[1].H,
     "mH": lambda m, x: x.mH,
     "reshape_kw": lambda m, x: x.reshape(shape=(4, 6)),
-    "view_kw": lambda m, x: x.view(size=(6, 4)) if m is torch else x.view(shape=(6, 4)),
+    "view_kw": lambda m, x: x.view(size=(6, 4)),
     "permute_kw": lambda m, x: x.permute(dims=(2, 0, 1)),
     "expand_kw": lambda m, x: x[:, :1].expand(size=(2, 3, 4)),
     "repeat_kw": lambda m, x: x.repeat(repeats=(1, 2, 1)),

@@ -18,7 +18,8 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
 from ..ops.math import linear, minimum, where
 from ..ops.normalization import gelu as _fused_gelu
 from ..ops.normalization import layer_norm as _fused_layer_norm
-from ..ops.unary import relu, tanh
+from ..ops.unary import relu as _relu
+from ..ops.unary import tanh
 from ..tensor import Tensor
 
 __all__ = [
@@ -30,13 +31,16 @@ __all__ = [
     # dropout
     "dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d",
     # linear, distances, shapes, embeddings, normalization
-    "linear", "bilinear", "one_hot", "pad", "normalize", "cosine_similarity",
+    "linear", "bilinear", "one_hot", "pad", "interpolate", "upsample", "upsample_nearest",
+    "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "pdist", "normalize",
+    "cosine_similarity",
     "pairwise_distance", "embedding", "embedding_bag", "layer_norm", "rms_norm", "batch_norm",
     "group_norm", "instance_norm",
     # losses
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss",
     "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "multi_margin_loss", "multilabel_margin_loss",
     "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
 ]
@@ -101,6 +105,12 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     return softmax(-input, dim, dtype=dtype)
 
 
+def relu(input, inplace: bool = False):  # noqa: A002
+    """max(x, 0). ``inplace`` is accepted for torch's signature; the result is a new tensor,
+    as every ``inplace=`` here (nn/modules/activation.py)."""
+    return _relu(input)
+
+
 def gelu(input, approximate: str = "none"):  # noqa: A002
     """x·Φ(x), Φ the standard normal CDF: ``0.5·x·(1 + erf(x/√2))``, or with
     ``approximate="tanh"`` ``0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`` — one fused kernel
@@ -116,9 +126,10 @@ def silu(input, inplace: bool = False):  # noqa: A002
 
 
 def _elu(x, alpha, scale, input_scale=1.0):
-    """scale·x for x > 0, else α·scale·(e^(input_scale·x) − 1) (elu, selu and celu)."""
+    """scale·x for x > 0, else α·scale·(e^(input_scale·x) − 1) (elu, selu and celu); a nan
+    takes the x > 0 branch (its gradient passes), as torch's."""
     neg = (x.clamp(max=0.0) * input_scale).expm1() * (alpha * scale)
-    return where(x > 0, x * scale if scale != 1.0 else x, neg)
+    return where(x <= 0, neg, x * scale if scale != 1.0 else x)
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
@@ -185,6 +196,10 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
              inplace: bool = False):
     """clamp(x, min_val, max_val); the gradient is 1 strictly inside, 0 elsewhere (as torch)."""
     _check_tensor(input, "input", "hardtanh")     # integers too, as torch
+    if input.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if input.dtype.kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val ({min_val} > "
                          f"{max_val})")
@@ -218,8 +233,9 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
     """log(1 + e^(β·x)) / β, and x itself where β·x > threshold (numerical stability)."""
     _check_float(input, "softplus")
     bx = input * beta
-    # the discarded branch is evaluated at a clamped point, so it never overflows
-    soft = bx.clamp(max=threshold).exp().log1p() * (1.0 / beta)
+    # the discarded branch is evaluated at a clamped point, so it never overflows (a where,
+    # not clamp: a nan input keeps its nan gradient, as torch's)
+    soft = where(bx > threshold, float(threshold), bx).exp().log1p() * (1.0 / beta)
     return where(bx > threshold, input, soft)
 
 
@@ -452,11 +468,14 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     input, target = _pair(input, target, "smooth_l1_loss")
-    d = (input - target).abs()
+    x = input - target
+    d = x.abs()
     if beta == 0:
         return _reduce(d, reduction, "smooth_l1_loss")
-    q = d.clamp(max=beta)       # the discarded quadratic branch stays finite at d = inf
-    loss = where(d < beta, q * q * (0.5 / beta), d - 0.5 * beta)
+    # the quadratic branch of x itself (not |x|: a nan keeps its nan gradient, as torch's),
+    # at 0 where it is discarded, so it stays finite at x = ±inf
+    q = where(d >= beta, 0.0, x)
+    loss = where(d >= beta, d - 0.5 * beta, q * q * (0.5 / beta))
     return _reduce(loss, reduction, "smooth_l1_loss")
 
 
@@ -466,9 +485,10 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,  # no
     if delta <= 0:
         raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
     input, target = _pair(input, target, "huber_loss")
-    d = (input - target).abs()
-    q = d.clamp(max=delta)      # the discarded quadratic branch stays finite at d = inf
-    loss = where(d < delta, q * q * 0.5, (d - 0.5 * delta) * delta)
+    x = input - target
+    d = x.abs()
+    q = where(d >= delta, 0.0, x)       # as in smooth_l1_loss
+    loss = where(d >= delta, (d - 0.5 * delta) * delta, q * q * 0.5)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "huber_loss")
@@ -581,6 +601,71 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A00
     reduction = _reduction(size_average, reduce, reduction)
     input, target = _pair(input, target, "soft_margin_loss", warn=False)
     return _reduce((-input * target).exp().log1p(), reduction, "soft_margin_loss")
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0,  # noqa: A002
+                      weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+    """Σ_{i≠y} w_y·max(0, margin − x_y + x_i)^p / C per sample (torch.multi_margin_loss);
+    input (N, C) or (C,), target class indices (N,) or 0-d."""
+    import numpy as np
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_float(input, "multi_margin_loss")
+    _check_tensor(target, "target", "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    if input.ndim > 2:
+        raise RuntimeError(f"multi_margin_loss: expected 1D or 2D input, got {input.ndim}D")
+    y = target._data.reshape(-1).astype(np.int64)
+    n, c = x.shape
+    if y.shape[0] != n:
+        raise RuntimeError(f"multi_margin_loss: inconsistent target size: {list(target.shape)} "
+                           f"for input of size: {list(input.shape)}")
+    if y.size and (y.min() < 0 or y.max() >= c):
+        raise IndexError(f"multi_margin_loss: target out of range for {c} classes")
+    xp = x.backend.xp
+    picked = x[Tensor._make(xp.arange(n), x.device), Tensor._make(xp.asarray(y), x.device)]
+    z = _relu(margin - picked.unsqueeze(1) + x)          # 0 (and no gradient) where ≤ 0
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[Tensor._make(xp.asarray(y), x.device)].unsqueeze(1)
+    others = Tensor._make(xp.asarray(np.arange(c)[None, :] != y[:, None]), x.device)
+    loss = where(others, z, 0.0).sum(1) / c
+    return _reduce(loss.reshape(()) if input.ndim < 2 else loss, reduction,
+                   "multi_margin_loss")
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                           reduction: str = "mean"):
+    """Σ_j Σ_{i∉targets} max(0, 1 − (x_j − x_i)) / C per sample, j over the target classes
+    listed before the first −1 in each row of ``target`` (torch.multilabel_margin_loss)."""
+    import numpy as np
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_float(input, "multilabel_margin_loss")
+    _check_tensor(target, "target", "multilabel_margin_loss")
+    if input.ndim > 2 or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"multilabel_margin_loss: inconsistent target size: "
+                           f"{list(target.shape)} for input of size: {list(input.shape)}")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    t = target._data.reshape(x.shape).astype(np.int64)
+    n, c = x.shape
+    counts = np.zeros((n, c))                 # how often each class is listed as a target
+    for row in range(n):
+        for j in t[row]:
+            if j < 0:
+                break
+            if j >= c:
+                raise IndexError(f"multilabel_margin_loss: target {j} out of range for {c} "
+                                 f"classes")
+            counts[row, j] += 1
+    xp = x.backend.xp
+    pairs = _relu(1 - x.unsqueeze(2) + x.unsqueeze(1))      # [n, j, i]: 1 − (x_j − x_i)
+    not_target = Tensor._make(xp.asarray(counts == 0)[:, None, :], x.device)
+    per_j = where(not_target, pairs, 0.0).sum(2)
+    loss = (per_j * Tensor._make(xp.asarray(counts.astype(x.dtype)), x.device)).sum(1) / c
+    return _reduce(loss.reshape(()) if input.ndim < 2 else loss, reduction,
+                   "multilabel_margin_loss")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002
@@ -793,6 +878,176 @@ def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
         index = Tensor._make(x.backend.xp.asarray(pos.astype(np.int64)), x.device)
         x = x.index_select(d, index)
     return x
+
+
+_INTERPOLATE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2,
+                      "trilinear": 3}
+
+
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
+                align_corners=None, recompute_scale_factor=None, antialias: bool = False):
+    """Resize the spatial dims (all after the first two) to ``size`` or by ``scale_factor``.
+
+    ``nearest`` takes entry floor(i·scale) (``nearest-exact``: floor((i + ½)·scale)); the
+    ``linear`` family mixes the two neighbours of the source point scale·(i + ½) − ½
+    (scale·i with ``align_corners``), one dim at a time, the last first (as torch's kernels
+    sum). The indices and weights are computed as torch does, in the input's precision (float
+    for the nearest modes); the entries are gathered with index_select, so the gradient adds
+    them back. ``bicubic`` and ``area`` are not supported.
+    """
+    import numpy as np
+    _check_tensor(input, "input", "interpolate")
+    dims = input.ndim - 2
+    if mode not in _INTERPOLATE_MODES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (supported: "
+                                  f"{', '.join(_INTERPOLATE_MODES)})")
+    if dims < 1:
+        raise ValueError(f"interpolate: expected a 3D, 4D or 5D input (batch, channels, "
+                         f"spatial...), got {input.ndim}D")
+    linear = _INTERPOLATE_MODES[mode]
+    if linear is not None and linear != dims:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
+                                  f"{linear + 2}D input")
+    if linear is None and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = input.shape[2:]
+    if size is not None:
+        sizes = (size,) * dims if isinstance(size, int) else tuple(size)
+        if len(sizes) != dims:
+            raise ValueError(f"Input and output must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of "
+                             f"{list(in_sizes)} and output size of {list(sizes)}.")
+        scales = (None,) * dims
+    else:
+        scales = (scale_factor,) * dims if isinstance(scale_factor, (int, float)) else \
+            tuple(scale_factor)
+        if len(scales) != dims:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of "
+                             f"{list(in_sizes)} and scale_factor of shape {list(scales)}.")
+        sizes = tuple(int(math.floor(n * float(f))) for n, f in zip(in_sizes, scales))
+        if recompute_scale_factor:
+            scales = (None,) * dims
+    x = input
+    for d in reversed(range(dims)):
+        n, m, f = in_sizes[d], sizes[d], scales[d]
+        axis = d + 2
+        if linear is None:
+            x = x.index_select(axis, _constant_index(x, _nearest_source(n, m, f, mode)))
+            continue
+        dt = np.dtype(x.dtype)
+        if align_corners:
+            scale = dt.type(n - 1) / dt.type(m - 1) if m > 1 else dt.type(0)
+            src = scale * np.arange(m, dtype=dt)
+        else:
+            scale = dt.type(1.0 / f) if f is not None and f > 0 else dt.type(n) / dt.type(m)
+            src = np.maximum(scale * (np.arange(m, dtype=dt) + dt.type(0.5)) - dt.type(0.5), 0)
+        i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
+        i1 = i0 + (i0 < n - 1)
+        w1 = np.clip(src - i0, 0, 1).astype(dt)
+        shape = [1] * x.ndim
+        shape[axis] = m
+        w1 = Tensor._make(x.backend.xp.asarray(w1.reshape(shape)), x.device)
+        x = (1 - w1) * x.index_select(axis, _constant_index(x, i0)) + \
+            w1 * x.index_select(axis, _constant_index(x, i1))
+    return x
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest",  # noqa: A002
+             align_corners=None):
+    """Deprecated alias of :func:`interpolate` (warns, as torch)."""
+    import warnings
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):  # noqa: A002
+    """Deprecated: interpolate(..., mode="nearest") (warns, as torch)."""
+    import warnings
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):  # noqa: A002
+    """Deprecated: interpolate(..., mode="bilinear", align_corners=True) (warns, as torch)."""
+    import warnings
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def pixel_shuffle(input, upscale_factor: int):  # noqa: A002
+    """(*, C·r², H, W) → (*, C, H·r, W·r): each group of r² channels spread over an r×r
+    block (torch.pixel_shuffle)."""
+    _check_tensor(input, "input", "pixel_shuffle")
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if r <= 0 or c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)={c} "
+                           f"is not divisible by {r * r}")
+    n = len(lead)
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor: int):  # noqa: A002
+    """The inverse of :func:`pixel_shuffle`: (*, C, H·r, W·r) → (*, C·r², H, W)."""
+    _check_tensor(input, "input", "pixel_unshuffle")
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if r <= 0 or h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by "
+                           f"downscale_factor, but got {h}x{w} and {r}")
+    n = len(lead)
+    x = input.reshape(*lead, c, h // r, r, w // r, r)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def pdist(input, p: float = 2.0):  # noqa: A002
+    """The p-norm distances between each pair of rows i < j of an (N, M) input, in row order
+    (torch.pdist)."""
+    import numpy as np
+    _check_tensor(input, "input", "pdist")
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    i, j = np.triu_indices(input.shape[0], 1)
+    return (input[_constant_index(input, i)] - input[_constant_index(input, j)]).norm(p, dim=1)
+
+
+def _nearest_source(n, m, f, mode):
+    """torch's nearest_idx / nearest_exact_idx: the source of each of the m outputs, the
+    scale and the products in float32."""
+    import numpy as np
+    i = np.arange(m)
+    if mode == "nearest" and m == n:
+        return i
+    if mode == "nearest" and m == 2 * n:
+        return i >> 1
+    scale = np.float32(1.0 / f) if f is not None and f > 0 else np.float32(n) / np.float32(m)
+    offset = np.float32(0.5 if mode == "nearest-exact" else 0.0)
+    src = np.floor((i.astype(np.float32) + offset) * scale).astype(np.int64)
+    return np.minimum(src, n - 1)
+
+
+def _constant_index(x, index):
+    import numpy as np
+    return Tensor._make(x.backend.xp.asarray(np.asarray(index, dtype=np.int64)), x.device)
 
 
 def _pad_constant(x, d, left, right, value):

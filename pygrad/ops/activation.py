@@ -119,33 +119,39 @@ class LogSigmoid(Function):
         return gy * (-self.inputs[0]).sigmoid()
 
 
-def sigmoid(x):
+def sigmoid(input):  # noqa: A002 - torch's names
     """σ(x) = 1 / (1 + e^−x), elementwise; one fused kernel each way. Integer and bool
     tensors give float32, as in torch."""
-    if isinstance(x, Tensor) and x.dtype.kind != "f":
-        x = x.to("float32")
-    _check_float(x, "sigmoid")
-    return Sigmoid()(x)
+    if isinstance(input, Tensor) and input.dtype.kind != "f":
+        input = input.to("float32")
+    _check_float(input, "sigmoid")
+    return Sigmoid()(input)
 
 
-def softmax(x, dim=-1):
-    """exp(x) / Σ exp(x) along ``dim`` (max-subtracted, one fused kernel each way)."""
-    if isinstance(x, Tensor):
-        _axis(dim, x.ndim, "softmax")          # torch checks the dim before the dtype
-    _check_float(x, "softmax")
-    if x.ndim == 0:
-        return softmax(x.reshape(1), 0).reshape(())
-    return Softmax(_axis(dim, x.ndim, "softmax"))(x)
+def softmax(input, dim=-1, dtype=None):  # noqa: A002 - torch's names
+    """exp(x) / Σ exp(x) along ``dim`` (max-subtracted, one fused kernel each way); ``dtype``
+    casts the input first."""
+    if isinstance(input, Tensor) and dtype is not None:
+        input = input.to(dtype)
+    if isinstance(input, Tensor):
+        _axis(dim, input.ndim, "softmax")          # torch checks the dim before the dtype
+    _check_float(input, "softmax")
+    if input.ndim == 0:
+        return softmax(input.reshape(1), 0).reshape(())
+    return Softmax(_axis(dim, input.ndim, "softmax"))(input)
 
 
-def log_softmax(x, dim=-1):
-    """x − logsumexp(x) along ``dim`` (one fused kernel each way)."""
-    if isinstance(x, Tensor):
-        _axis(dim, x.ndim, "log_softmax")          # torch checks the dim before the dtype
-    _check_float(x, "log_softmax")
-    if x.ndim == 0:
-        return log_softmax(x.reshape(1), 0).reshape(())
-    return LogSoftmax(_axis(dim, x.ndim, "log_softmax"))(x)
+def log_softmax(input, dim=-1, dtype=None):  # noqa: A002 - torch's names
+    """x − logsumexp(x) along ``dim`` (one fused kernel each way); ``dtype`` casts the input
+    first."""
+    if isinstance(input, Tensor) and dtype is not None:
+        input = input.to(dtype)
+    if isinstance(input, Tensor):
+        _axis(dim, input.ndim, "log_softmax")          # torch checks the dim before the dtype
+    _check_float(input, "log_softmax")
+    if input.ndim == 0:
+        return log_softmax(input.reshape(1), 0).reshape(())
+    return LogSoftmax(_axis(dim, input.ndim, "log_softmax"))(input)
 
 
 def _check_float(x, what):
@@ -156,7 +162,7 @@ def _check_float(x, what):
                                     f"floating-point tensor)")
 
 
-def logsigmoid(x):
+def logsigmoid(input):  # noqa: A002 - torch's names
     """log σ(x), computed without overflow."""
-    _check_float(x, "logsigmoid")
-    return LogSigmoid()(x)
+    _check_float(input, "logsigmoid")
+    return LogSigmoid()(input)

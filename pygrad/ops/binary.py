@@ -7,6 +7,7 @@ torch's rules; the gradient of each input is summed back to its shape.
 """
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 
@@ -53,6 +54,8 @@ class Select:
         self.mask = mask
 
 
+_LN2 = math.log(2.0)
+
 # name: (array function, d/da, d/db, integer inputs: "float" (computed in float32), "keep"
 # (integer result) or "refuse" (torch has no integer kernel: NotImplementedError)); the
 # formulas are torch's (tools/autograd/derivatives.yaml)
@@ -62,6 +65,8 @@ TABLE = {
     "hypot": ("hypot", lambda m, a, b, y: a / y, lambda m, a, b, y: b / y, "refuse"),
     "logaddexp": ("logaddexp", lambda m, a, b, y: 1 / (1 + m.exp(b - a)),
                   lambda m, a, b, y: 1 / (1 + m.exp(a - b)), "refuse"),
+    "logaddexp2": ("logaddexp2", lambda m, a, b, y: 1 / (1 + m.exp((b - a) * _LN2)),
+                   lambda m, a, b, y: 1 / (1 + m.exp((a - b) * _LN2)), "refuse"),
     # torch: remainder has the divisor's sign (Python's %), fmod the dividend's (C's fmod)
     "remainder": ("remainder", lambda m, a, b, y: 1, lambda m, a, b, y: -_div_floor(m, a, b),
                   "keep"),
@@ -267,6 +272,13 @@ def _make_comparison(name):
 for _name in _REFLECTED:
     setattr(_module, _name, _make_comparison(_name))
 
+# torch's long names of the comparisons, and NumPy's of atan2
+ALIASES = {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
+           "not_equal": "ne", "arctan2": "atan2", "divide": "div", "multiply": "mul",
+           "subtract": "sub"}
+for _name, _op in ALIASES.items():
+    setattr(_module, _name, getattr(_module, _op))
+
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
     """|input − other| ≤ atol + rtol·|other|, elementwise (torch.isclose)."""
@@ -342,11 +354,9 @@ def install(tensor_class):
     tensor_class.__mod__ = _module.remainder
     tensor_class.__rmod__ = lambda self, other: _module.remainder(other, self)
     install_extras(tensor_class)
-    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
-        torch_alias = {"ge": "greater_equal", "gt": "greater", "le": "less_equal",
-                       "lt": "less", "ne": "not_equal"}.get(name)
-        if torch_alias:
-            setattr(tensor_class, torch_alias, getattr(_module, name))
+    for name, op in ALIASES.items():
+        setattr(tensor_class, name, getattr(_module, op))
+        setattr(tensor_class, name + "_", getattr(tensor_class, op + "_"))
 
 
 # ----------------------------------------------------------------------------- composed ops
@@ -487,8 +497,8 @@ def _integral(name, a, b=None):
         raise TypeError(f"{name}(): expected a Tensor, got {type(a).__name__}")
     for t in ops:
         if t.dtype.kind not in "iub":
-            raise RuntimeError(f"{name}(): not implemented for dtype {t.dtype} (integer and "
-                               f"bool tensors only)")
+            raise UnsupportedDtypeError(f"{name}(): not implemented for dtype {t.dtype} "
+                                        f"(integer and bool tensors only)")
     return ops
 
 
@@ -502,6 +512,8 @@ def _bitwise(name, array_fn):
 
 
 bitwise_and = _bitwise("bitwise_and", lambda xp: xp.bitwise_and)
+gcd = _bitwise("gcd", lambda xp: xp.gcd)
+lcm = _bitwise("lcm", lambda xp: xp.lcm)
 bitwise_or = _bitwise("bitwise_or", lambda xp: xp.bitwise_or)
 bitwise_xor = _bitwise("bitwise_xor", lambda xp: xp.bitwise_xor)
 bitwise_left_shift = _bitwise("bitwise_left_shift", lambda xp: xp.left_shift)
@@ -568,18 +580,18 @@ def inplace(name, fn):
     return method
 
 
-EXTRA_FUNCTIONS = ("pow", "lerp", "addcmul", "addcdiv", "float_power", "ldexp", "neg", "negative",
+EXTRA_FUNCTIONS = tuple(ALIASES) + ("pow", "lerp", "addcmul", "addcdiv", "float_power", "ldexp", "neg", "negative",
                    "positive", "deg2rad", "rad2deg", "nan_to_num", "diff", "bitwise_and",
                    "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
                    "bitwise_not", "logical_and", "logical_or", "logical_xor", "logical_not",
-                   "signbit", "heaviside")
+                   "signbit", "heaviside", "gcd", "lcm")
 # in-place forms: of this module's ops, and of ops defined elsewhere (bound at install)
 INPLACE = ("add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod",
            "atan2", "hypot", "copysign", "xlogy", "lerp", "addcmul", "addcdiv", "float_power",
            "ldexp", "neg", "negative", "deg2rad", "rad2deg", "nan_to_num", "bitwise_and",
            "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
            "bitwise_not", "logical_and", "logical_or", "logical_xor", "logical_not",
-           "eq", "ne", "lt", "le", "gt", "ge")
+           "eq", "ne", "lt", "le", "gt", "ge", "gcd", "lcm")
 
 
 def install_extras(tensor_class):
@@ -598,7 +610,7 @@ def install_extras(tensor_class):
     tensor_class.__rand__ = lambda self, other: self.__and__(other)
     tensor_class.__ror__ = lambda self, other: self.__or__(other)
     tensor_class.__rxor__ = lambda self, other: self.__xor__(other)
-    tensor_class.__invert__ = bitwise_not
+    tensor_class.__invert__ = _invert
     tensor_class.__lshift__ = bitwise_left_shift
     tensor_class.__rshift__ = bitwise_right_shift
     tensor_class.__rlshift__ = lambda self, other: bitwise_left_shift(other, self)
@@ -620,6 +632,13 @@ def install_extras(tensor_class):
         # methods bound by modules installed after this one: looked up at call time
         setattr(tensor_class, name + "_", inplace(
             name, lambda self, *args, _name=name, **kwargs: getattr(self, _name)(*args, **kwargs)))
+
+
+def _invert(self):
+    if self.dtype.kind not in "iub":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
 
 
 def _both_bool(a, b):

@@ -23,9 +23,10 @@ from .math import matmul, sum_to, sum_to_array
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
 __all__ = ["mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addr",
-           "baddbmm", "addbmm", "einsum", "tensordot", "kron", "cross", "chain_matmul", "cdist"]
+           "baddbmm", "addbmm", "einsum", "tensordot", "kron", "cross", "chain_matmul", "dist",
+           "cdist", "cov", "corrcoef", "renorm"]
 METHODS = ("mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addr",
-           "baddbmm", "addbmm", "kron", "cross")
+           "baddbmm", "addbmm", "kron", "cross", "dist", "cov", "corrcoef", "renorm")
 
 
 def _check_tensor(name, arg, value):
@@ -69,17 +70,19 @@ def mv(input, vec):  # noqa: A002
     return matmul(input, vec)
 
 
-def dot(input, other):  # noqa: A002
+def dot(input, tensor):  # noqa: A002
     """Inner product of two 1-D tensors of the same length and dtype (torch.dot)."""
-    _check_ranks("dot", (("input", input, 1), ("other", other, 1)))
-    if input.shape[0] != other.shape[0]:
+    _check_ranks("dot", (("input", input, 1), ("other", tensor, 1)))
+    if input.shape[0] != tensor.shape[0]:
         raise RuntimeError(f"dot(): inconsistent tensor size, expected input [{input.shape[0]}]"
-                           f" and other [{other.shape[0]}] to have the same number of elements")
-    _same_dtype("dot", input, other)
-    return matmul(input, other)
+                           f" and other [{tensor.shape[0]}] to have the same number of elements")
+    _same_dtype("dot", input, tensor)
+    return matmul(input, tensor)
 
 
-vdot = dot          # real tensors: no conjugation
+def vdot(input, other):  # noqa: A002
+    """torch.vdot: :func:`dot` (real tensors need no conjugation)."""
+    return dot(input, other)
 
 
 def inner(input, other):  # noqa: A002
@@ -163,25 +166,6 @@ def chain_matmul(*matrices):
 
 
 # ----------------------------------------------------------------------------- tensordot, kron
-
-def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    """p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M), batch dims
-    broadcasting: (..., P, R), as torch.cdist (computed from the differences, so the
-    gradient is exact; ``compute_mode`` is accepted)."""
-    from .reduce import vector_norm
-    for name, t in (("x1", x1), ("x2", x2)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"cdist: {name} must be a Tensor, got {type(t).__name__}")
-        if t.ndim < 2:
-            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: "
-                               f"{t.ndim}D")
-    if x1.shape[-1] != x2.shape[-1]:
-        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
-                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
-    if p < 0:
-        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
-    return vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
-
 
 def tensordot(a, b, dims=2):
     """Contract ``dims`` dims of ``a`` with ``b`` (torch.tensordot): an int (the last dims of a
@@ -419,6 +403,88 @@ class Einsum(Function):
                 sizes[c] = n
         g = contract(",".join(terms) + "->" + "".join(letters), *ops)
         return reduce_to(g, shape)
+
+
+# ----------------------------------------------------------------------------- distances
+
+def dist(input, other, p=2):  # noqa: A002 - torch's names
+    """The p-norm of input − other (broadcasting), as torch.dist."""
+    return (input - other).norm(p)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Pairwise p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M).
+
+    For p = 2 with more than 25 rows on either side (torch's default ``compute_mode``), or
+    ``"use_mm_for_euclid_dist"``, the distances come from one matmul of [−2·x1, |x1|², 1] and
+    [x2, 1, |x2|²] clamped at 0, as torch computes them; otherwise from the differences."""
+    _check_tensor("cdist", "x1", x1)
+    _check_tensor("cdist", "x2", x2)
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    big = x1.shape[-2] > 25 or x2.shape[-2] > 25
+    if p == 2 and (compute_mode == "use_mm_for_euclid_dist" or
+                   (compute_mode == "use_mm_for_euclid_dist_if_necessary" and big)):
+        from .shape import cat
+        from ..tensor import ones_like
+        n1 = (x1 * x1).sum(-1, keepdim=True)
+        n2 = (x2 * x2).sum(-1, keepdim=True)
+        a = cat([x1 * -2, n1, ones_like(n1)], -1)
+        b = cat([x2, ones_like(n2), n2], -1)
+        return matmul(a, b.transpose(-1, -2)).clamp(min=0).sqrt()
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return diff.norm(p, dim=-1)
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002 - torch's names
+    """Covariance of the rows (variables) over the columns (observations); a 1-d input is
+    one variable, giving a 0-d result (torch.cov, without weights)."""
+    _check_tensor("cov", "input", input)
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("cov(): fweights and aweights are not supported")
+    if input.ndim > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an "
+                         f"input with {input.ndim} dimensions")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    if x.dtype.kind != "f":
+        x = x.to("float32")
+    n = x.shape[1]
+    xm = x - x.mean(1, keepdim=True)
+    c = matmul(xm, xm.transpose(0, 1)) / max(n - correction, 0)
+    return c.reshape(()) if input.ndim < 2 else c
+
+
+def corrcoef(input):  # noqa: A002 - torch's names
+    """Pearson correlation coefficients of the rows, clipped to [−1, 1] (torch.corrcoef)."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    from .indexing import diagonal
+    std = diagonal(c).sqrt()
+    c = c / std.unsqueeze(1)
+    c = c / std.unsqueeze(0)
+    return c.clamp(-1, 1)
+
+
+def renorm(input, p, dim, maxnorm):  # noqa: A002 - torch's names
+    """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to it (by
+    maxnorm / (norm + 1e-7), as torch.renorm)."""
+    _check_tensor("renorm", "input", input)
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    from .math import where
+    from .shape import wrap_dim
+    d = wrap_dim(dim, input.ndim, "renorm")
+    others = tuple(i for i in range(input.ndim) if i != d)
+    norm = input.norm(p, dim=others, keepdim=True) if others else input.abs()
+    return input * where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
 
 
 def install(tensor_class):

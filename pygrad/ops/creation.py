@@ -23,6 +23,7 @@ Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports
 
 __all__ = ["empty_like", "rand_like", "randn_like", "randint_like", "logspace", "normal",
            "bernoulli", "multinomial", "poisson", "numel", "is_tensor", "is_floating_point",
+           "tril_indices", "triu_indices",
            "clone", "detach", "empty_strided"]
 METHODS = ("new_zeros", "new_ones", "new_full", "new_empty", "new_tensor", "type", "half",
            "char", "short", "byte", "is_floating_point", "element_size", "nelement",
@@ -65,18 +66,25 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False)
     return _t().zeros(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-    return _t().zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
-                      requires_grad=requires_grad)
+def _new_size(args, kwargs, what):
+    """The size of new_zeros / new_ones / new_empty: varargs, one sequence, or ``size=``."""
+    from .shape import sizes_arg
+    return sizes_arg(args, kwargs, "size", what)
 
 
-def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-    return _t().ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+    return _t().zeros(_new_size(size, kwargs, "new_zeros"), dtype=dtype or self.dtype,
+                      device=device or self.device, requires_grad=requires_grad)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+    return _t().ones(_new_size(size, kwargs, "new_ones"), dtype=dtype or self.dtype,
+                     device=device or self.device, requires_grad=requires_grad)
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+    return new_zeros(self, _new_size(size, kwargs, "new_empty"), dtype=dtype, device=device,
                      requires_grad=requires_grad)
-
-
-def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-    return new_zeros(self, *size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
@@ -100,6 +108,25 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     exps = tensor.linspace(start, end, steps, dtype="float64").numpy()
     values = np.power(float(base), exps)
     return tensor.tensor(values.astype(dtype), device=device, requires_grad=requires_grad)
+
+
+def _tri_indices(upper, row, col, offset, dtype, device):
+    tensor = _t()
+    rows, cols = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
+    return tensor.tensor(np.stack([rows, cols]).astype(tensor.as_dtype(dtype) or "int64"),
+                         device=device)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) coordinates of the lower triangle (diagonal ``offset``) of a row×col
+    matrix, row by row (torch.tril_indices)."""
+    return _tri_indices(False, row, col, offset, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) coordinates of the upper triangle (diagonal ``offset``) of a row×col
+    matrix, row by row (torch.triu_indices)."""
+    return _tri_indices(True, row, col, offset, dtype, device)
 
 
 # ----------------------------------------------------------------------------- sampling
@@ -291,18 +318,19 @@ def data_ptr(self):
 # in-place layout changes: x takes the view's shape (recorded as the view op when in the graph)
 
 def _relayout(what, view):
-    def method(self, *args):
+    def method(self, *args, **kwargs):
         from ..autograd import inplace
-        return inplace.apply(self, what, view, args, relayout=True)
+        return inplace.apply(self, what, view, args, kwargs, relayout=True)
     method.__name__ = method.__qualname__ = what.rstrip("()")
     method.__doc__ = f"In place: x becomes ``x.{what.rstrip('_()')}(...)``."
     return method
 
 
 t_ = _relayout("t_()", lambda x: x.t())
-transpose_ = _relayout("transpose_()", lambda x, d0, d1: x.transpose(d0, d1))
-swapaxes_ = swapdims_ = transpose_
-squeeze_ = _relayout("squeeze_()", lambda x, *dim: x.squeeze(*dim))
+transpose_ = _relayout("transpose_()", lambda x, dim0, dim1: x.transpose(dim0, dim1))
+swapdims_ = _relayout("swapdims_()", lambda x, dim0, dim1: x.transpose(dim0, dim1))
+swapaxes_ = _relayout("swapaxes_()", lambda x, axis0, axis1: x.transpose(axis0, axis1))
+squeeze_ = _relayout("squeeze_()", lambda x, dim=None: x.squeeze(dim))
 unsqueeze_ = _relayout("unsqueeze_()", lambda x, dim: x.unsqueeze(dim))
 
 

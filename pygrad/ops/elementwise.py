@@ -107,6 +107,8 @@ class Elementwise(Function):
 def _apply(name, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind == "b" and name in ("floor", "ceil", "trunc"):
+        raise NotImplementedError(f'"{name}_vml_cpu" not implemented for \'Bool\'')
     if x.dtype.kind != "f":
         if TABLE[name][2] == "float":
             x = x.to("float32")
@@ -135,11 +137,19 @@ _module = sys.modules[__name__]
 for _name in TABLE:
     setattr(_module, _name, _make_function(_name))
 
+# torch's other names for ops of the table (NumPy's arc- names; fix is trunc)
+ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+           "arccosh": "acosh", "arctanh": "atanh", "fix": "trunc"}
+for _name, _op in ALIASES.items():
+    setattr(_module, _name, getattr(_module, _op))
+
 
 def round(input, decimals=0):  # noqa: A001,A002 - torch's names
     """Round half to even, to ``decimals`` places (torch.round); gradient 0."""
     if not isinstance(input, Tensor):
         raise TypeError(f"round(): expected a Tensor, got {type(input).__name__}")
+    if input.dtype.kind == "b":
+        raise NotImplementedError('"round_vml_cpu" not implemented for \'Bool\'')
     if input.dtype.kind != "f":
         return input.clone()                      # integers are already round
     return Round(decimals)(input)
@@ -171,6 +181,33 @@ class Logit(Function):
         return where(outside, float("nan") if self.eps is None else 0.0, gy / (x * (1 - x)))
 
 
+def sinc(input):  # noqa: A002 - torch's names
+    """sin(πx) / (πx), 1 at x = 0 (torch.sinc; integer inputs are computed in float32). Its
+    gradient gy·(cos(πx) − sinc(x)) / x is 0 at x = 0 whatever gy is, as torch's."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"sinc(): expected a Tensor, got {type(input).__name__}")
+    return Sinc()(input if input.dtype.kind == "f" else input.to("float32"))
+
+
+class Sinc(Function):
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            return self.backend.xp.sinc(x)
+
+    def vjp(self, gy):
+        xp, x, y = self.backend.xp, self.inputs[0]._data, self.output._data
+        zero = x == 0
+        with np.errstate(invalid="ignore"):
+            return xp.where(zero, 0, gy * (xp.cos(_math.pi * x) - y) / xp.where(zero, 1, x))
+
+    def backward(self, gy):
+        from .math import where
+        x = self.inputs[0]
+        zero = Tensor._make(x._data == 0, x.device)
+        d = (_ops.cos(_math.pi * x) - self.output) / where(zero, 1.0, x)
+        return where(zero, 0.0, gy * d)
+
+
 class Round(Function):
     def __init__(self, decimals):
         self.decimals = decimals
@@ -200,6 +237,8 @@ _bind_unary()
 def install(tensor_class):
     """Add ``x.<op>()`` and ``x.<op>_()`` for every op of the table to ``tensor_class``."""
     tensor_class.logit = lambda self, eps=None: logit(self, eps)
+    from .binary import inplace
+    tensor_class.sinc, tensor_class.sinc_ = sinc, inplace("sinc", sinc)
     for name in list(TABLE) + ["round"]:
         fn = getattr(_module, name)
         if name == "round":
@@ -208,6 +247,9 @@ def install(tensor_class):
             continue
         setattr(tensor_class, name, lambda self, _fn=fn: _fn(self))
         setattr(tensor_class, name + "_", _make_inplace(name))
+    for name, op in ALIASES.items():
+        setattr(tensor_class, name, getattr(tensor_class, op))
+        setattr(tensor_class, name + "_", getattr(tensor_class, op + "_"))
 
 
 def _round_inplace(self, decimals=0):
@@ -215,4 +257,4 @@ def _round_inplace(self, decimals=0):
     return inplace("round", round)(self, decimals)
 
 
-__all__ = list(TABLE) + ["round", "logit"]
+__all__ = list(TABLE) + list(ALIASES) + ["round", "logit", "sinc"]

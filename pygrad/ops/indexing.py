@@ -885,6 +885,202 @@ def flipud(input):  # noqa: A002 - torch's names
     return _shape.flip(input, (0,))
 
 
+def rot90(input, k=1, dims=(0, 1)):  # noqa: A002 - torch's names
+    """Rotate by 90° ``k`` times in the plane of ``dims``, from the first dim toward the
+    second (torch.rot90)."""
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90(): expected total rotation dims == 2, but got dims = "
+                           f"{len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90(): expected total dims >= 2, but got total dims = "
+                           f"{input.ndim}")
+    d0, d1 = (wrap_dim(d, input.ndim, "rot90") for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"rot90(): expected rotation dims to be different, got {d0} and "
+                           f"{d1}")
+    k %= 4
+    if k == 1:
+        return _shape.transpose(_shape.flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return _shape.flip(input, (d0, d1))
+    if k == 3:
+        return _shape.transpose(_shape.flip(input, (d0,)), d0, d1)
+    return input.clone()
+
+
+def tensor_split(input, indices_or_sections, dim=0):  # noqa: A002 - torch's names
+    """Views along ``dim``: ``n`` sections (the first ``size % n`` one longer), or the pieces
+    between the listed indices, sliced as Python slices (torch.tensor_split)."""
+    axis = wrap_dim(dim, input.ndim, "tensor_split")
+    n, s = input.shape[axis], indices_or_sections
+    if isinstance(s, Tensor):
+        if s.dtype.kind not in "iu" or s.ndim > 1:
+            raise RuntimeError("tensor_split(): indices_or_sections must be an integer tensor "
+                               "of 0 or 1 dims")
+        s = s.item() if s.ndim == 0 else s.tolist()
+    if isinstance(s, (int, np.integer)):
+        if s <= 0:
+            raise RuntimeError(f"tensor_split(): number of sections must be larger than 0, "
+                               f"got {s}")
+        q, r = divmod(n, int(s))
+        cuts = [i * q + min(i, r) for i in range(1, int(s))]
+    else:
+        cuts = [int(i) for i in s]
+    bounds = zip([None] + cuts, cuts + [None])
+    return tuple(_shape.getitem(input, (slice(None),) * axis + (slice(a, b),))
+                 for a, b in bounds)
+
+
+def _split_along(input, indices_or_sections, dim, what, min_dims):  # noqa: A002
+    if input.ndim < min_dims:
+        raise RuntimeError(f"torch.{what} requires a tensor with at least {min_dims} dimension"
+                           f"{'s' if min_dims > 1 else ''}, but got a tensor with {input.ndim} "
+                           f"dimensions!")
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = input.shape[dim]
+        if indices_or_sections == 0 or n % indices_or_sections:
+            raise RuntimeError(f"torch.{what} attempted to split along dimension {dim}, but the "
+                               f"size of the dimension {n} is not divisible by the split_size "
+                               f"{indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+def hsplit(input, indices_or_sections):  # noqa: A002 - torch's names
+    """tensor_split along dim 1 (dim 0 of a 1-d tensor); sections must divide it evenly."""
+    return _split_along(input, indices_or_sections, 1 if input.ndim > 1 else 0, "hsplit", 1)
+
+
+def vsplit(input, indices_or_sections):  # noqa: A002 - torch's names
+    """tensor_split along dim 0 of a tensor of 2 or more dims; sections divide it evenly."""
+    return _split_along(input, indices_or_sections, 0, "vsplit", 2)
+
+
+def dsplit(input, indices_or_sections):  # noqa: A002 - torch's names
+    """tensor_split along dim 2 of a tensor of 3 or more dims; sections divide it evenly."""
+    return _split_along(input, indices_or_sections, 2, "dsplit", 3)
+
+
+def sum_to_size(self, *size):
+    """``x`` summed down to ``size``, which must broadcast to x's shape (Tensor.sum_to_size)."""
+    from .math import sum_to
+    size = _shape.sizes_arg(size, {}, "size", "sum_to_size")
+    if len(size) > self.ndim or any(s != 1 and s != n for s, n in zip(
+            reversed(size), reversed(self.shape))):
+        raise RuntimeError(f"size {{{', '.join(map(str, size))}}} is not expandable to size "
+                           f"{{{', '.join(map(str, self.shape))}}}.")
+    lead = self.ndim - len(size)
+    out = self.sum(tuple(range(lead))) if lead else self
+    return sum_to(out, tuple(size))
+
+
+def ravel(input):  # noqa: A002 - torch's names
+    """The elements as a 1-d tensor (torch.ravel)."""
+    return _shape.reshape(input, -1)
+
+
+def narrow_copy(input, dim, start, length):  # noqa: A002 - torch's names
+    """:func:`narrow`, copied (torch.narrow_copy)."""
+    return _shape.narrow(input, dim, start, length).clone()
+
+
+def diagflat(input, offset=0):  # noqa: A002 - torch's names
+    """The flattened input as diagonal ``offset`` of a square matrix (torch.diagflat)."""
+    _check_tensor(input, "diagflat")
+    return diag_embed(input.reshape(-1), offset, 0, 1)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-d tensor, one per row (the last tensor
+    varying fastest), as torch.cartesian_prod."""
+    tensors = _tensor_list(tensors, "cartesian_prod")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return _shape.stack([g.reshape(-1) for g in grids], 1)
+
+
+def block_diag(*tensors):
+    """The tensors (0-, 1- or 2-d) as the blocks of a block-diagonal matrix (torch.block_diag);
+    the dtype is their common one."""
+    from ..tensor import zeros
+    from .dtypes import result_type
+    tensors = _tensor_list(tensors, "block_diag")
+    blocks = []
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. "
+                               f"Input {i} has {t.ndim} dimensions")
+        blocks.append(t.reshape(1, -1) if t.ndim < 2 else t)
+    if not blocks:
+        return zeros(1, 0)
+    dtype = result_type(*blocks)
+    cols = sum(b.shape[1] for b in blocks)
+    rows, at = [], 0
+    for b in blocks:
+        r, c = b.shape
+        parts = [zeros(r, at, dtype=dtype, device=b.device), b.to(dtype),
+                 zeros(r, cols - at - c, dtype=dtype, device=b.device)]
+        rows.append(_shape.cat(parts, 1))
+        at += c
+    return _shape.cat(rows, 0)
+
+
+def _scatter_into(input, src, index, what):  # noqa: A002
+    _check_tensor(input, what)
+    _check_tensor(src, what, "src")
+    out = input.clone()
+    if tuple(out[index].shape) != tuple(src.shape):
+        raise RuntimeError(f"{what}(): expected src to have a size equal to the slice of self. "
+                           f"src size = {list(src.shape)}, slice size = "
+                           f"{list(out[index].shape)}")
+    out[index] = src
+    return out
+
+
+def select_scatter(input, src, dim, index):  # noqa: A002 - torch's names
+    """A copy of input with ``input.select(dim, index)`` replaced by src."""
+    axis = wrap_dim(dim, input.ndim, "select_scatter")
+    return _scatter_into(input, src, (slice(None),) * axis + (index,), "select_scatter")
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):  # noqa: A002
+    """A copy of input with the slice start:end:step along ``dim`` replaced by src."""
+    axis = wrap_dim(dim, input.ndim, "slice_scatter")
+    return _scatter_into(input, src, (slice(None),) * axis + (slice(start, end, step),),
+                         "slice_scatter")
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):  # noqa: A002 - torch's names
+    """A copy of input with ``input.diagonal(offset, dim1, dim2)`` replaced by src."""
+    _check_tensor(input, "diagonal_scatter")
+    d1, d2 = (wrap_dim(d, input.ndim, "diagonal_scatter") for d in (dim1, dim2))
+    moved = _shape.movedim(input, (d1, d2), (-2, -1)).clone()
+    rows, cols = moved.shape[-2], moved.shape[-1]
+    n = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+    i = np.arange(n) + max(-offset, 0)
+    j = np.arange(n) + max(offset, 0)
+    xp = input.backend.xp
+    index = (Ellipsis, Tensor._make(xp.asarray(i), input.device),
+             Tensor._make(xp.asarray(j), input.device))
+    out = _scatter_into(moved, src, index, "diagonal_scatter")
+    return _shape.movedim(out, (-2, -1), (d1, d2))
+
+
+def isreal(input):  # noqa: A002 - torch's names
+    """Whether each element is real: every element of a real tensor (torch.isreal)."""
+    _check_tensor(input, "isreal")
+    from ..tensor import ones
+    return ones(input.shape, dtype="bool", device=input.device)
+
+
+def resolve_conj(input):  # noqa: A002 - torch's names
+    """The input itself: a real tensor has no lazy conjugation to resolve."""
+    return input
+
+
+resolve_neg = resolve_conj
+
+
 # ----------------------------------------------------------------------------- repeats, views
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: A002
@@ -994,14 +1190,19 @@ __all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy"
            "take", "take_along_dim", "nonzero", "argwhere", "where", "diag", "diagonal",
            "diag_embed", "trace", "meshgrid", "broadcast_shapes", "broadcast_tensors",
            "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_stack", "dstack",
-           "column_stack", "concat", "concatenate", "fliplr", "flipud", "repeat_interleave", "t",
-           "adjoint"]
+           "column_stack", "concat", "concatenate", "fliplr", "flipud", "rot90", "tensor_split",
+           "hsplit", "vsplit", "dsplit", "ravel", "narrow_copy", "diagflat", "cartesian_prod",
+           "block_diag", "select_scatter", "slice_scatter", "diagonal_scatter", "isreal",
+           "resolve_conj", "resolve_neg", "repeat_interleave", "t", "adjoint"]
 
 # functions of this module that are also Tensor methods (x.name(...))
 METHODS = ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
            "index_put", "put", "masked_select", "masked_scatter", "take", "take_along_dim",
            "nonzero", "argwhere", "diag", "diagonal", "diag_embed", "trace", "fliplr", "flipud",
-           "repeat_interleave", "t", "adjoint", "unfold")
+           "rot90", "tensor_split", "hsplit", "vsplit", "dsplit", "ravel", "narrow_copy",
+           "diagflat", "select_scatter", "slice_scatter", "diagonal_scatter", "isreal",
+           "resolve_conj", "resolve_neg", "sum_to_size", "repeat_interleave", "t", "adjoint",
+           "unfold")
 
 # in-place forms x.<name>_(...), each the out-of-place op written back into x (index_put_
 # is also torch.index_put_)

@@ -198,6 +198,8 @@ class Pow(Function):
             if getattr(b, "dtype", np.dtype("f")).kind in "iu" and \
                     getattr(a, "dtype", np.dtype("i")).kind in "iu" and (b < 0).any():
                 return _int_pow(a, b)
+            if getattr(a, "dtype", None) == bool and b.__class__ is int:
+                a = a.astype("int64")           # torch: bool ** int is int64 (NumPy: int8)
             return a ** b
 
     def backward(self, gy):
@@ -243,6 +245,10 @@ class Neg(Function):
     saves_values = False
 
     def forward(self, x):
+        if x.dtype.kind == "b":
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                               "If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
         return -x
 
     def vjp(self, gy):
@@ -344,14 +350,14 @@ class Minimum(_Extremum):
     pick = "minimum"
 
 
-def maximum(a, b):
+def maximum(input, other):  # noqa: A002 - torch's names
     """Elementwise maximum of two tensors (broadcasting; nan if either is nan)."""
-    return Maximum()(*promote(a, b))
+    return Maximum()(*promote(input, other))
 
 
-def minimum(a, b):
+def minimum(input, other):  # noqa: A002 - torch's names
     """Elementwise minimum of two tensors (broadcasting; nan if either is nan)."""
-    return Minimum()(*promote(a, b))
+    return Minimum()(*promote(input, other))
 
 
 # ----------------------------------------------------------------------------- matmul
@@ -386,23 +392,23 @@ class MatMul(Function):
         return (_reduce(ga, a) if na else None), (_reduce(gb, b) if nb else None)
 
 
-def matmul(a, b):
+def matmul(input, other):  # noqa: A002 - torch's names
     """Matrix product with broadcasting batch dims (``torch.matmul``)."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError(f"matmul: expected two Tensors, got {type(a).__name__} and "
-                        f"{type(b).__name__}")
-    if a.dtype != b.dtype:
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"matmul: expected two Tensors, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    if input.dtype != other.dtype:
         raise RuntimeError(f"matmul: expected both operands to have the same dtype, got "
-                        f"{a.dtype} and {b.dtype}")
-    if a.ndim == 0 or b.ndim == 0:
+                        f"{input.dtype} and {other.dtype}")
+    if input.ndim == 0 or other.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
-                           f"{tuple(a.shape)} and {tuple(b.shape)}")
-    ka = a.shape[-1]
-    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+                           f"{tuple(input.shape)} and {tuple(other.shape)}")
+    ka = input.shape[-1]
+    kb = other.shape[0] if other.ndim == 1 else other.shape[-2]
     if ka != kb:
-        raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
-                           f"multiplied ({ka} != {kb})")
-    return MatMul()(a, b)
+        raise RuntimeError(f"matmul: shapes {tuple(input.shape)} and {tuple(other.shape)} "
+                           f"cannot be multiplied ({ka} != {kb})")
+    return MatMul()(input, other)
 
 
 class Linear(Function):
@@ -435,19 +441,19 @@ class Linear(Function):
         return gx, gw, gb
 
 
-def linear(x, weight, bias=None):
+def linear(input, weight, bias=None):  # noqa: A002 - torch's names
     """Affine map ``x @ weight.T + bias``: x (..., in), weight (out, in), bias (out,)."""
-    if x.shape[-1] != weight.shape[-1]:
-        raise RuntimeError(f"linear: input has {x.shape[-1]} features (shape "
-                           f"{tuple(x.shape)}) but weight expects {weight.shape[-1]} (shape "
+    if input.shape[-1] != weight.shape[-1]:
+        raise RuntimeError(f"linear: input has {input.shape[-1]} features (shape "
+                           f"{tuple(input.shape)}) but weight expects {weight.shape[-1]} (shape "
                            f"{tuple(weight.shape)})")
-    if x.dtype != weight.dtype:
-        raise RuntimeError(f"linear: input dtype {x.dtype} does not match weight dtype "
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"linear: input dtype {input.dtype} does not match weight dtype "
                         f"{weight.dtype}")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got "
                            f"{tuple(bias.shape)}")
-    return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
+    return Linear()(input, weight) if bias is None else Linear()(input, weight, bias)
 
 
 def grad_enabled() -> bool:

@@ -9,13 +9,14 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..backend.reference import get_xp
-from .math import broadcast_to, where
+from .math import broadcast_to, maximum, minimum, where
 from .unary import _constant
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 MinResult = namedtuple("MinResult", ["values", "indices"])
+AminmaxResult = namedtuple("AminmaxResult", ["min", "max"])
 
 
 def normalize_dims(dim, ndim, what):
@@ -57,6 +58,10 @@ class Sum(Function):
         self.axes, self.keepdim = axes, keepdim
 
     def forward(self, x):
+        if x.dtype == np.float16:   # torch accumulates half in float32 and rounds once
+            return x.sum(axis=self.axes, keepdims=self.keepdim, dtype="float32").astype(x.dtype)
+        if x.dtype.kind in "biu":   # integers and bools sum as int64 (NumPy: uint64 for uint8)
+            return x.sum(axis=self.axes, keepdims=self.keepdim, dtype="int64")
         return x.sum(axis=self.axes, keepdims=self.keepdim)
 
     def vjp(self, gy):
@@ -172,15 +177,15 @@ class LogSumExp(Function):
 
 
 def sum(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
-    """Sum over ``dim`` (an int, a tuple, or None for all)."""
-    return Sum(normalize_dims(dim, x.ndim, "sum"), keepdim)(x)
+    """Sum over ``dim`` (an int, a tuple, or None or () for all, as torch)."""
+    return Sum(_reduce_dims(x, dim, "sum"), keepdim)(x)
 
 
 def mean(x, dim=None, keepdim=False):
-    """Mean over ``dim`` (an int, a tuple, or None for all)."""
+    """Mean over ``dim`` (an int, a tuple, or None or () for all, as torch)."""
     if x.dtype.kind != "f":
         raise RuntimeError(f"mean: expected a floating-point tensor, got dtype {x.dtype}")
-    axes = normalize_dims(dim, x.ndim, "mean")
+    axes = _reduce_dims(x, dim, "mean")
     n = 1
     for a in (range(x.ndim) if axes is None else axes):
         n *= x.shape[a]
@@ -202,13 +207,19 @@ def _extreme(cls, result, x, dim, keepdim, what):
     return result(values, Tensor._make(idx.astype("int64", copy=False), x.device))
 
 
-def max(x, dim=None, keepdim=False):  # noqa: A001
-    """The maximum; with ``dim`` a (values, indices) pair, as torch.max."""
+def max(x, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    """The maximum; with ``dim`` a (values, indices) pair; with a Tensor ``other`` (or in
+    place of ``dim``) the elementwise maximum of the two (torch.max(input, other))."""
+    if other is not None or isinstance(dim, Tensor):
+        return maximum(x, dim if other is None else other)
     return _extreme(Max, MaxResult, x, dim, keepdim, "max")
 
 
-def min(x, dim=None, keepdim=False):  # noqa: A001
-    """The minimum; with ``dim`` a (values, indices) pair, as torch.min."""
+def min(x, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    """The minimum; with ``dim`` a (values, indices) pair; with a Tensor ``other`` (or in
+    place of ``dim``) the elementwise minimum of the two (torch.min(input, other))."""
+    if other is not None or isinstance(dim, Tensor):
+        return minimum(x, dim if other is None else other)
     return _extreme(Min, MinResult, x, dim, keepdim, "min")
 
 
@@ -242,6 +253,8 @@ class Var(Function):
     def forward(self, x):
         xp = self.backend.xp
         n = _count(x.shape, self.axes)
+        if n == 0:              # an empty slice: nan, without NumPy's empty-mean warning
+            return x.sum(axis=self.axes, keepdims=self.keepdim) * xp.asarray(np.nan, x.dtype)
         d = x - x.mean(axis=self.axes, keepdims=True)
         ss = (d * d).sum(axis=self.axes, keepdims=self.keepdim)
         dof = n - self.correction
@@ -270,7 +283,7 @@ def _var(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
     if x.dtype.kind != "f":
         raise RuntimeError(f"var: expected a floating-point tensor, got dtype {x.dtype}")
     c = _correction(unbiased, correction, "var")
-    return Var(normalize_dims(dim, x.ndim, "var"), keepdim, c)(x)
+    return Var(_reduce_dims(x, dim, "var"), keepdim, c)(x)
 
 
 def _std(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
@@ -279,6 +292,8 @@ def _std(x, dim=None, keepdim=False, unbiased=None, *, correction=None):
 
 
 def _arg(x, dim, keepdim, what):
+    if x.dtype.kind == "b":
+        raise RuntimeError(f"{what}(): does not support bool input")
     a = x._data
     if dim is None:
         if a.size == 0:
@@ -371,6 +386,31 @@ def amin(x, dim=(), keepdim=False):
     return AMax(_reduce_dims(x, dim, "amin"), keepdim, "amin")(x)
 
 
+def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002 - torch's names
+    """(min, max) over ``dim`` (all dims when None), as torch.aminmax."""
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"aminmax(): dim must be an int or None, got {dim!r}")
+    if dim is None and keepdim:
+        ones = (1,) * input.ndim
+        return AminmaxResult(amin(input).reshape(ones), amax(input).reshape(ones))
+    dims = () if dim is None else dim
+    return AminmaxResult(amin(input, dims, keepdim), amax(input, dims, keepdim))
+
+
+def nansum(x, dim=None, keepdim=False):
+    """Sum over ``dim`` with nan counted as zero (torch.nansum); no gradient reaches a nan."""
+    if x.dtype.kind != "f":
+        return sum(x, dim, keepdim)
+    return sum(where(x != x, 0.0, x), dim, keepdim)
+
+
+def nanmean(x, dim=None, keepdim=False):
+    """Mean over ``dim`` of the elements that are not nan (torch.nanmean)."""
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"nanmean: expected a floating-point tensor, got dtype {x.dtype}")
+    return nansum(x, dim, keepdim) / sum(x == x, dim, keepdim)
+
+
 def _logical(x, dim, keepdim, what):
     axes = normalize_dims(dim, x.ndim, what) if dim is not None else None
     a = x._data if x.dtype.kind == "b" else x._data != 0
@@ -392,7 +432,7 @@ def any(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
 
 def count_nonzero(x, dim=None):
     """The number of nonzero elements (along ``dim``), as int64."""
-    axes = normalize_dims(dim, x.ndim, "count_nonzero") if dim is not None else None
+    axes = _reduce_dims(x, dim, "count_nonzero")
     n = x.backend.xp.count_nonzero(x._data, axis=axes)
     return Tensor._make(x.backend.xp.asarray(n, dtype="int64"), x.device)
 
@@ -404,6 +444,8 @@ class CumSum(Function):
         self.axis = axis
 
     def forward(self, x):
+        if x.dtype == np.float16:   # torch accumulates half in float32
+            return x.cumsum(axis=self.axis, dtype="float32").astype(x.dtype)
         return x.cumsum(axis=self.axis)
 
     def vjp(self, gy):
@@ -436,16 +478,16 @@ def _correction(unbiased, correction, what):
     return 1 if unbiased is None or unbiased else 0
 
 
-def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """(var, mean) over ``dim``, as torch.var_mean."""
     c = _correction(unbiased, correction, "var_mean")
-    return _var(x, dim, keepdim, correction=c), mean(x, dim, keepdim)
+    return _var(input, dim, keepdim, correction=c), mean(input, dim, keepdim)
 
 
-def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """(std, mean) over ``dim``, as torch.std_mean."""
     c = _correction(unbiased, correction, "std_mean")
-    return _std(x, dim, keepdim, correction=c), mean(x, dim, keepdim)
+    return _std(input, dim, keepdim, correction=c), mean(input, dim, keepdim)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False):  # noqa: A002 - torch's name
@@ -554,7 +596,7 @@ def _torch_convention(fn, casts):
 
 # the reductions with torch's calling convention; each is also a Tensor method
 METHODS = ("sum", "mean", "max", "min", "logsumexp", "argmax", "argmin", "var", "std", "amax",
-           "amin", "all", "any", "count_nonzero", "cumsum", "norm")
+           "amin", "all", "any", "count_nonzero", "cumsum", "norm", "nansum", "nanmean")
 _module = sys.modules[__name__]
 for _name in METHODS:
     setattr(_module, _name, _torch_convention(getattr(_module, _name),
@@ -565,3 +607,4 @@ def install(tensor_class):
     """Bind METHODS on the Tensor class (tensor.py calls this once it is defined)."""
     for name in METHODS:
         setattr(tensor_class, name, getattr(_module, name))
+    tensor_class.aminmax = aminmax

@@ -22,7 +22,8 @@ from .unary import _constant
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
-__all__ = ["cummax", "cummin", "cumprod", "logcumsumexp", "prod"]
+__all__ = ["cummax", "cummin", "cumprod", "logcumsumexp", "prod", "trapezoid", "trapz",
+           "cumulative_trapezoid"]
 METHODS = ("prod", "cumprod", "cumprod_", "cumsum_", "cummax", "cummin", "logcumsumexp")
 
 CummaxResult = namedtuple("CummaxResult", ["values", "indices"])
@@ -309,6 +310,59 @@ def logcumsumexp(input, dim):
     if x.ndim == 0:
         return x.clone()
     return LogCumSumExp(axis)(x)
+
+
+# ----------------------------------------------------------------------------- integration
+
+def _spacing(y, x, dx, axis, what):
+    """The sample spacing: a number (dx, default 1) or the differences of ``x`` viewed along
+    ``axis`` as torch views it (a 1-d x lies along axis; a shorter x takes leading 1s)."""
+    if x is None:
+        return 1.0 if dx is None else float(dx)
+    if dx is not None:
+        raise TypeError(f"{what}(): pass either x or dx, not both")
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[axis]:
+            raise RuntimeError(f"{what}: There must be one `x` value for each sample point")
+        shape = [1] * y.ndim
+        shape[axis] = x.shape[0]
+        x = x.reshape(shape)
+    elif x.ndim < y.ndim:
+        x = x.reshape((1,) * (y.ndim - x.ndim) + tuple(x.shape))
+    n = x.shape[axis]
+    return narrow(x, axis, 1, max(n - 1, 0)) - narrow(x, axis, 0, max(n - 1, 0))
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """∫ y along ``dim`` by the trapezoidal rule, over the points ``x`` or with spacing
+    ``dx`` (default 1), computed with torch's formulas (torch.trapezoid)."""
+    axis = wrap_dim(dim, y.ndim, "trapezoid")
+    n = y.shape[axis]
+    if n == 0:
+        from ..tensor import zeros
+        shape = tuple(s for i, s in enumerate(y.shape) if i != axis)
+        return zeros(shape, dtype=y.dtype, device=y.device)
+    d = _spacing(y, x, dx, axis, "trapezoid")
+    if not isinstance(d, Tensor):      # constant spacing: dx·(Σy − (y₀ + yₙ)/2)
+        return (y.sum(axis) - (y.select(axis, 0) + y.select(axis, -1)) * 0.5) * d
+    return (d * (narrow(y, axis, 1, n - 1) + narrow(y, axis, 0, n - 1))).sum(axis) / 2.0
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """torch.trapz: an alias of :func:`trapezoid`."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal integral along ``dim`` (one value per interval), as
+    torch.cumulative_trapezoid."""
+    axis = wrap_dim(dim, y.ndim, "cumulative_trapezoid")
+    n = max(y.shape[axis] - 1, 0)
+    d = _spacing(y, x, dx, axis, "cumulative_trapezoid")
+    pairs = narrow(y, axis, 1, n) + narrow(y, axis, 0, n)
+    if not isinstance(d, Tensor):
+        return (pairs * (d / 2.0)).cumsum(axis)
+    return (d * pairs).cumsum(axis) / 2.0
 
 
 def install(tensor_class):

@@ -61,11 +61,11 @@ def sizes_arg(args, kwargs, key, what):
     return args
 
 
-def reshape(x, *shape, **kwargs):
+def reshape(input, *shape, **kwargs):  # noqa: A002 - torch's names
     """A tensor with the same elements in ``shape`` (one entry may be -1)."""
     shape = sizes_arg(shape, kwargs, "shape", "reshape")
-    shape = _infer_shape(shape, x._data.size, x.shape)
-    return x if shape == x.shape else Reshape(shape)(x)
+    shape = _infer_shape(shape, input._data.size, input.shape)
+    return input if shape == input.shape else Reshape(shape)(input)
 
 
 def _view_dtype(x, dtype):
@@ -99,15 +99,15 @@ class Permute(Function):
         return Permute(inverse)(gy)
 
 
-def permute(x, *dims, **kwargs):
+def permute(input, *dims, **kwargs):  # noqa: A002 - torch's names
     """Reorder the dimensions: output dim i is input dim ``dims[i]``."""
     dims = sizes_arg(dims, kwargs, "dims", "permute")
-    n = x.ndim
+    n = input.ndim
     if sorted(d % n if n else d for d in dims) != list(range(n)):
         raise RuntimeError(f"permute: dims {tuple(dims)} is not a permutation of "
                            f"{tuple(range(n))}")
     dims = tuple(d % n for d in dims)
-    return x if dims == tuple(range(n)) else Permute(dims)(x)
+    return input if dims == tuple(range(n)) else Permute(dims)(input)
 
 
 def wrap_dim(d, ndim, what):
@@ -120,27 +120,42 @@ def wrap_dim(d, ndim, what):
     return d % n
 
 
-def transpose(x, dim0, dim1):
+def transpose(input, dim0, dim1):  # noqa: A002 - torch's names
     """Swap two dimensions."""
-    n = x.ndim
+    n = input.ndim
     dim0, dim1 = wrap_dim(dim0, n, "transpose"), wrap_dim(dim1, n, "transpose")
     if n == 0:
-        return x
+        return input
     dims = list(range(n))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-    return permute(x, dims)
+    return permute(input, dims)
 
 
-def movedim(x, source, destination):
-    """Move dimension ``source`` to position ``destination``, the others keeping their
-    order."""
-    n = x.ndim
-    source, destination = wrap_dim(source, n, "movedim"), wrap_dim(destination, n, "movedim")
+def movedim(input, source, destination):  # noqa: A002 - torch's names
+    """Move dimension(s) ``source`` (an int or a sequence) to position(s) ``destination``,
+    the others keeping their order (torch.movedim, alias moveaxis)."""
+    n = input.ndim
+    src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    src = [wrap_dim(d, n, "movedim") for d in src]
+    dst = [wrap_dim(d, n, "movedim") for d in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in source {source} or destination "
+                           f"{destination}")
     if n == 0:
-        return x
-    dims = [d for d in range(n) if d != source]
-    dims.insert(destination, source)
-    return permute(x, dims)
+        return input
+    order = [None] * n
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(n) if d not in src)
+    return permute(input, [next(rest) if o is None else o for o in order])
+
+
+moveaxis = movedim
 
 
 class Flip(Function):
@@ -159,54 +174,64 @@ class Flip(Function):
         return Flip(self.axes)(gy)
 
 
-def flip(x, dims):
+def flip(input, dims):  # noqa: A002 - torch's names
     """Reverse the order of the elements along each of ``dims`` (torch.flip)."""
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
-    axes = tuple(wrap_dim(d, x.ndim, "flip") for d in dims)
+    axes = tuple(wrap_dim(d, input.ndim, "flip") for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"flip: dims {dims} has a dim more than once")
-    return Flip(axes)(x) if axes and x.ndim else x.clone()
+    return Flip(axes)(input) if axes and input.ndim else input.clone()
 
 
-def squeeze(x, dim=None):
+def squeeze(input, dim=None):  # noqa: A002 - torch's names
     """Drop size-1 dimensions (all of them, or just ``dim``)."""
     if dim is None:
-        shape = tuple(s for s in x.shape if s != 1)
+        shape = tuple(s for s in input.shape if s != 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        n = x.ndim
+        n = input.ndim
         for d in dims:
             if not -max(n, 1) <= d < max(n, 1):
                 raise IndexError(f"squeeze: dim {d} is out of range for a tensor with {n} "
                                  f"dimensions")
-        drop = {d % n for d in dims if n and x.shape[d % n] == 1}
-        shape = tuple(s for i, s in enumerate(x.shape) if i not in drop)
-    return reshape(x, shape)
+        drop = {d % n for d in dims if n and input.shape[d % n] == 1}
+        shape = tuple(s for i, s in enumerate(input.shape) if i not in drop)
+    return reshape(input, shape)
 
 
-def unsqueeze(x, dim):
+def unsqueeze(input, dim):  # noqa: A002 - torch's names
     """Insert a size-1 dimension at ``dim``."""
-    n = x.ndim + 1
+    n = input.ndim + 1
     if not -n <= dim < n:
         raise IndexError(f"unsqueeze: dim {dim} is out of range for a result with {n} "
                          f"dimensions")
-    shape = list(x.shape)
+    shape = list(input.shape)
     shape.insert(dim % n, 1)
-    return reshape(x, tuple(shape))
+    return reshape(input, tuple(shape))
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002 - torch's names
     """Merge dimensions start_dim..end_dim into one."""
-    n = x.ndim
+    n = input.ndim
     s, e = wrap_dim(start_dim, n, "flatten"), wrap_dim(end_dim, n, "flatten")
     if n == 0:
-        return reshape(x, (1,))
+        return reshape(input, (1,))
     if s > e:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     size = 1
-    for d in x.shape[s:e + 1]:
+    for d in input.shape[s:e + 1]:
         size *= d
-    return reshape(x, x.shape[:s] + (size,) + x.shape[e + 1:])
+    return reshape(input, input.shape[:s] + (size,) + input.shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):  # noqa: A002 - torch's names
+    """Split dimension ``dim`` into ``sizes`` (one of them may be -1), as torch.unflatten."""
+    axis = wrap_dim(dim, input.ndim, "unflatten")
+    sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    inner = _infer_shape(sizes, input.shape[axis], input.shape[axis:axis + 1])
+    return reshape(input, input.shape[:axis] + inner + input.shape[axis + 1:])
 
 
 def view(x, *shape, **kwargs):
@@ -216,7 +241,7 @@ def view(x, *shape, **kwargs):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)) and \
             not kwargs:
         return _view_dtype(x, shape[0])
-    shape = sizes_arg(shape, kwargs, "shape", "view")
+    shape = sizes_arg(shape, kwargs, "size", "view")      # torch's keyword: size=
     shape = _infer_shape(shape, x._data.size, x.shape)
     a = x._data
     if isinstance(a, np.ndarray) and not a.flags.c_contiguous and shape != x.shape:
@@ -509,33 +534,33 @@ def stack(tensors, dim=0):
 # Compositions of indexing, cat and permute where torch's op is one (their gradients come
 # from those); their own Functions where it is not.
 
-def narrow(x, dim, start, length):
+def narrow(input, dim, start, length):  # noqa: A002 - torch's names
     """The slice [start, start + length) of ``dim`` (torch.narrow; a view)."""
-    axis = wrap_dim(dim, x.ndim, "narrow")
-    n = x.shape[axis]
+    axis = wrap_dim(dim, input.ndim, "narrow")
+    n = input.shape[axis]
     if start < 0:
         start += n
     if not 0 <= start <= n or length < 0 or start + length > n:
         raise RuntimeError(f"narrow: start {start} + length {length} exceeds dimension "
                            f"size {n}")
-    return getitem(x, (slice(None),) * axis + (slice(start, start + length),))
+    return getitem(input, (slice(None),) * axis + (slice(start, start + length),))
 
 
-def select(x, dim, index):
+def select(input, dim, index):  # noqa: A002 - torch's names
     """The slice at ``index`` of ``dim``, which disappears (torch.select)."""
-    axis = wrap_dim(dim, x.ndim, "select")
-    n = x.shape[axis]
+    axis = wrap_dim(dim, input.ndim, "select")
+    n = input.shape[axis]
     if not -n <= index < n:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{tuple(x.shape)} at dimension {dim}")
-    return getitem(x, (slice(None),) * axis + (index,))
+                         f"{tuple(input.shape)} at dimension {dim}")
+    return getitem(input, (slice(None),) * axis + (index,))
 
 
-def split(x, split_size_or_sections, dim=0):
+def split(tensor, split_size_or_sections, dim=0):  # noqa: A002 - torch's names
     """Pieces of ``split_size`` along ``dim`` (the last may be shorter), or of the listed
     sizes (torch.split)."""
-    axis = wrap_dim(dim, x.ndim, "split")
-    n = x.shape[axis]
+    axis = wrap_dim(dim, tensor.ndim, "split")
+    n = tensor.shape[axis]
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size <= 0 and not (size == 0 and n == 0):
@@ -549,52 +574,52 @@ def split(x, split_size_or_sections, dim=0):
                                f"split_sizes={sizes}")
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(x, axis, start, s))
+        out.append(narrow(tensor, axis, start, s))
         start += s
     return tuple(out)
 
 
-def chunk(x, chunks, dim=0):
+def chunk(input, chunks, dim=0):  # noqa: A002 - torch's names
     """``chunks`` pieces of equal size (the last may be smaller) along ``dim`` (torch.chunk)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    n = x.shape[wrap_dim(dim, x.ndim, "chunk")]
-    return split(x, max(-(-n // chunks), 1), dim)
+    n = input.shape[wrap_dim(dim, input.ndim, "chunk")]
+    return split(input, max(-(-n // chunks), 1), dim)
 
 
-def unbind(x, dim=0):
+def unbind(input, dim=0):  # noqa: A002 - torch's names
     """The slices along ``dim``, each without it (torch.unbind)."""
-    axis = wrap_dim(dim, x.ndim, "unbind")
-    return tuple(select(x, axis, i) for i in range(x.shape[axis]))
+    axis = wrap_dim(dim, input.ndim, "unbind")
+    return tuple(select(input, axis, i) for i in range(input.shape[axis]))
 
 
-def index_select(x, dim, index):
+def index_select(input, dim, index):  # noqa: A002 - torch's names
     """The entries at the 1-d integer ``index`` along ``dim`` (torch.index_select)."""
-    axis = wrap_dim(dim, x.ndim, "index_select")
+    axis = wrap_dim(dim, input.ndim, "index_select")
     if index.ndim > 1 or index.dtype.kind not in "iu":
         raise IndexError(f"index_select(): index must be a 1-d integer tensor, got shape "
                          f"{tuple(index.shape)} dtype {index.dtype}")
-    return getitem(x, (slice(None),) * axis + (index.reshape(-1),))
+    return getitem(input, (slice(None),) * axis + (index.reshape(-1),))
 
 
-def gather(x, dim, index):
+def gather(input, dim, index):  # noqa: A002 - torch's names
     """Values of ``x`` picked along ``dim`` by the integer tensor ``index`` (torch.gather)."""
-    axis = wrap_dim(dim, x.ndim, "gather")
+    axis = wrap_dim(dim, input.ndim, "gather")
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"gather(): expected an integer index, got dtype {index.dtype}")
-    if index.ndim != x.ndim or any(index.shape[d] > x.shape[d] for d in range(x.ndim)
+    if index.ndim != input.ndim or any(index.shape[d] > input.shape[d] for d in range(input.ndim)
                                    if d != axis):
         raise RuntimeError(f"gather(): index of shape {tuple(index.shape)} does not fit input "
-                           f"of shape {tuple(x.shape)} outside dim {axis}")
+                           f"of shape {tuple(input.shape)} outside dim {axis}")
     idx = index._data
-    if idx.size and (int(idx.min()) < -x.shape[axis] or int(idx.max()) >= x.shape[axis]):
+    if idx.size and (int(idx.min()) < -input.shape[axis] or int(idx.max()) >= input.shape[axis]):
         raise RuntimeError(f"gather(): index out of range for dimension {dim} of size "
-                           f"{x.shape[axis]}")
-    src = x
-    if any(index.shape[d] < x.shape[d] for d in range(x.ndim) if d != axis):
-        src = getitem(x, tuple(slice(0, index.shape[d]) if d != axis else slice(None)
-                               for d in range(x.ndim)))
-    return _GatherFull(axis, idx % max(x.shape[axis], 1))(src)
+                           f"{input.shape[axis]}")
+    src = input
+    if any(index.shape[d] < input.shape[d] for d in range(input.ndim) if d != axis):
+        src = getitem(input, tuple(slice(0, index.shape[d]) if d != axis else slice(None)
+                               for d in range(input.ndim)))
+    return _GatherFull(axis, idx % max(input.shape[axis], 1))(src)
 
 
 def _along_grid(xp, index, axis):
@@ -665,17 +690,17 @@ class Roll(Function):
         return Roll(tuple(-s for s in self.shifts), self.axes)(gy)
 
 
-def roll(x, shifts, dims=None):
+def roll(input, shifts, dims=None):  # noqa: A002 - torch's names
     """Rotate the elements by ``shifts`` along ``dims`` (flattened when dims is None)."""
     if dims is None:
-        return reshape(roll(reshape(x, -1), shifts, 0), x.shape)
+        return reshape(roll(reshape(input, -1), shifts, 0), input.shape)
     shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll: shifts and dims must have the same length, got "
                            f"{len(shifts)} and {len(dims)}")
-    axes = tuple(wrap_dim(d, x.ndim, "roll") for d in dims)
-    return Roll(tuple(int(s) for s in shifts), axes)(x)
+    axes = tuple(wrap_dim(d, input.ndim, "roll") for d in dims)
+    return Roll(tuple(int(s) for s in shifts), axes)(input)
 
 
 class Triangle(Function):
@@ -697,18 +722,18 @@ class Triangle(Function):
         return Triangle(self.upper, self.k)(gy)
 
 
-def tril(x, diagonal=0):
+def tril(input, diagonal=0):  # noqa: A002 - torch's names
     """The lower triangle of the last two dims (above ``diagonal`` set to 0)."""
-    if x.ndim < 2:
+    if input.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
-    return Triangle(False, diagonal)(x)
+    return Triangle(False, diagonal)(input)
 
 
-def triu(x, diagonal=0):
+def triu(input, diagonal=0):  # noqa: A002 - torch's names
     """The upper triangle of the last two dims (below ``diagonal`` set to 0)."""
-    if x.ndim < 2:
+    if input.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return Triangle(True, diagonal)(x)
+    return Triangle(True, diagonal)(input)
 
 
 class Tile(Function):
@@ -749,14 +774,14 @@ def repeat(x, *sizes):
     return Tile(tuple(int(s) for s in sizes))(x)
 
 
-def tile(x, dims):
+def tile(input, dims):  # noqa: A002 - torch's names
     """torch.tile: ``repeat`` with ``dims`` padded with ones in front when shorter."""
     dims = tuple(dims)
-    return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-def swapaxes(x, axis0, axis1):
-    return transpose(x, axis0, axis1)
+def swapaxes(input, axis0, axis1):  # noqa: A002 - torch's names
+    return transpose(input, axis0, axis1)
 
 
 swapdims = swapaxes

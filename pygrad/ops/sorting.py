@@ -25,19 +25,22 @@ Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports
 __all__ = [
     "argsort",
     "bucketize",
+    "isin",
     "kthvalue",
     "median",
     "mode",
     "msort",
     "nanmedian",
+    "nanquantile",
+    "quantile",
     "searchsorted",
     "sort",
     "topk",
     "unique",
     "unique_consecutive",
 ]
-METHODS = ("sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
-           "unique", "unique_consecutive")
+METHODS = ("sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "quantile",
+           "nanquantile", "mode", "unique", "unique_consecutive")
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
 TopkResult = namedtuple("TopkResult", ["values", "indices"])
@@ -252,6 +255,74 @@ def nanmedian(input, dim=None, keepdim=False):
     return _median(input, dim, keepdim, True, NanmedianResult, "nanmedian")
 
 
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(x, q, dim, keepdim, interpolation, skip_nan, what):
+    """torch's quantile_compute: ranks q·(n − 1) into the sorted slice (the last rank when the
+    slice has a nan; with ``skip_nan`` n counts the non-nan entries), the value there
+    interpolated between the two neighbouring sorted entries: a gather of the sorted input, so
+    the gradient reaches the entries it was interpolated from."""
+    if not isinstance(x, Tensor) or x.dtype.kind != "f":
+        raise RuntimeError(f"{what}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"{what}() interpolation must be one of linear, lower, higher, "
+                         f"midpoint or nearest. Got {interpolation}")
+    xp = x.backend.xp
+    scalar = not isinstance(q, Tensor) or q.ndim == 0
+    if isinstance(q, Tensor) and q.ndim > 1:
+        raise RuntimeError(f"{what}() q must be a scalar or 1D tensor")
+    qa = xp.asarray(q.detach()._data if isinstance(q, Tensor) else q, dtype=x.dtype).reshape(-1)
+    if bool(((qa < 0) | (qa > 1)).any()):
+        raise RuntimeError(f"{what}() q values must be in the range [0, 1]")
+    if dim is None:
+        v = x.reshape(-1)
+    else:
+        axis = wrap_dim(dim, x.ndim, what)
+        v = x.reshape(1) if x.ndim == 0 else x.movedim(axis, -1)
+    n = v.shape[-1]
+    if n == 0:
+        raise RuntimeError(f"{what}() input tensor must be non-empty")
+    s = sort(v, -1).values                                       # (..., n)
+    nan = xp.isnan(s._data)
+    qb = qa.reshape((-1,) + (1,) * s.ndim)                       # (nq, 1, ..., 1)
+    if skip_nan:
+        ranks = qb * (xp.sum(~nan, axis=-1, keepdims=True) - 1).astype(x.dtype)
+        ranks = xp.where(ranks < 0, xp.zeros_like(ranks), ranks)
+    else:
+        ranks = xp.where(nan.any(axis=-1, keepdims=True), xp.asarray(n - 1, dtype=x.dtype),
+                         qb * xp.asarray(n - 1, dtype=x.dtype))
+    ranks = {"lower": xp.floor, "higher": xp.ceil, "nearest": xp.round}.get(
+        interpolation, lambda r: r)(ranks)
+    shape = (len(qa),) + tuple(s.shape[:-1]) + (1,)
+    ranks = xp.broadcast_to(ranks, shape)
+    sorted_q = s.unsqueeze(0).expand((len(qa),) + tuple(s.shape))
+    below = ranks.astype("int64")
+    out = sorted_q.gather(-1, _constant(below, x))
+    if interpolation in ("linear", "midpoint"):
+        above = sorted_q.gather(-1, _constant(xp.ceil(ranks).astype("int64"), x))
+        w = ranks - below if interpolation == "linear" else xp.where(
+            below == ranks, xp.zeros_like(ranks), xp.full_like(ranks, 0.5))
+        out = out.lerp(above, _constant(w.astype(x.dtype), x))
+    out = out.squeeze(-1)                                        # (nq, ...)
+    if keepdim:
+        out = out.reshape((len(qa),) + (1,) * x.ndim) if dim is None else \
+            out.unsqueeze(1 + wrap_dim(dim, x.ndim, what)) if x.ndim else out
+    return out.squeeze(0) if scalar else out
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):  # noqa: A002
+    """The ``q``-th quantiles (a number or a 1-D tensor in [0, 1]; a 1-D q adds a leading dim)
+    over ``dim`` (all entries when None), interpolated as numpy / torch.quantile; nan when
+    the slice has a nan."""
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):  # noqa: A002
+    """:func:`quantile` of the entries that are not nan (nan when all of them are)."""
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
 @axis_alias
 def mode(input, dim=-1, keepdim=False):
     """(values, indices) of the most frequent value along ``dim``: the smallest of the most
@@ -455,6 +526,18 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False,
             raise RuntimeError(f"{what}: sorter index out of range")
     out = _search(xp, seq._data, values, "right" if right else "left", idx)
     return _constant(xp.asarray(out, dtype="int32" if out_int32 else "int64"), seq)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element of ``elements`` occurs in ``test_elements`` (either may be a
+    number), as a bool tensor of elements' shape (torch.isin)."""
+    like = elements if isinstance(elements, Tensor) else test_elements
+    if not isinstance(like, Tensor):
+        raise TypeError("isin(): expected elements or test_elements to be a Tensor")
+    xp = like.backend.xp
+    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return _constant(xp.isin(a, b, assume_unique=assume_unique, invert=invert), like)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from ..backend.reference import get_xp
-from .dtypes import result_type
+from .dtypes import UnsupportedDtypeError, result_type
 
 Tensor = None   # pygrad.tensor.Tensor, bound when that module loads (it imports this one)
 
@@ -122,60 +122,65 @@ def _floating(x):
     return x if x.dtype.kind == "f" else x.to("float32")
 
 
-def exp(x):
+def exp(input):  # noqa: A002 - torch's names
     """Elementwise e^x."""
-    return Exp()(_floating(x))
+    return Exp()(_floating(input))
 
 
-def log(x):
+def log(input):  # noqa: A002 - torch's names
     """Elementwise natural logarithm."""
-    return Log()(_floating(x))
+    return Log()(_floating(input))
 
 
-def sqrt(x):
+def sqrt(input):  # noqa: A002 - torch's names
     """Elementwise square root."""
-    return Sqrt()(_floating(x))
+    return Sqrt()(_floating(input))
 
 
-def abs(x):  # noqa: A001 - torch's name
-    """Elementwise |x| (gradient sign(x), 0 at 0)."""
-    return Abs()(x)
+def abs(input):  # noqa: A001 - torch's name
+    """Elementwise |x| (gradient sign(x), 0 at 0); bool tensors are refused, as torch."""
+    if isinstance(input, Tensor) and input.dtype.kind == "b":
+        raise UnsupportedDtypeError('"abs_cpu" not implemented for \'Bool\'')
+    return Abs()(input)
 
 
-def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
+def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
     """Clip ``x`` to [min, max]; either bound may be None, a number or a tensor (which
     broadcasts and gets the gradient where it is the result, as torch's)."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min and max must be given")
-    r = result_type(x, *(b for b in (min, max) if b is not None))
-    x = x if x.dtype == r else x.to(r)
+    r = result_type(input, *(b for b in (min, max) if b is not None))
+    input = input if input.dtype == r else input.to(r)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         from .math import where
-        y = x
+        y = input
         if min is not None:
             y = where(y < min, min, y)
         if max is not None:
             y = where(y > max, max, y)
         return y if y.dtype == r else y.to(r)
-    return Clamp(min, max)(x)
+    return Clamp(min, max)(input)
 
 
-def clamp_min(x, min):  # noqa: A002
-    return clamp(x, min=min)
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min=min)
 
 
-def clamp_max(x, max):  # noqa: A002
-    return clamp(x, max=max)
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, max=max)
 
 
 clip = clamp
+absolute = abs
 
 
-def relu(x):
-    """max(x, 0)."""
-    return Relu()(x)
+def relu(input):  # noqa: A002 - torch's names
+    """max(x, 0); bool tensors are refused, as torch."""
+    if isinstance(input, Tensor) and input.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return Relu()(input)
 
 
-def tanh(x):
+def tanh(input):  # noqa: A002 - torch's names
     """Hyperbolic tangent."""
-    return Tanh()(_floating(x))
+    return Tanh()(_floating(input))
