@@ -135,8 +135,8 @@ def test_compile_backends_and_typename_are_torch_shaped():
         ours = pg.typename(pg.zeros(1, dtype=getattr(pg, dtype)))
         theirs = torch.typename(torch.zeros(1, dtype=getattr(torch, dtype)))
         assert ours.split(".", 1)[1] == theirs.split(".", 1)[1]
-    assert pg.typename(model) == "pygrad.nn.modules.linear.Linear" or \
-        pg.typename(model).endswith(".Linear")
+    assert pg.typename(model) == \
+        torch.typename(torch.nn.Linear(2, 2)).replace("torch", "pygrad", 1)
 
 
 @pytest.mark.parametrize("actual,expected,kw", [
@@ -163,20 +163,24 @@ def test_testing_assert_close_agrees_with_torch(actual, expected, kw):
     assert outcome(pg) == outcome(torch)
 
 
-@pytest.mark.parametrize("p", [2.0, 1.0, 0.5, 1.5, 3.0, float("inf"), 0.0])
-def test_cdist_matches_torch_including_zero_distances(p):
-    x1 = RNG.standard_normal((2, 4, 3))
+@pytest.mark.parametrize("p,rows", [(2.0, 4), (2.0, 30), (1.0, 4), (0.5, 4), (1.5, 4),
+                                    (3.0, 4), (float("inf"), 4), (0.0, 4)])
+def test_cdist_matches_torch_including_zero_distances(p, rows):
+    # past 25 rows, p = 2 takes torch's matmul form
+    x1 = RNG.standard_normal((2, rows, 3))
     x2 = RNG.standard_normal((5, 3))
     x2[0] = x1[0, 1]                                  # a zero distance
-    gy = RNG.standard_normal((2, 4, 5))
+    gy = RNG.standard_normal((2, rows, 5))
     got = []
     for m in (pg, torch):
         a, b = m.tensor(x1, requires_grad=True), m.tensor(x2, requires_grad=True)
         d = m.cdist(a, b, p=p)
         d.backward(m.tensor(gy))
         got.append([d.detach().numpy(), a.grad.numpy(), b.grad.numpy()])
+    # the matmul form computes a zero distance to within rounding (torch: 3e-8 here)
+    atol = 1e-7 if rows > 25 else 1e-12
     for ours, theirs in zip(*got):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=atol)
     with pytest.raises(RuntimeError, match="same number of columns"):
         pg.cdist(pg.ones(2, 3), pg.ones(2, 4))
 

@@ -58,18 +58,11 @@ def _detach_all(ts, create_graph):
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), vᵀ·J)``: the outputs and the vector-Jacobian product."""
-    from ..tensor import ones_like
     inputs, in_tuple = _tuple(inputs, "vjp: inputs")
     with enable_grad():
         xs = _prepare(inputs, create_graph)
         outs, out_tuple = _tuple(func(*xs), "vjp: func's output")
-        if v is None:
-            if any(o.numel() != 1 for o in outs):
-                raise RuntimeError("vjp: v can only be None if the output of func has a "
-                                   "single element")
-            v = tuple(ones_like(o) for o in outs)
-        vs, _ = _tuple(v, "vjp: v")
-        _check_like(vs, outs, "vjp: v")
+        vs = _vectors(v, outs, "vjp", "the output of func")
         gs = _grads(outs, xs, vs, create_graph)
     return _wrap(_detach_all(outs, create_graph), out_tuple), \
         _wrap(_detach_all(gs, create_graph), in_tuple)
@@ -77,15 +70,9 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J·v)``: the outputs and the Jacobian-vector product."""
-    from ..tensor import ones_like, zeros_like
+    from ..tensor import zeros_like
     inputs, in_tuple = _tuple(inputs, "jvp: inputs")
-    if v is None:
-        if any(t.numel() != 1 for t in inputs):
-            raise RuntimeError("jvp: v can only be None if the input to func has a single "
-                               "element")
-        v = tuple(ones_like(t) for t in inputs)
-    vs, _ = _tuple(v, "jvp: v")
-    _check_like(vs, inputs, "jvp: v")
+    vs = _vectors(v, inputs, "jvp", "the input to func")
     with enable_grad():
         xs = _prepare(inputs, create_graph)
         outs, out_tuple = _tuple(func(*xs), "jvp: func's output")
@@ -171,14 +158,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
 def _hessian_product(func, inputs, v, create_graph, what):
     from ..tensor import Tensor
     inputs, in_tuple = _tuple(inputs, f"{what}: inputs")
-    if v is None:
-        if any(t.numel() != 1 for t in inputs):
-            raise RuntimeError(f"{what}: v can only be None if the input to func has a "
-                               f"single element")
-        from ..tensor import ones_like
-        v = tuple(ones_like(t) for t in inputs)
-    vs, _ = _tuple(v, f"{what}: v")
-    _check_like(vs, inputs, f"{what}: v")
+    vs = _vectors(v, inputs, what, "the input to func")
     with enable_grad():
         xs = _prepare(inputs, create_graph)
         out = func(*xs)
@@ -191,6 +171,19 @@ def _hessian_product(func, inputs, v, create_graph, what):
                     create_graph) if pairs else _grads((), xs, (), create_graph)
     out = out if create_graph else out.detach()
     return out, _wrap(_detach_all(hv, create_graph), in_tuple)
+
+
+def _vectors(v, like, what, side):
+    """``v`` as a tuple shaped like the tensors ``like``; None means ones, allowed (as torch)
+    only when every one of them has a single element."""
+    from ..tensor import ones_like
+    if v is None:
+        if any(t.numel() != 1 for t in like):
+            raise RuntimeError(f"{what}: v can only be None if {side} has a single element")
+        return tuple(ones_like(t) for t in like)
+    vs, _ = _tuple(v, f"{what}: v")
+    _check_like(vs, like, f"{what}: v")
+    return vs
 
 
 def _check_like(vs, ref, what):

@@ -131,27 +131,25 @@ def sigmoid(input):  # noqa: A002 - torch's names
 def softmax(input, dim=-1, dtype=None):  # noqa: A002 - torch's names
     """exp(x) / Σ exp(x) along ``dim`` (max-subtracted, one fused kernel each way); ``dtype``
     casts the input first."""
-    if isinstance(input, Tensor) and dtype is not None:
-        input = input.to(dtype)
-    if isinstance(input, Tensor):
-        _axis(dim, input.ndim, "softmax")          # torch checks the dim before the dtype
-    _check_float(input, "softmax")
-    if input.ndim == 0:
-        return softmax(input.reshape(1), 0).reshape(())
-    return Softmax(_axis(dim, input.ndim, "softmax"))(input)
+    return _along(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=-1, dtype=None):  # noqa: A002 - torch's names
     """x − logsumexp(x) along ``dim`` (one fused kernel each way); ``dtype`` casts the input
     first."""
-    if isinstance(input, Tensor) and dtype is not None:
-        input = input.to(dtype)
-    if isinstance(input, Tensor):
-        _axis(dim, input.ndim, "log_softmax")          # torch checks the dim before the dtype
-    _check_float(input, "log_softmax")
-    if input.ndim == 0:
-        return log_softmax(input.reshape(1), 0).reshape(())
-    return LogSoftmax(_axis(dim, input.ndim, "log_softmax"))(input)
+    return _along(LogSoftmax, "log_softmax", input, dim, dtype)
+
+
+def _along(op, what, x, dim, dtype):
+    """softmax / log_softmax: the checks in torch's order, then the fused op on one dim."""
+    if isinstance(x, Tensor) and dtype is not None:
+        x = x.to(dtype)
+    if isinstance(x, Tensor):
+        _axis(dim, x.ndim, what)          # torch checks the dim before the dtype
+    _check_float(x, what)
+    if x.ndim == 0:
+        return _along(op, what, x.reshape(1), 0, None).reshape(())
+    return op(_axis(dim, x.ndim, what))(x)
 
 
 def _check_float(x, what):

@@ -436,7 +436,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         n2 = (x2 * x2).sum(-1, keepdim=True)
         a = cat([x1 * -2, n1, ones_like(n1)], -1)
         b = cat([x2, ones_like(n2), n2], -1)
-        return matmul(a, b.transpose(-1, -2)).clamp(min=0).sqrt()
+        from .reduce import NormSqrt         # gradient 0 at a zero distance, as torch
+        return NormSqrt()(matmul(a, b.transpose(-1, -2)).clamp(min=0))
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return diff.norm(p, dim=-1)
 
